@@ -1,0 +1,11 @@
+"""Lightweight super-resolution layers, blocks and models behind one registry.
+
+`create_model(name, scale=2, **kwargs)` builds any registered model; `list_models()` names them.
+Importing this package registers every model family below.
+"""
+
+from sr_blocks import bicubic, ecbsr, edsr, esrn, imdn, rdn, rfdn, sesr, small  # noqa: F401  (registers)
+from sr_blocks.registry import create_model, list_models, model_entry, register_model
+from sr_blocks.version import __version__
+
+__all__ = ["__version__", "create_model", "list_models", "model_entry", "register_model"]

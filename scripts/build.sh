@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds the wheel and sdist of every package into dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/packages.sh
+PY=${PY:-.venv/bin/python}
+rm -rf dist && mkdir -p dist
+for p in "${PACKAGES[@]}"; do
+  "$PY" -m build --quiet --outdir dist "packages/$p" >/dev/null
+done
+ls dist

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs each built wheel alone into a fresh venv (CPU torch first, then only what the wheel
+# declares, local siblings from dist/) and imports it: an undeclared dependency fails here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/packages.sh
+TORCH_SPEC=${TORCH_SPEC-torch==2.13.0}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for p in "${PACKAGES[@]}"; do
+  mod=${p//-/_}
+  python3 -m venv "$tmp/$p"
+  pip=("$tmp/$p/bin/python" -m pip install --quiet --disable-pip-version-check)
+  [ -n "$TORCH_SPEC" ] && "${pip[@]}" "$TORCH_SPEC"
+  "${pip[@]}" --find-links dist "$(ls dist/${mod}-*.whl)"
+  "$tmp/$p/bin/python" -c "import $mod; print('$p', $mod.__version__, 'imports alone')"
+  rm -rf "$tmp/$p"
+done
