@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/packages.sh
 PY=${PY:-.venv/bin/python}
 rm -rf dist && mkdir -p dist
-for p in "${PACKAGES[@]}"; do
-  "$PY" -m build --quiet --outdir dist "packages/$p" >/dev/null
+for p in "${PROJECTS[@]}"; do
+  "$PY" -m build --quiet --outdir dist "$p" >/dev/null
 done
 ls dist

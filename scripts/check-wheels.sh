@@ -7,12 +7,13 @@ source scripts/packages.sh
 TORCH_SPEC=${TORCH_SPEC-torch==2.13.0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for p in "${PACKAGES[@]}"; do
-  mod=${p//-/_}
-  python3 -m venv "$tmp/$p"
-  pip=("$tmp/$p/bin/python" -m pip install --quiet --disable-pip-version-check)
+for p in "${PROJECTS[@]}"; do
+  dist=$(sed -n 's/^name = "\(.*\)"/\1/p' "$p/pyproject.toml" | tr - _)
+  mod=$(sed -n 's/^packages = \["src\/\(.*\)"\]/\1/p' "$p/pyproject.toml")
+  python3 -m venv "$tmp/venv"
+  pip=("$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check)
   [ -n "$TORCH_SPEC" ] && "${pip[@]}" "$TORCH_SPEC"
-  "${pip[@]}" --find-links dist "$(ls dist/${mod}-*.whl)"
-  "$tmp/$p/bin/python" -c "import $mod; print('$p', $mod.__version__, 'imports alone')"
-  rm -rf "$tmp/$p"
+  "${pip[@]}" --find-links dist "$(ls dist/"$dist"-*.whl)"
+  "$tmp/venv/bin/python" -c "import $mod; print('$dist', $mod.__version__, 'imports alone')"
+  rm -rf "$tmp/venv"
 done

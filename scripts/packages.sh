@@ -1,4 +1,4 @@
-# The workspace's packages in dependency order (DESIGN.md): sourced by the other scripts.
-PACKAGES=(sr-reparam sr-blocks sr-data sr-eval)
-# Extras installed for development and tests, per package (empty: only "test").
-declare -A EXTRAS=([sr-reparam]="test,onnx" [sr-data]="test,samples")
+# The workspace's projects in dependency order (DESIGN.md), as paths: sourced by the other scripts.
+PROJECTS=(packages/sr-reparam packages/sr-blocks packages/sr-data packages/sr-eval packages/sr-train apps/zoo)
+# Extras installed for development and tests, per project (default: "test").
+declare -A EXTRAS=([packages/sr-reparam]="test,onnx" [packages/sr-data]="test,samples")

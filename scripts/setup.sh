@@ -12,8 +12,8 @@ TORCH_SPEC=${TORCH_SPEC-torch==2.13.0}
 PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 [ -n "$TORCH_SPEC" ] && "${PIP[@]}" "$TORCH_SPEC"
 args=()
-for p in "${PACKAGES[@]}"; do
-  args+=(-e "packages/$p[${EXTRAS[$p]:-test}]")
+for p in "${PROJECTS[@]}"; do
+  args+=(-e "$p[${EXTRAS[$p]:-test}]")
 done
 "${PIP[@]}" "${args[@]}" ruff build
-echo "setup: .venv ready with ${PACKAGES[*]}"
+echo "setup: .venv ready with ${PROJECTS[*]}"

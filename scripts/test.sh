@@ -7,9 +7,9 @@ source scripts/packages.sh
 PY=${PY:-.venv/bin/python}
 [ -x "$PY" ] || PY=python3
 failed=()
-for p in "${PACKAGES[@]}"; do
+for p in "${PROJECTS[@]}"; do
   echo "=== $p"
-  "$PY" -m pytest "packages/$p/tests" -q "$@" || failed+=("$p")
+  "$PY" -m pytest "$p/tests" -q "$@" || failed+=("$p")
 done
 if [ -d tests ]; then
   echo "=== cross-package tests"
