@@ -1,1 +1,157 @@
-"""(placeholder until written)"""
+"""IMDN: Lightweight Image Super-Resolution with Information Multi-distillation Network
+(Hui et al., ACM MM 2019).
+
+Follows the official code (Zheng222/IMDN, `model/architecture.py`, `model/block.py`): a 3x3 head,
+six information multi-distillation blocks (IMDB), a 1x1 fusion of all block outputs with
+LeakyReLU(0.05), a 3x3 conv plus the head's output, and one conv + pixel shuffle. `IMDN.make_block`
+is the only thing RFDN (`sr_blocks.rfdn`) changes.
+
+`adaptive_crop_forward` is the paper's adaptive cropping strategy (ACS) for arbitrary image sizes:
+four overlapping corner tiles whose sides are multiples of what the network needs, run as one
+batch and stitched.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sr_blocks.layers import FusedBlockChain, PixelShuffleHead, conv2d
+from sr_blocks.registry import register_model
+
+
+class ContrastChannelAttention(nn.Module):
+    """Contrast-aware channel attention (CCA): squeeze by per-channel std + mean, excite, rescale."""
+
+    def __init__(self, channels: int, reduction: int = 16) -> None:
+        super().__init__()
+        self.excite = nn.Sequential(
+            conv2d(channels, channels // reduction, 1),
+            nn.ReLU(inplace=True),
+            conv2d(channels // reduction, channels, 1),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=(2, 3), keepdim=True)
+        std = (x - mean).pow(2).mean(dim=(2, 3), keepdim=True).sqrt()
+        return x * self.excite(std + mean)
+
+
+class IMDB(nn.Module):
+    """Information multi-distillation block.
+
+    Progressive refinement: each 3x3 conv's output is split into a distilled quarter kept aside and
+    the remaining three quarters refined by the next conv; the distilled parts and the last conv's
+    output are concatenated, reweighted by CCA, fused by a 1x1 conv and added to the input.
+    """
+
+    def __init__(self, channels: int, distillation_rate: float = 0.25) -> None:
+        super().__init__()
+        self.distilled = int(channels * distillation_rate)
+        self.remaining = channels - self.distilled
+        self.conv1 = conv2d(channels, channels)
+        self.conv2 = conv2d(self.remaining, channels)
+        self.conv3 = conv2d(self.remaining, channels)
+        self.conv4 = conv2d(self.remaining, self.distilled)
+        self.act = nn.LeakyReLU(0.05, inplace=True)
+        self.fuse = conv2d(self.distilled * 4, channels, 1)
+        self.cca = ContrastChannelAttention(self.distilled * 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kept = []
+        remaining = x
+        for conv in (self.conv1, self.conv2, self.conv3):
+            distilled, remaining = torch.split(self.act(conv(remaining)), [self.distilled, self.remaining], 1)
+            kept.append(distilled)
+        kept.append(self.conv4(remaining))
+        return x + self.fuse(self.cca(torch.cat(kept, dim=1)))
+
+
+class IMDN(nn.Module):
+    """IMDN with `num_block` blocks of width `num_feat`.
+
+    Args:
+        scale: upscaling factor.
+        in_channels / out_channels: image channels.
+        num_feat: feature width (64).
+        num_block: number of distillation blocks (6).
+    """
+
+    def __init__(
+        self, scale: int, in_channels: int = 3, out_channels: int = 3, num_feat: int = 64, num_block: int = 6
+    ) -> None:
+        super().__init__()
+        self.scale = scale
+        self.conv_first = conv2d(in_channels, num_feat)
+        self.body = FusedBlockChain(
+            [self.make_block(num_feat) for _ in range(num_block)],
+            [num_feat] * num_block,
+            num_feat,
+            act=nn.LeakyReLU(0.05, inplace=True),
+        )
+        self.upsample = PixelShuffleHead(num_feat, out_channels, scale)
+
+    @staticmethod
+    def make_block(num_feat: int) -> nn.Module:
+        return IMDB(num_feat)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feat = self.conv_first(x)
+        return self.upsample(feat + self.body(feat))
+
+
+def _tile_side(size: int, shave: int, multiple: int) -> int:
+    """Side of the two overlapping tiles covering `size`: half plus `shave`, a multiple of `multiple`."""
+    side = min(size // 2 + shave, size)
+    side -= side % multiple
+    if side < size - size // 2:
+        raise ValueError(
+            f"adaptive cropping cannot cover a side of {size} with two tiles of a multiple of {multiple} "
+            f"(shave={shave}); use a larger shave or image"
+        )
+    return side
+
+
+def adaptive_crop_forward(
+    model: nn.Module, lr: torch.Tensor, scale: int, shave: int = 32, multiple: int = 4
+) -> torch.Tensor:
+    """Run `model` on an image of any size by IMDN's adaptive cropping strategy (ACS).
+
+    `lr` (N, C, h, w) is cut into four corner tiles of size about (h/2 + shave, w/2 + shave),
+    rounded down to multiples of `multiple` (what the network needs; 4 for IMDN_AS's two stride-2
+    convs); they overlap by about 2*shave pixels. The tiles run as one batch and each output quadrant
+    is taken from the tile that covers it with the most context. Call under `torch.inference_mode()`
+    for inference. For a network whose receptive field is within `shave` of every pixel and that
+    has no global statistics, the result equals whole-image inference (IMDN's contrast attention
+    pools over each tile, so IMDN's tiled output differs slightly from its whole-image output).
+    """
+    n, _, h, w = lr.shape
+    th, tw = _tile_side(h, shave, multiple), _tile_side(w, shave, multiple)
+    rows, cols = (0, h - th), (0, w - tw)
+    tiles = [lr[..., r : r + th, c : c + tw] for r in rows for c in cols]
+    outputs = model(torch.cat(tiles, dim=0)).split(n, dim=0)
+    # Output rows/columns before the middle come from the first tile, the rest from the second.
+    row_parts = (slice(0, h // 2 * scale), slice((h // 2 - rows[1]) * scale, None))
+    col_parts = (slice(0, w // 2 * scale), slice((w // 2 - cols[1]) * scale, None))
+    quadrants = iter(outputs)
+    stripes = [
+        torch.cat([next(quadrants)[..., row_part, col_part] for col_part in col_parts], dim=-1)
+        for row_part in row_parts
+    ]
+    return torch.cat(stripes, dim=-2)
+
+
+def _create_imdn(variant: str, scale: int, **kwargs) -> IMDN:
+    return IMDN(scale=scale, **{**_CONFIGS[variant], **kwargs})
+
+
+_CONFIGS = {
+    "imdn": dict(num_feat=64, num_block=6),
+}
+
+
+@register_model
+def imdn(scale: int = 2, **kwargs) -> IMDN:
+    """IMDN: 6 IMDBs of 64 channels (694,404 parameters at x2, 715,176 at x4)."""
+    return _create_imdn("imdn", scale, **kwargs)

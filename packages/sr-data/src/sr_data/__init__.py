@@ -1,5 +1,48 @@
-"""sr_data"""
+"""sr_data: image I/O, MATLAB-compatible bicubic resize and super-resolution datasets."""
 
+from sr_data.benchmark import BENCHMARK_FOLDERS, Benchmark
+from sr_data.cache import DecodeCache
+from sr_data.div2k import DIV2K
+from sr_data.image_io import (
+    IMAGE_EXTENSIONS,
+    ImagePolicyWarning,
+    ImageReadError,
+    decode_image,
+    image_size,
+    read_image,
+    write_image,
+)
+from sr_data.ops import modcrop, quantize, to_tensor
+from sr_data.paired_folder import PairedFolder
+from sr_data.pairs import ImagePair, PairedImages
+from sr_data.patches import RandomPatches
+from sr_data.paths import find_datasets_root, list_images
+from sr_data.resize import imresize
+from sr_data.samples import SampleImages
 from sr_data.version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "BENCHMARK_FOLDERS",
+    "DIV2K",
+    "Benchmark",
+    "DecodeCache",
+    "ImagePair",
+    "PairedFolder",
+    "PairedImages",
+    "RandomPatches",
+    "SampleImages",
+    "IMAGE_EXTENSIONS",
+    "ImagePolicyWarning",
+    "ImageReadError",
+    "__version__",
+    "decode_image",
+    "find_datasets_root",
+    "image_size",
+    "imresize",
+    "list_images",
+    "modcrop",
+    "quantize",
+    "read_image",
+    "to_tensor",
+    "write_image",
+]

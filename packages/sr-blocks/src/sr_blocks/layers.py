@@ -1,0 +1,130 @@
+"""Building blocks shared by several model families.
+
+Same-padding convolutions, the fixed mean shift of EDSR, pixel-shuffle upsamplers, channel shuffle
+and the "run blocks, concatenate every output, fuse" body that RDN, ESRN, IMDN and RFDN all use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+#: Per-channel mean of the DIV2K training images (RGB, range [0, 1]), as used by EDSR's MeanShift.
+DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)
+
+
+def conv2d(
+    in_channels: int, out_channels: int, kernel_size: int = 3, *, bias: bool = True, groups: int = 1
+) -> nn.Conv2d:
+    """A stride-1 convolution whose output has the input's height and width (odd kernels)."""
+    return nn.Conv2d(
+        in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=bias, groups=groups
+    )
+
+
+def image_mean(channels: int) -> tuple[float, ...]:
+    """The mean subtracted from `channels`-channel images in [0, 1] before a MeanShift network.
+
+    Three channels: the DIV2K RGB mean. One channel: its luma as MATLAB's rgb2ycbcr computes Y
+    (the Y-channel convention of SR papers), 0.4379. Any other count: the average of the RGB mean
+    for every channel.
+    """
+    if channels == 3:
+        return DIV2K_RGB_MEAN
+    if channels == 1:
+        r, g, b = DIV2K_RGB_MEAN
+        return ((16.0 + 65.481 * r + 128.553 * g + 24.966 * b) / 255.0,)
+    return (sum(DIV2K_RGB_MEAN) / 3.0,) * channels
+
+
+class MeanShift(nn.Module):
+    """Add (sign=+1) or subtract (sign=-1) a fixed per-channel mean.
+
+    EDSR's MeanShift is a frozen 1x1 conv with identity weights (std 1) and the mean as bias; this
+    is that map without the frozen conv, so it holds no parameters at all (the mean is a buffer).
+    """
+
+    def __init__(self, mean: Sequence[float], sign: int = -1) -> None:
+        super().__init__()
+        if sign not in (-1, 1):
+            raise ValueError(f"MeanShift sign must be -1 or +1, got {sign!r}")
+        self.sign = sign
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.sign * self.mean.to(x.dtype)
+
+
+def upsample_stages(scale: int) -> list[int]:
+    """Pixel-shuffle factors that make up `scale`: powers of two in steps of 2, 3 in one step."""
+    if scale >= 2 and scale & (scale - 1) == 0:
+        return [2] * (scale.bit_length() - 1)
+    if scale == 3:
+        return [3]
+    raise ValueError(f"pixel-shuffle upsampling supports scales 2, 3, 4, 8, ..., not {scale!r}")
+
+
+class Upsampler(nn.Sequential):
+    """EDSR/RDN-style upsampler: per stage a 3x3 conv to width*r^2 channels and PixelShuffle(r).
+
+    The first stage reads `in_channels`, later stages `width`; the output has `width` channels.
+    """
+
+    def __init__(self, in_channels: int, width: int, scale: int, *, bias: bool = True) -> None:
+        layers: list[nn.Module] = []
+        channels = in_channels
+        for r in upsample_stages(scale):
+            layers += [conv2d(channels, width * r * r, 3, bias=bias), nn.PixelShuffle(r)]
+            channels = width
+        super().__init__(*layers)
+
+
+class PixelShuffleHead(nn.Sequential):
+    """One conv straight to out_channels*scale^2 followed by PixelShuffle(scale) (ESPCN, IMDN, RFDN)."""
+
+    def __init__(self, in_channels: int, out_channels: int, scale: int, kernel_size: int = 3) -> None:
+        conv = conv2d(in_channels, out_channels * scale * scale, kernel_size)
+        super().__init__(conv, nn.PixelShuffle(scale))
+
+
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """ShuffleNet's channel shuffle: view channels as (groups, C/groups), transpose, flatten."""
+    n, c, h, w = x.shape
+    if c % groups:
+        raise ValueError(f"channel_shuffle: {c} channels do not split into {groups} groups")
+    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+class FusedBlockChain(nn.Module):
+    """Blocks applied one after another; all their outputs are concatenated and fused.
+
+    Fusion is a 1x1 conv to `out_channels` (optionally followed by `act`) and a 3x3 conv, as in
+    RDN's global feature fusion and IMDN/RFDN's aggregation. `block_channels` are the blocks'
+    output widths, in order.
+    """
+
+    def __init__(
+        self,
+        blocks: Sequence[nn.Module],
+        block_channels: Sequence[int],
+        out_channels: int,
+        *,
+        act: nn.Module | None = None,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if len(blocks) != len(block_channels) or not blocks:
+            raise ValueError(f"need one output width per block, got {len(blocks)} blocks, {block_channels}")
+        self.blocks = nn.ModuleList(blocks)
+        self.fuse = conv2d(sum(block_channels), out_channels, 1, bias=bias)
+        self.act = act if act is not None else nn.Identity()
+        self.conv_after_body = conv2d(out_channels, out_channels, 3, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outputs = []
+        for block in self.blocks:
+            x = block(x)
+            outputs.append(x)
+        return self.conv_after_body(self.act(self.fuse(torch.cat(outputs, dim=1))))

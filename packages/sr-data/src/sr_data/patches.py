@@ -1,0 +1,95 @@
+"""Random LR/HR-aligned training patches with flips and 90-degree rotations.
+
+Patch ``k`` of epoch ``e`` depends only on (seed, e, k): image ``k % len(dataset)``, then crop
+position and augmentation from ``numpy.random.default_rng([seed, e, k])``. So sampling is identical
+with any number of DataLoader workers and in any order; shuffle with the DataLoader.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from sr_data.cache import DecodeCache
+from sr_data.ops import to_tensor
+from sr_data.pairs import PairedImages
+
+
+def augment_pair(lr: np.ndarray, hr: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The same random horizontal flip, vertical flip and transpose (with the flips: any rot90) on both."""
+    hflip, vflip, transpose = rng.random(3) < 0.5
+    if hflip:
+        lr, hr = lr[:, ::-1], hr[:, ::-1]
+    if vflip:
+        lr, hr = lr[::-1], hr[::-1]
+    if transpose:
+        lr, hr = lr.transpose(1, 0, 2), hr.transpose(1, 0, 2)
+    return lr, hr
+
+
+class RandomPatches(Dataset):
+    """``patches_per_epoch`` random patches ``{"lr": (3, p/s, p/s), "hr": (3, p, p)}`` from a dataset.
+
+    ``dataset`` is any dataset of this package (PairedFolder, DIV2K, Benchmark, SampleImages);
+    ``patch_size`` is the HR side and must be a multiple of the scale. With ``cache_dir`` every image
+    (and every LR made from it) is decoded once into a memory-mapped .npy there, shared by workers and
+    later runs; without it every patch decodes its image again. Call ``set_epoch(e)`` before each
+    epoch's DataLoader iteration (with ``persistent_workers=True`` workers keep the old epoch).
+    """
+
+    def __init__(
+        self,
+        dataset: PairedImages,
+        patch_size: int,
+        patches_per_epoch: int,
+        augment: bool = True,
+        seed: int = 0,
+        cache_dir: str | os.PathLike | None = None,
+    ):
+        if not isinstance(dataset, PairedImages):
+            raise TypeError(f"RandomPatches needs an sr_data dataset, got {type(dataset).__name__}")
+        scale = dataset.scale
+        if patch_size < scale or patch_size % scale:
+            raise ValueError(f"RandomPatches: patch_size {patch_size} is not a multiple of scale {scale}")
+        if patches_per_epoch < 1:
+            raise ValueError(f"RandomPatches: patches_per_epoch must be >= 1, got {patches_per_epoch}")
+        for index, pair in enumerate(dataset.pairs):
+            h, w = dataset.hr_size(index)
+            if h < patch_size or w < patch_size:
+                raise ValueError(
+                    f"image {pair.hr} is {w}x{h} (modcropped to x{scale}), "
+                    f"smaller than the {patch_size}x{patch_size} patch"
+                )
+        self.dataset = dataset
+        self.scale = scale
+        self.patch_size = patch_size
+        self.patches_per_epoch = patches_per_epoch
+        self.augment = augment
+        self.seed = seed
+        self.epoch = 0
+        self.cache = DecodeCache(cache_dir) if cache_dir is not None else None
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the sampling of epoch ``epoch`` (deterministic given the seed)."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.patches_per_epoch
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if not 0 <= index < self.patches_per_epoch:
+            raise IndexError(f"patch index {index} out of range 0..{self.patches_per_epoch - 1}")
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        lr, hr = self.dataset.load_arrays(index % len(self.dataset), self.cache)
+        lr_patch = self.patch_size // self.scale
+        top = int(rng.integers(0, lr.shape[0] - lr_patch + 1))
+        left = int(rng.integers(0, lr.shape[1] - lr_patch + 1))
+        lr = lr[top : top + lr_patch, left : left + lr_patch]
+        s = self.scale
+        hr = hr[top * s : (top + lr_patch) * s, left * s : (left + lr_patch) * s]
+        if self.augment:
+            lr, hr = augment_pair(lr, hr, rng)
+        return {"lr": to_tensor(lr), "hr": to_tensor(hr)}

@@ -1,0 +1,80 @@
+"""``sr-eval``: evaluate a model on benchmark sets and print the PSNR/SSIM table.
+
+sr-eval --model imdn --weights imdn_x2.pt --scale 2 --data Set5 Set14 B100 --out results/
+sr-eval --model runs/best.pt --scale 4 --data Set5 --tile 128 --self-ensemble
+sr-eval --model bicubic --scale 3 --data samples
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+from sr_eval.evaluate import evaluate
+from sr_eval.models import load_model
+from sr_eval.profiling import profile
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sr-eval", description="PSNR/SSIM (Y, crop = scale) on SR benchmarks."
+    )
+    parser.add_argument("--model", required=True, help="registered model name, or a checkpoint .pt file")
+    parser.add_argument("--scale", type=int, required=True, help="upscaling factor (2, 3, 4 ...)")
+    parser.add_argument(
+        "--data",
+        nargs="+",
+        required=True,
+        help="benchmark names (Set5 Set14 B100 BSD68 Urban100 ...), image folders, or 'samples'",
+    )
+    parser.add_argument("--data-root", default=None, help="folder holding the benchmark folders")
+    parser.add_argument("--weights", default=None, help="weights for a model given by name")
+    parser.add_argument("--tile", type=int, default=None, help="LR tile size for tiled inference")
+    parser.add_argument("--overlap", type=int, default=16, help="LR overlap between tiles")
+    parser.add_argument("--self-ensemble", action="store_true", help="average over the 8 flips/rotations")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    parser.add_argument("--out", default=None, help="folder for results.json / .csv / .md")
+    parser.add_argument("--per-image", action="store_true", help="also print the per-image rows")
+    return parser
+
+
+def _benchmarks(names: list[str], scale: int) -> list:
+    from sr_data import SampleImages
+
+    return [SampleImages("test", scale=scale) if name == "samples" else name for name in names]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        model, name = load_model(args.model, args.scale, args.weights)
+        cost = profile(model, scale=args.scale)
+        table = evaluate(
+            model,
+            _benchmarks(args.data, args.scale),
+            args.scale,
+            tile=args.tile,
+            self_ensemble=args.self_ensemble,
+            device=device,
+            overlap=args.overlap,
+            data_root=args.data_root,
+            progress=True,
+        )
+    except (FileNotFoundError, KeyError, LookupError, ValueError, ImportError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"sr-eval: error: {message}", file=sys.stderr)
+        return 2
+    table.settings.update(model=name, params=cost.params, macs_720p=cost.macs)
+    print(f"{name} x{args.scale}: {cost.params:,} parameters, {cost.gmacs:.2f} GMACs for a 1280x720 output")
+    print(table.to_markdown(per_image=args.per_image), end="")
+    if args.out:
+        for path in table.save(args.out):
+            print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

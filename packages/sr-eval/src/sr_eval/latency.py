@@ -1,0 +1,80 @@
+"""Wall-clock inference latency of a model: median and spread over repeated forward passes."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from sr_eval.profiling import infer_in_channels
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Latency of one forward pass in milliseconds, over ``repeats`` timed runs."""
+
+    median_ms: float
+    iqr_ms: float
+    min_ms: float
+    mean_ms: float
+    repeats: int
+    device: str
+    dtype: str
+    input_shape: tuple[int, ...]
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def latency(
+    model: nn.Module,
+    size: tuple[int, int],
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    warmup: int = 5,
+    repeats: int = 20,
+    batch: int = 1,
+    in_channels: int | None = None,
+) -> Latency:
+    """Time ``model`` on a random LR input of spatial ``size`` (h, w).
+
+    The model is moved to ``device``/``dtype`` (it is used in place, in eval mode, under
+    ``torch.inference_mode``). ``warmup`` untimed passes come first; on CUDA the device is
+    synchronised before and after every timed pass, so the times are the GPU's, not the launch's.
+    """
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"need repeats >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
+    target = torch.device(device)
+    channels = in_channels if in_channels is not None else infer_in_channels(model)
+    model = model.to(device=target, dtype=dtype).eval()
+    lr = torch.rand(batch, channels, *size, device=target, dtype=dtype)
+    times_ms: list[float] = []
+    with torch.inference_mode():
+        for _ in range(warmup):
+            model(lr)
+        for _ in range(repeats):
+            _synchronize(target)
+            start = time.perf_counter()
+            model(lr)
+            _synchronize(target)
+            times_ms.append((time.perf_counter() - start) * 1e3)
+    if repeats >= 2:
+        quartiles = statistics.quantiles(times_ms, n=4)
+        iqr = quartiles[2] - quartiles[0]
+    else:
+        iqr = 0.0
+    return Latency(
+        median_ms=statistics.median(times_ms),
+        iqr_ms=iqr,
+        min_ms=min(times_ms),
+        mean_ms=statistics.fmean(times_ms),
+        repeats=repeats,
+        device=str(target),
+        dtype=str(dtype).removeprefix("torch."),
+        input_shape=tuple(lr.shape),
+    )

@@ -1,0 +1,95 @@
+"""Build the model to evaluate from a registered name or a checkpoint file, without importing sr_blocks.
+
+Model factories are found through the entry-point group ``sr_toolkit.models``: each entry is a
+callable ``create_model(name, scale=2, **kwargs) -> nn.Module`` that raises ``KeyError`` for a name
+it does not know (sr-blocks declares ``sr_blocks = "sr_blocks.registry:create_model"``).
+
+Checkpoint format (a ``.pt``/``.pth`` file read with ``torch.load(weights_only=True)``)::
+
+    {"model_name": str, "model_kwargs": dict, "scale": int, "state_dict": dict[str, Tensor]}
+
+A plain state dict is also accepted for ``--weights`` when the model is given by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+ENTRY_POINT_GROUP = "sr_toolkit.models"
+CHECKPOINT_KEYS = ("model_name", "model_kwargs", "scale", "state_dict")
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
+
+def model_factories() -> dict[str, Callable[..., nn.Module]]:
+    """Installed factories by entry-point name."""
+    return {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def create_model(name: str, scale: int, **kwargs: Any) -> nn.Module:
+    """Build ``name`` with the first installed factory that knows it."""
+    factories = model_factories()
+    if not factories:
+        raise LookupError(
+            f"no model factory installed (entry-point group {ENTRY_POINT_GROUP!r}); "
+            "install sr-blocks, or pass a checkpoint whose model a factory can build"
+        )
+    unknown = []
+    for provider, factory in factories.items():
+        try:
+            return factory(name, scale=scale, **kwargs)
+        except KeyError as error:
+            unknown.append(f"{provider}: {error.args[0] if error.args else error}")
+    raise KeyError(f"unknown model {name!r} ({'; '.join(unknown)})")
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load and validate a checkpoint dict (format in the module docstring)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for corrupt or unsafe files
+        raise ValueError(f"cannot read checkpoint {path}: {error}") from error
+    if not isinstance(content, dict):
+        raise ValueError(f"checkpoint {path} holds a {type(content).__name__}, not a dict")
+    return content
+
+
+def _state_dict_of(content: dict[str, Any], path: Path) -> dict[str, torch.Tensor]:
+    if "state_dict" in content:
+        return content["state_dict"]
+    if content and all(isinstance(v, torch.Tensor) for v in content.values()):
+        return content
+    raise ValueError(f"{path}: neither a checkpoint with 'state_dict' nor a plain state dict")
+
+
+def load_model(spec: str, scale: int, weights: str | Path | None = None) -> tuple[nn.Module, str]:
+    """(model, display name) from a registered name or a checkpoint path, weights loaded strictly."""
+    if Path(spec).suffix in CHECKPOINT_SUFFIXES or Path(spec).is_file():
+        if weights is not None:
+            raise ValueError("give either a checkpoint as the model or --weights, not both")
+        content = read_checkpoint(spec)
+        missing = [key for key in CHECKPOINT_KEYS if key not in content]
+        if missing:
+            raise ValueError(
+                f"checkpoint {spec} lacks {', '.join(missing)} (needs {', '.join(CHECKPOINT_KEYS)})"
+            )
+        if content["scale"] != scale:
+            raise ValueError(f"checkpoint {spec} is for scale {content['scale']}, not {scale}")
+        model = create_model(content["model_name"], scale, **content["model_kwargs"])
+        model.load_state_dict(content["state_dict"])
+        return model, content["model_name"]
+    model = create_model(spec, scale)
+    if weights is not None:
+        content = read_checkpoint(weights)
+        if content.get("model_name", spec) != spec:
+            raise ValueError(f"--weights {weights} belong to model {content['model_name']!r}, not {spec!r}")
+        model.load_state_dict(_state_dict_of(content, Path(weights)))
+    return model, spec
