@@ -102,6 +102,12 @@ def _official_cell(ours: int, official: int | None) -> str:
     return f"{official:,}" if ours == official else f"**{official:,} (differs)**"
 
 
+def _inference_cell(ours: int, official: int | None) -> str:
+    if official is None:
+        return f"{ours:,}"
+    return f"{ours:,} ({official:,})" if ours == official else f"{ours:,} (**official {official:,}**)"
+
+
 def build_rows(macs_of) -> list[list[str]]:
     counts, paper = official_counts()
     rows = []
@@ -116,9 +122,7 @@ def build_rows(macs_of) -> list[list[str]]:
             cells["params"].append(_fmt(ours))
             cells["official"].append(_official_cell(ours, official))
             if ours_inference != ours or official_inference is not None:
-                cells["inference"].append(
-                    f"{ours_inference:,}" + (f" ({official_inference:,})" if official_inference else "")
-                )
+                cells["inference"].append(_inference_cell(ours_inference, official_inference))
             cells["macs"].append(f"{macs_of(inference, scale, channels) / 1e9:.2f}")
         paper_macs = " / ".join(f"{v:g}" for v in paper[name]) if name in paper else "–"
         rows.append(

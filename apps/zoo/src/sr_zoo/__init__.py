@@ -1,4 +1,4 @@
-"""sr_zoo"""
+"""sr_zoo: train, evaluate, deploy and export any model of the sr_blocks registry (`zoo` command)."""
 
 from sr_zoo.version import __version__
 

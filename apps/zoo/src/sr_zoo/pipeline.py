@@ -1,0 +1,207 @@
+"""The zoo's jobs: train (then test, deploy, export), eval, deploy and export.
+
+A training run's results folder holds: config.yaml (the settings used), train.log, metrics.jsonl,
+last.pt / best.pt, benchmark.{md,json,csv}, results.json, deployed.pt and model.onnx.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from sr_blocks import create_model, model_entry
+from sr_data import RandomPatches
+from sr_eval import evaluate, profile
+from sr_reparam import deploy, export_onnx
+from sr_train import Trainer, save_checkpoint
+from torch import nn
+
+from sr_zoo.datasets import build_run_data, test_sets
+from sr_zoo.models import deploy_gap, deployed_checkpoint, load_trained
+from sr_zoo.recipe import load_recipe
+
+
+@dataclass
+class TrainRequest:
+    """What `zoo train` was asked for (command-line values; None = the recipe's value)."""
+
+    model: str | None
+    scale: int
+    data: str
+    config: str
+    out: Path
+    steps: int | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    device: str | None = None
+    amp: str | None = None
+    quiet: bool = False
+
+
+def train(request: TrainRequest) -> dict[str, Any] | None:
+    """Train, then (rank 0) test, deploy and export; returns the results dict (None on other ranks)."""
+    recipe = load_recipe(request.config)
+    name = request.model or recipe.model.name
+    if not name:
+        raise ValueError(f"no model: pass --model or set model.name in {recipe.source}")
+    model_entry(name)  # an unknown name fails here, before any file is written
+    cfg = recipe.train_config(scale=request.scale, steps=request.steps, epochs=request.epochs,
+                              batch_size=request.batch_size, lr=request.lr, device=request.device,
+                              amp=request.amp, out_dir=str(request.out), progress=not request.quiet)
+    settings = {"model": {"name": name, "kwargs": recipe.model.kwargs}, "scale": request.scale,
+                "data": {"source": request.data, **recipe.to_dict()["data"]}, "train": cfg.to_dict(),
+                "recipe": recipe.source}
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 writes
+        _record_settings(request.out, settings)
+
+    run_data = build_run_data(request.data, request.scale, recipe.data)
+    cache = request.out / "cache" if recipe.data.cache else None
+    patches = RandomPatches(run_data.train, recipe.data.patch_size, recipe.data.patches_per_epoch,
+                            seed=cfg.seed, cache_dir=cache)
+    model = create_model(name, scale=request.scale, **recipe.model.kwargs)
+    trainer = Trainer(model, patches, run_data.val, cfg, model_name=name, model_kwargs=recipe.model.kwargs)
+    for note in run_data.notes:
+        trainer.log.message(note)
+    result = trainer.fit()
+    if not trainer.dist.is_main:
+        return None
+    best = request.out / "best.pt"
+    final, ckpt = load_trained(best if best.exists() else request.out / "last.pt")
+    trainer.log.message(f"testing the {'best' if best.exists() else 'last'} weights")
+    report = finish(final, ckpt, run_data.test, request.out, device=trainer.device, log=trainer.log.message)
+    report.update(train_seconds=result.seconds, patches_per_s=result.patches_per_s, steps=result.steps,
+                  best_val_psnr=result.best_psnr, best_step=result.best_step, notes=run_data.notes)
+    _write_json(request.out / "results.json", report)
+    trainer.close()
+    return report
+
+
+def finish(model: nn.Module, ckpt: dict[str, Any], benchmarks: list, out: Path,
+           device: torch.device | None = None, log=print) -> dict[str, Any]:
+    """Benchmark table (computed on `device`), params/MACs, deployed checkpoint and ONNX, into `out`."""
+    scale = ckpt["scale"]
+    table = evaluate(model, benchmarks, scale, device=device)
+    model = model.cpu()
+    _write_table(table, out / "benchmark")
+    log("benchmark (PSNR/SSIM on Y, crop = scale):\n" + table.to_markdown())
+    prof = profile(model, scale=scale)
+    report: dict[str, Any] = {"model": ckpt["model_name"], "model_kwargs": ckpt["model_kwargs"],
+                              "scale": scale, "params": prof.params, "macs_720p": prof.macs,
+                              "benchmarks": table.summary}
+    report.update(deploy_and_export(model, ckpt, out, log))
+    return report
+
+
+def deploy_and_export(model: nn.Module, ckpt: dict[str, Any], out: Path, log=print) -> dict[str, Any]:
+    """Write deployed.pt (re-parameterised weights) and model.onnx (when onnx is installed)."""
+    deployed = deploy(model)
+    gap = deploy_gap(model, deployed)
+    save_checkpoint(out / "deployed.pt", deployed_checkpoint(deployed, ckpt))
+    log(f"deployed model written to {out / 'deployed.pt'} (max output difference {gap:.2e})")
+    prof = profile(deployed, scale=ckpt["scale"])
+    info: dict[str, Any] = {"deploy_max_abs_diff": gap, "deployed_params": prof.params,
+                            "deployed_macs_720p": prof.macs}
+    info["onnx"] = export(deployed, out / "model.onnx", log)
+    return info
+
+
+def export(deployed: nn.Module, path: Path, log=print) -> str | None:
+    """ONNX export of a deployed model; None (with the reason logged) when it cannot be made."""
+    try:
+        import onnx  # noqa: F401  (export needs it; skip cleanly without)
+    except ImportError:
+        log("ONNX export skipped: the onnx package is not installed (pip install onnx)")
+        return None
+    try:
+        export_onnx(deployed, path)
+    except ValueError as err:  # not a plain conv net after deploy (e.g. attention blocks)
+        log(f"ONNX export skipped: {err}")
+        return None
+    log(f"ONNX written to {path}")
+    return str(path)
+
+
+def evaluate_checkpoint(weights: str | None, model_name: str | None, scale: int, sets: list[str],
+                        out: Path | None, device: str | None = None, per_image: bool = False) -> Any:
+    """Table for trained weights (or for an untrained/fixed model by name, e.g. bicubic)."""
+    if weights:
+        model, ckpt = load_trained(weights)
+        scale = ckpt["scale"]
+    elif model_name:
+        model = create_model(model_name, scale=scale)
+    else:
+        raise ValueError("give --weights CHECKPOINT or --model NAME")
+    notes: list[str] = []
+    table = evaluate(model, test_sets(sets, scale, notes), scale, device=device)
+    for note in notes:
+        print(note)
+    print(table.to_markdown(per_image=per_image))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_table(table, out / "benchmark")
+    return table
+
+
+def deploy_checkpoint(weights: str, out: Path) -> dict[str, Any]:
+    """Deployed checkpoint + ONNX of trained weights, into `out`."""
+    model, ckpt = load_trained(weights)
+    out.mkdir(parents=True, exist_ok=True)
+    return deploy_and_export(model, ckpt, out)
+
+
+def export_checkpoint(weights: str, path: Path) -> str | None:
+    """ONNX of the deployed form of trained (or already deployed) weights."""
+    model, _ = load_trained(weights, deployed=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return export(model, path)
+
+
+_MAY_CHANGE_ON_RESUME = ("train.progress:", "train.device:", "train.num_workers:")
+
+
+def _record_settings(out: Path, settings: dict[str, Any]) -> None:
+    """Write config.yaml; when resuming, refuse settings that differ from the recorded ones."""
+    path = out / "config.yaml"
+    if path.exists():
+        before = yaml.safe_load(path.read_text(encoding="utf-8"))
+        changed = [d for d in _diff(before, settings) if not d.startswith(_MAY_CHANGE_ON_RESUME)]
+        if changed:
+            raise ValueError(f"{out} holds a run with other settings ({', '.join(changed)}); "
+                             f"use another --out or delete {path} to start over")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_text(path, yaml.safe_dump(settings, sort_keys=False))
+
+
+def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in _diff(a.get(k), b.get(k), f"{prefix}{k}.")]
+    return [] if a == b else [f"{prefix[:-1]}: {a!r} -> {b!r}"]
+
+
+def _write_table(table: Any, stem: Path) -> None:
+    _atomic_text(stem.with_suffix(".md"), table.to_markdown() + "\n")
+    _atomic_text(stem.with_suffix(".json"), table.to_json())
+    _atomic_text(stem.with_suffix(".csv"), table.to_csv())
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    _atomic_text(path, json.dumps(data, indent=2, default=_plain) + "\n")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, torch.Tensor) else str(value)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)

@@ -1,0 +1,41 @@
+"""`train_and_validate`: the searches' fitness call, cheap enough to run hundreds of times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from sr_train.config import TrainConfig
+from sr_train.trainer import Trainer
+
+
+def train_and_validate(model: nn.Module, data: Dataset | tuple[torch.Tensor, torch.Tensor], steps: int,
+                       val_data: Dataset | tuple[torch.Tensor, torch.Tensor] | None = None, *,
+                       config: TrainConfig | None = None, **overrides: Any) -> float:
+    """Train `model` for `steps` steps on `data` and return the best validation PSNR (dB, Y channel).
+
+    Pass pre-built data (a `PatchTensors`, an (lr, hr) tensor pair, or a dataset that caches its
+    decoded images) so repeated calls decode nothing; a `PatchTensors` already on the GPU stays
+    there. `val_data` defaults to `data`. The run is quiet, writes no files, validates at the end and
+    every `val_every` steps when given (PSNR only, unless `val_ssim=True` or a `config` says so), and
+    frees the optimiser state and cached GPU memory before returning; the model is handed back on the
+    device it came on. `config` (default: TrainConfig's defaults) and keyword `overrides` set
+    everything else (lr, batch_size, scale, ...).
+    """
+    base = config.to_dict() if config is not None else {}
+    settings = {"val_ssim": False, **base, "progress": False, "tensorboard": False, "out_dir": None,
+                **overrides, "steps": steps, "epochs": None}
+    cfg = TrainConfig.from_dict(settings)
+    home = next(model.parameters(), torch.empty(0)).device
+    trainer = Trainer(model, data, data if val_data is None else val_data, cfg)
+    try:
+        result = trainer.fit()
+    finally:
+        trainer.close()
+        model.to(home)
+    if result.best_psnr is None:
+        raise RuntimeError("train_and_validate: no validation was run")
+    return result.best_psnr

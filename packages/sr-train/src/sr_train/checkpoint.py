@@ -1,0 +1,81 @@
+"""Checkpoint files: atomic writes, safe loads, and the random-number-generator states.
+
+A checkpoint is a dict of tensors and plain containers only, so it loads with
+`torch.load(..., weights_only=True)`. Keys every consumer may rely on (`sr-eval --model CKPT`,
+`zoo eval`, the apps):
+
+- `"state_dict"`: the weights to evaluate or deploy (the EMA weights when EMA is on);
+- `"model_name"`, `"model_kwargs"`, `"scale"`: how to rebuild the model with
+  `sr_blocks.create_model(model_name, scale=scale, **model_kwargs)` (name None when unknown);
+- `"format"`: `CHECKPOINT_FORMAT`;
+- `"train_state"`: everything resume needs (raw model weights, optimiser, scheduler, grad scaler,
+  EMA, step, epoch, position in the epoch, best PSNR, RNG states), and `"config"`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+CHECKPOINT_FORMAT = "sr-toolkit-checkpoint-v1"
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """Write `payload` to `path` atomically: a temporary file in the same folder, then os.replace.
+
+    A crash while writing leaves the previous file at `path` untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint with `weights_only=True` (no code can run from the file)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises several types for a damaged file
+        raise ValueError(f"cannot load checkpoint {path}: {err}") from err
+
+
+def capture_rng() -> dict[str, Any]:
+    """The states of Python's, NumPy's, torch's and (when present) CUDA's generators as tensors/lists."""
+    version, state, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    rng = {
+        "python": [version, list(state), gauss],
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    return rng
+
+
+def restore_rng(rng: dict[str, Any]) -> None:
+    """Put back generator states captured by `capture_rng`."""
+    version, state, gauss = rng["python"]
+    random.setstate((version, tuple(state), gauss))
+    kind, keys, pos, has_gauss, cached = rng["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(rng["torch"])
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])

@@ -1,0 +1,156 @@
+"""`TrainConfig`: every knob of the training loop, loaded from a dict or a YAML file and checked.
+
+An unknown key is an error that names the key (and the file); a value of the wrong type is an error
+that names the key and the value. YAML 1.1 reads `2e-4` as a string, so float fields also accept a
+string that parses as a float.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used: unknown key, wrong type or inconsistent values."""
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one training run.
+
+    Budget: exactly one of `steps` or `epochs`. With `epochs`, `milestones` count epochs too (as in
+    ESR_EA's `fully_train.trainer.lr_scheduler`); with `steps` they count steps. `batch_size` is per
+    process under DistributedDataParallel. Validation runs every `val_every` steps and at the end;
+    `last.pt` is written at validations, every `checkpoint_every` steps and at the end.
+    """
+
+    scale: int = 2
+    steps: int | None = None
+    epochs: int | None = None
+    batch_size: int = 16
+    loss: Literal["l1", "charbonnier", "mse"] = "l1"
+    charbonnier_eps: float = 1e-3
+    optimizer: Literal["adam", "adamw"] = "adam"
+    lr: float = 2e-4
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    amsgrad: bool = False
+    scheduler: Literal["multistep", "cosine", "constant"] = "multistep"
+    milestones: list[int] = field(default_factory=list)
+    gamma: float = 0.5
+    min_lr: float = 0.0
+    warmup_steps: int = 0
+    grad_clip: float | None = None
+    ema_decay: float | None = None
+    amp: Literal["none", "bf16", "fp16"] = "none"
+    compile: bool = False
+    channels_last: bool = False
+    device: str = "auto"
+    seed: int = 0
+    deterministic: bool = False
+    num_workers: int = 0
+    val_every: int | None = None
+    val_ssim: bool = True
+    log_every: int = 50
+    checkpoint_every: int | None = None
+    out_dir: str | None = None
+    resume: bool = True
+    progress: bool = True
+    tensorboard: bool = True
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        if (self.steps is None) == (self.epochs is None):
+            raise ConfigError(f"give exactly one budget: steps or epochs (got steps={self.steps}, "
+                              f"epochs={self.epochs})")
+        for key in ("steps", "epochs", "batch_size", "log_every", "val_every", "checkpoint_every", "scale"):
+            value = getattr(self, key)
+            if value is not None and value < 1:
+                raise ConfigError(f"{key} must be >= 1, got {value!r}")
+        if len(self.betas) != 2:
+            raise ConfigError(f"betas must hold two numbers, got {self.betas!r}")
+        if sorted(self.milestones) != list(self.milestones):
+            raise ConfigError(f"milestones must be increasing, got {self.milestones!r}")
+        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
+            raise ConfigError(f"ema_decay must be in (0, 1), got {self.ema_decay!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str | None = None) -> TrainConfig:
+        """Build from a mapping; `source` (a file name) is named in errors."""
+        where = f" in {source}" if source else ""
+        if not isinstance(data, dict):
+            raise ConfigError(f"training config{where} must be a mapping, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key in data:
+            if key not in known:
+                raise ConfigError(f"unknown training config key {key!r}{where}; known keys: "
+                                  f"{', '.join(sorted(known))}")
+        try:
+            return cls(**data)
+        except ConfigError as err:
+            raise ConfigError(f"{err}{where}") from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, section: str | None = None) -> TrainConfig:
+        """Load a YAML file (optionally one top-level `section` of it)."""
+        path = Path(path)
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if section is not None:
+            data = data.get(section, {}) if isinstance(data, dict) else data
+        return cls.from_dict(data, source=str(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of primitives (what checkpoints and results folders store)."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed (checked like the original)."""
+        return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+
+def check_types(config: Any) -> None:
+    """Check (and lightly coerce) every field of a dataclass instance against its annotation."""
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        setattr(config, f.name, _coerce(f.name, value, hints[f.name]))
+
+
+def _coerce(key: str, value: Any, hint: Any) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(key, value, inner)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{key} must be one of {list(args)}, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} must be a list, got {value!r}")
+        return [_coerce(f"{key}[{i}]", v, args[0]) for i, v in enumerate(value)]
+    if hint is float:
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(value, hint):
+        return value
+    raise ConfigError(f"{key} must be {getattr(hint, '__name__', hint)}, got {value!r}")

@@ -1,0 +1,69 @@
+"""Where a run reports: messages (console + train.log), metrics (metrics.jsonl) and TensorBoard.
+
+Without an output folder it only prints (and not even that in quiet mode). TensorBoard is used
+when the `tensorboard` package is installed and the config asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+class RunLog:
+    """Appends to `out_dir/train.log` and `out_dir/metrics.jsonl`; prints unless `quiet`."""
+
+    def __init__(self, out_dir: Path | None, quiet: bool = False, tensorboard: bool = False) -> None:
+        self.out_dir, self.quiet = out_dir, quiet
+        self.tb = None
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            if tensorboard:
+                self.tb = _tensorboard_writer(out_dir / "tensorboard")
+
+    def message(self, text: str) -> None:
+        """A human-readable line (start, resume, validation results, end)."""
+        if not self.quiet:
+            print(text, file=sys.stderr, flush=True)
+        if self.out_dir is not None:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+            with open(self.out_dir / "train.log", "a", encoding="utf-8") as handle:
+                handle.write(f"{stamp} {text}\n")
+
+    def metrics(self, record: dict[str, Any]) -> None:
+        """One JSON line with a "step" key and numbers; NaN/inf written as null."""
+        if self.out_dir is None:
+            return
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+        with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(clean) + "\n")
+        if self.tb is not None:
+            for key, value in clean.items():
+                if key != "step" and isinstance(value, (int, float)):
+                    self.tb.add_scalar(key, value, record["step"])
+
+    def truncate_after(self, step: int) -> None:
+        """Drop metric lines past `step` (written by a killed run after its last checkpoint)."""
+        path = None if self.out_dir is None else self.out_dir / "metrics.jsonl"
+        if path is None or not path.exists():
+            return
+        lines = path.read_text(encoding="utf-8").splitlines()
+        kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+        path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+    def close(self) -> None:
+        if self.tb is not None:
+            self.tb.close()
+            self.tb = None
+
+
+def _tensorboard_writer(folder: Path) -> Any:
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional
+        return None
+    return SummaryWriter(str(folder))
