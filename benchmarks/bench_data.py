@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader
+
 from sr_data import PairedFolder, RandomPatches, find_datasets_root, imresize, list_images, write_image
 from sr_data.image_io import decode_image
 from sr_data.pairs import bicubic_lr
-from torch.utils.data import DataLoader
 
 SCALE = 2
 PATCH = 96
@@ -107,8 +108,9 @@ def main() -> None:
         print(f"images: {description}; patches: {PATCH}x{PATCH} HR, x{SCALE}, batch 16")
         for label, lr_dir in (("LR files", work / "lr"), ("LR on the fly", None)):
             dataset = PairedFolder(hr_dir, lr_dir, scale=SCALE)
-            uncached, cached, fill_s = bench_patches(dataset, work / f"cache-{lr_dir is None}", args.patches,
-                                                     args.workers)
+            uncached, cached, fill_s = bench_patches(
+                dataset, work / f"cache-{lr_dir is None}", args.patches, args.workers
+            )
             print(
                 f"{label:14s}: uncached {uncached:8.1f} patches/s, cached {cached:8.1f} patches/s "
                 f"-> {cached / uncached:6.1f}x (filling the cache took {fill_s:.1f} s once)"

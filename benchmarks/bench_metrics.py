@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 
 import torch
+
 from sr_data import Benchmark, find_datasets_root, imresize
 from sr_eval import psnr_reference, psnr_ssim, ssim_reference
 

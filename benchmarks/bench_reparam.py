@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable
 
 import torch
-from sr_blocks import create_model
-from sr_reparam import deploy
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
+
+from sr_blocks import create_model
+from sr_reparam import deploy
 
 
 class PlainECBSR(nn.Module):

@@ -17,6 +17,7 @@ import resource
 import time
 
 import torch
+
 from sr_blocks import create_model
 from sr_train import PatchTensors, TrainConfig, Trainer, train_and_validate
 
@@ -30,16 +31,35 @@ def configurations(device: str, with_compile: bool) -> list[tuple[str, str, bool
     return modes
 
 
-def measure(model_name: str, device: str, amp: str, compile_: bool, batch: int, patch: int, scale: int,
-            warmup: int, steps: int) -> dict[str, float]:
+def measure(
+    model_name: str,
+    device: str,
+    amp: str,
+    compile_: bool,
+    batch: int,
+    patch: int,
+    scale: int,
+    warmup: int,
+    steps: int,
+) -> dict[str, float]:
     """Steady-state steps/s and patches/s of `steps` training steps after `warmup` steps."""
     g = torch.Generator().manual_seed(0)
     hr = torch.rand(batch * 4, 3, patch, patch, generator=g)
     lr = torch.nn.functional.avg_pool2d(hr, scale)
     model = create_model(model_name, scale=scale)
-    config = TrainConfig(steps=warmup + steps, batch_size=batch, log_every=warmup, scale=scale, amp=amp,
-                         compile=compile_, channels_last=device == "cuda", device=device, progress=False,
-                         scheduler="constant", lr=1e-4)
+    config = TrainConfig(
+        steps=warmup + steps,
+        batch_size=batch,
+        log_every=warmup,
+        scale=scale,
+        amp=amp,
+        compile=compile_,
+        channels_last=device == "cuda",
+        device=device,
+        progress=False,
+        scheduler="constant",
+        lr=1e-4,
+    )
     start = time.perf_counter()
     result = Trainer(model, PatchTensors(lr, hr), None, config).fit()
     rate = result.steady_patches_per_s or result.patches_per_s
@@ -59,11 +79,13 @@ def search_calls(calls: int, device: str) -> None:
         train_and_validate(model, data, 1, val, batch_size=16, device=device)
         times.append(time.perf_counter() - start)
         peak.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    later = sorted(times[calls // 2:])
+    later = sorted(times[calls // 2 :])
     median_ms = later[len(later) // 2] * 1e3
-    print(f"{device}: train_and_validate fixed cost {median_ms:.1f} ms per call (median of the last "
-          f"{len(later)}); peak RSS {peak[calls // 10]:.0f} MB after {calls // 10} calls, "
-          f"{peak[-1]:.0f} MB after {calls}")
+    print(
+        f"{device}: train_and_validate fixed cost {median_ms:.1f} ms per call (median of the last "
+        f"{len(later)}); peak RSS {peak[calls // 10]:.0f} MB after {calls // 10} calls, "
+        f"{peak[-1]:.0f} MB after {calls}"
+    )
 
 
 def main() -> None:
@@ -76,10 +98,14 @@ def main() -> None:
     args = parser.parse_args()
     models = ["espcn"] if args.quick else args.models
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
-          + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
-    header = (f"{'device':6} {'model':10} {'mode':18} {'batch':>5} {'patch':>5} {'steps/s':>9} "
-              f"{'patches/s':>10} {'vs fp32':>8}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "")
+    )
+    header = (
+        f"{'device':6} {'model':10} {'mode':18} {'batch':>5} {'patch':>5} {'steps/s':>9} "
+        f"{'patches/s':>10} {'vs fp32':>8}"
+    )
     print(header)
     print("-" * len(header))
     for device in devices:
@@ -97,8 +123,11 @@ def main() -> None:
                     print(f"{device:6} {name:10} {label:18} unavailable: {reason}")
                     continue
                 base = base or r["patches_per_s"]
-                print(f"{device:6} {name:10} {label:18} {batch:5d} {patch:5d} {r['steps_per_s']:9.2f} "
-                      f"{r['patches_per_s']:10.1f} {r['patches_per_s'] / base:7.2f}x", flush=True)
+                print(
+                    f"{device:6} {name:10} {label:18} {batch:5d} {patch:5d} {r['steps_per_s']:9.2f} "
+                    f"{r['patches_per_s']:10.1f} {r['patches_per_s'] / base:7.2f}x",
+                    flush=True,
+                )
     for device in devices:
         search_calls(50 if args.quick else args.calls, device)
 

@@ -18,9 +18,10 @@ import importlib.util
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
+
 from sr_blocks import create_model, list_models
 from sr_reparam import deploy
-from torch.utils.flop_counter import FlopCounterMode
 
 TESTS = Path(__file__).resolve().parents[1] / "packages" / "sr-blocks" / "tests"
 HR_SIZE = (720, 1280)

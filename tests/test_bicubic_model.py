@@ -6,6 +6,7 @@ tables), and they live in packages that may not import each other, so they meet 
 
 import pytest
 import torch
+
 from sr_blocks import create_model
 from sr_data import imresize
 

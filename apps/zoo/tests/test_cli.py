@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+
 from sr_train import load_checkpoint
 from sr_zoo.cli import main
 from sr_zoo.models import load_trained
@@ -28,8 +29,18 @@ def trained(tmp_path):
 
 def test_train_writes_a_complete_results_folder(trained):
     _, out = trained
-    for name in ("config.yaml", "train.log", "metrics.jsonl", "last.pt", "best.pt", "results.json",
-                 "benchmark.md", "benchmark.json", "benchmark.csv", "deployed.pt"):
+    for name in (
+        "config.yaml",
+        "train.log",
+        "metrics.jsonl",
+        "last.pt",
+        "best.pt",
+        "results.json",
+        "benchmark.md",
+        "benchmark.json",
+        "benchmark.csv",
+        "deployed.pt",
+    ):
         assert (out / name).is_file(), name
     results = json.loads((out / "results.json").read_text())
     assert results["model"] == "espcn" and results["steps"] == 6 and results["params"] > 0

@@ -1,4 +1,5 @@
 import pytest
+
 from sr_blocks import list_models
 from sr_train import ConfigError
 from sr_zoo.recipe import load_recipe, shipped_recipes
@@ -21,13 +22,16 @@ def test_shared_recipe_names_no_model():
     assert recipe.model.name is None and recipe.data.val == "holdout:5"
 
 
-@pytest.mark.parametrize("text, match", [
-    ("model: {name: espcn}\ndata: {patch_sise: 64}\n", r"'data\.patch_sise'.*bad\.yaml"),
-    ("model: {name: espcn}\ntrain: {steps: 5, lr: fast}\n", r"lr.*'fast'.*bad\.yaml"),
-    ("model: {name: espcn}\ntrain: {steps: 5, warmup: 3}\n", r"'warmup'.*bad\.yaml"),
-    ("modle: {name: espcn}\n", r"'modle'.*bad\.yaml"),
-    ("model: {name: espcn}\ndata: {patch_size: big}\n", r"patch_size.*'big'.*bad\.yaml"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("model: {name: espcn}\ndata: {patch_sise: 64}\n", r"'data\.patch_sise'.*bad\.yaml"),
+        ("model: {name: espcn}\ntrain: {steps: 5, lr: fast}\n", r"lr.*'fast'.*bad\.yaml"),
+        ("model: {name: espcn}\ntrain: {steps: 5, warmup: 3}\n", r"'warmup'.*bad\.yaml"),
+        ("modle: {name: espcn}\n", r"'modle'.*bad\.yaml"),
+        ("model: {name: espcn}\ndata: {patch_size: big}\n", r"patch_size.*'big'.*bad\.yaml"),
+    ],
+)
 def test_bad_recipes_name_key_value_and_file(tmp_path, text, match):
     path = tmp_path / "bad.yaml"
     path.write_text(text)

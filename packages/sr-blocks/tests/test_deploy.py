@@ -8,10 +8,11 @@ import math
 
 import pytest
 import torch
+from torch import nn
+
 from sr_blocks.ecbsr import ECB, ECBSR
 from sr_blocks.sesr import SESR, LinearBlock
 from sr_reparam import assert_plain, deploy, export_onnx
-from torch import nn
 
 TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-9}
 DTYPES = sorted(TOLERANCE, key=str)

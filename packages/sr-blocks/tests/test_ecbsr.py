@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from sr_blocks import create_model, list_models
 from sr_blocks.ecbsr import ECB, ECBSR
 from sr_reparam import deploy

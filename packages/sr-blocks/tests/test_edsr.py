@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+
 from sr_blocks import create_model
 from sr_blocks.edsr import EDSR, ResBlock
 from sr_blocks.layers import DIV2K_RGB_MEAN, MeanShift, image_mean

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from sr_blocks import create_model, list_models
 
 SCALES = (2, 3, 4)

@@ -2,9 +2,10 @@
 
 import pytest
 import torch
+from torch import nn
+
 from sr_blocks import create_model, list_models, model_entry, register_model
 from sr_blocks import registry as registry_module
-from torch import nn
 
 
 @pytest.fixture

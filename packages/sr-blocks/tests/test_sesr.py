@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
+
 from sr_blocks import create_model, list_models
 from sr_blocks.sesr import SESR, LinearBlock
 from sr_reparam import deploy
-from torch import nn
 
 # Official SESR (github.com/ARM-software/sesr, TensorFlow, models/sesr.py at its newest commit),
 # Y channel (1 in, scale**2 out). "training": trainable variables of `SESR(...)` built with
 # LinearBlock_c (collapsed, the default) after one call on a 1x24x24x1 input, with the flags
 # `--m M --int_features F --feature_size P --scale S` (LinearBlock_e gives the same count).
 # "conv": weights of the collapsed inference kernels; "prelu": the PReLU slopes (one per channel
-# per block). Our exact collapse adds one bias per output channel of each block (see sesr.py). The paper's sizes count "conv" only: SESR-M5 x2 13.52K, x4 18.32K; M3 8.91K,
-# M7 18.13K, M11 27.34K, XL 105.37K (x2).
+# per block). Our exact collapse adds one bias per output channel of each block (see sesr.py).
+# The paper's sizes count "conv" only: SESR-M5 x2 13.52K, x4 18.32K; M3 8.91K, M7 18.13K,
+# M11 27.34K, XL 105.37K (x2).
 OFFICIAL_PARAMS = {
     ("sesr_m3", 2): {"training": 238_196, "conv": 8_912, "prelu": 48},
     ("sesr_m3", 4): {"training": 241_280, "conv": 13_712, "prelu": 48},

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+
 from sr_blocks import create_model
 from sr_blocks.small import ESPCN, FSRCNN
 

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from sr_data import find_datasets_root, read_image
 
 DOWN = (2, 3, 4)
@@ -47,8 +48,11 @@ def main(basicsr_root: Path) -> None:
     if datasets is None:
         sys.exit("needs ../shared/datasets (or SR_DATASETS) for Set5/HR/baby.png")
     baby = np.round(read_image(datasets / "Set5" / "HR" / "baby.png") * 255).astype(np.uint8)
-    arrays = {"real_down_in": baby[100:160, 200:247], "real_up_in": baby[300:312, 150:159],
-              "synthetic_in": synthetic_image()}
+    arrays = {
+        "real_down_in": baby[100:160, 200:247],
+        "real_up_in": baby[300:312, 150:159],
+        "synthetic_in": synthetic_image(),
+    }
     real_down = arrays["real_down_in"].astype(np.float32) / 255
     real_up = arrays["real_up_in"].astype(np.float32) / 255
     for s in DOWN:

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+
 from sr_data import (
     DIV2K,
     Benchmark,
@@ -176,7 +177,10 @@ def test_sample_images_splits():
     assert len(train) == 6 and len(test) == 3
     assert not {p.name for p in train.pairs} & {p.name for p in test.pairs}
     item = test[2]
-    assert item["name"] == "ihc" and item["hr"].shape == (3, 512, 512) and item["lr"].shape == (3, 128, 128)
+    assert (
+        item["name"] == "camera" and item["hr"].shape == (3, 512, 512) and item["lr"].shape == (3, 128, 128)
+    )
+    assert torch.equal(item["hr"][0], item["hr"][1])  # grayscale replicated to RGB
     with pytest.raises(ValueError, match="split"):
         SampleImages("val")
 
@@ -191,5 +195,10 @@ def test_sample_images_without_scikit_image(monkeypatch):
 def test_real_set5(datasets_root):
     bench = Benchmark("Set5", 3)
     sizes = {item["name"]: tuple(item["hr"].shape[1:]) for item in bench}
-    assert sizes == {"baby": (510, 510), "bird": (288, 288), "butterfly": (255, 255), "head": (279, 279),
-                     "woman": (342, 228)}
+    assert sizes == {
+        "baby": (510, 510),
+        "bird": (288, 288),
+        "butterfly": (255, 255),
+        "head": (279, 279),
+        "woman": (342, 228),
+    }

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image, features
+
 from sr_data import ImagePolicyWarning, ImageReadError, decode_image, image_size, read_image, write_image
 from sr_data.sixteen_bit import encode_rgb16_png
 

@@ -6,10 +6,11 @@ import os
 
 import numpy as np
 import pytest
-import sr_data.pairs
 import torch
-from sr_data import Benchmark, PairedFolder, RandomPatches, imresize
 from torch.utils.data import DataLoader
+
+import sr_data.pairs
+from sr_data import Benchmark, PairedFolder, RandomPatches, imresize
 
 
 @pytest.fixture
@@ -25,8 +26,12 @@ def test_shapes_and_alignment_without_augmentation(folder):
         patch = patches[k]
         assert patch["lr"].shape == (3, 8, 8) and patch["hr"].shape == (3, 16, 16)
         lr = full_lr[k % 3]
-        hits = [(i, j) for i in range(lr.shape[1] - 7) for j in range(lr.shape[2] - 7)
-                if torch.equal(lr[:, i : i + 8, j : j + 8], patch["lr"])]
+        hits = [
+            (i, j)
+            for i in range(lr.shape[1] - 7)
+            for j in range(lr.shape[2] - 7)
+            if torch.equal(lr[:, i : i + 8, j : j + 8], patch["lr"])
+        ]
         assert hits, "LR patch is not a crop of the full LR image"
         i, j = hits[0]
         assert torch.equal(data[k % 3]["hr"][:, 2 * i : 2 * i + 16, 2 * j : 2 * j + 16], patch["hr"])

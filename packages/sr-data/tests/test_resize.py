@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from sr_data import imresize
 
 GOLDEN = np.load(Path(__file__).parent / "data" / "imresize_golden.npz")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from sr_eval import evaluate
 from sr_eval.bicubic_baseline import BicubicUpsampler
 

@@ -9,8 +9,9 @@ import sys
 import numpy as np
 import pytest
 import torch
-from sr_eval import cli, models
 from torch import nn
+
+from sr_eval import cli, models
 
 
 class UpConv(nn.Module):

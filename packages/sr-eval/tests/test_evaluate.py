@@ -9,9 +9,10 @@ import json
 import numpy as np
 import pytest
 import torch
-from sr_eval import EvalTable, evaluate, psnr_reference, ssim_reference
 from torch import nn
 from torch.utils.data import Dataset
+
+from sr_eval import EvalTable, evaluate, psnr_reference, ssim_reference
 
 
 class NearestUp(nn.Module):

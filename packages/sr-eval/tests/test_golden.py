@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+
 from sr_eval import psnr, ssim
 
 PSNR_TOL_DB = 1e-4

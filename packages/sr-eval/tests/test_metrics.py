@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from sr_eval import psnr, psnr_reference, rgb_to_y, ssim, ssim_reference
 from sr_eval.reference import gaussian_kernel_1d
 

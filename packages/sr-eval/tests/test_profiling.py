@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from sr_eval import count_parameters, latency, profile
 from torch import nn
+
+from sr_eval import count_parameters, latency, profile
 
 
 class TinySR(nn.Module):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
+
 from sr_eval.ensemble import self_ensemble
 from sr_eval.tiling import tile_spans, tiled_forward
-from torch import nn
 
 
 def small_conv_net(scale: int, integer_weights: bool = False) -> nn.Module:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
+
 from sr_reparam import Reparameterizable, assert_plain, deploy, is_plain, plain_violations
 from sr_reparam.kernels import fold_batchnorm, fold_residual, sum_branches
-from torch import nn
 
 
 class RepBlock(nn.Module):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+
 from sr_reparam import kernels as K
 
 ATOL = 1e-10

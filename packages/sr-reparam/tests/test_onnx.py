@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from sr_reparam import export_onnx
 from torch import nn
+
+from sr_reparam import export_onnx
 
 pytest.importorskip("onnx", reason="the 'onnx' extra is not installed")
 ort = pytest.importorskip("onnxruntime", reason="the 'onnx' extra is not installed")
@@ -32,7 +33,34 @@ def test_export_dynamic_hw_matches_torch(tmp_path):
     np.testing.assert_allclose(out, expected, atol=1e-4, rtol=0)
 
 
-def test_export_refuses_non_plain(tmp_path):
-    with pytest.raises(ValueError, match="deploy"):
-        export_onnx(nn.Sequential(nn.Conv2d(3, 3, 3), nn.BatchNorm2d(3)), tmp_path / "x.onnx")
+class TwoBranch(nn.Module):
+    """A module still in training form: two parallel convs that reparameterize() would sum."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Conv2d(3, 3, 3, padding=1), nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.a(x) + self.b(x)
+
+    def reparameterize(self) -> nn.Module:
+        raise NotImplementedError  # never called here
+
+
+def test_export_refuses_a_model_still_in_training_form(tmp_path):
+    net = nn.Sequential()
+    net.add_module("head", nn.Conv2d(3, 3, 1))
+    net.add_module("body", TwoBranch())
+    with pytest.raises(ValueError, match="deploy first.*body"):
+        export_onnx(net, tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_export_accepts_a_deployed_net_with_non_plain_layers(tmp_path):
+    net = nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), nn.BatchNorm2d(3), nn.Sigmoid()).eval()
+    path = export_onnx(net, tmp_path / "attention.onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = torch.rand(1, 3, 9, 11)
+    (out,) = session.run(None, {"lr": x.numpy()})
+    with torch.no_grad():
+        np.testing.assert_allclose(out, net(x).numpy(), atol=1e-5, rtol=0)

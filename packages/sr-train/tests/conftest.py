@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from sr_train import PatchTensors
 from torch import nn
 from torch.utils.data import Dataset
+
+from sr_train import PatchTensors
 
 
 class TinySR(nn.Module):
@@ -16,8 +17,9 @@ class TinySR(nn.Module):
     def __init__(self, scale: int = 2, width: int = 8) -> None:
         super().__init__()
         self.scale = scale
-        self.body = nn.Sequential(nn.Conv2d(3, width, 3, padding=1), nn.ReLU(),
-                                  nn.Conv2d(width, 3 * scale * scale, 3, padding=1))
+        self.body = nn.Sequential(
+            nn.Conv2d(3, width, 3, padding=1), nn.ReLU(), nn.Conv2d(width, 3 * scale * scale, 3, padding=1)
+        )
         self.up = nn.PixelShuffle(scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -58,6 +60,7 @@ def tiny_model():
     def make(seed: int = 0, scale: int = 2) -> TinySR:
         torch.manual_seed(seed)
         return TinySR(scale)
+
     return make
 
 

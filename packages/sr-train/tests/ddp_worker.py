@@ -10,8 +10,9 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from sr_train import PatchTensors, TrainConfig, Trainer
 from torch import nn
+
+from sr_train import PatchTensors, TrainConfig, Trainer
 
 STEPS, BATCH, ITEMS = 6, 4, 32
 

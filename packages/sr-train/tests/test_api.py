@@ -3,8 +3,9 @@ import warnings
 import weakref
 
 import pytest
-import sr_train.api
 import torch
+
+import sr_train.api
 from sr_train import PatchTensors, TrainConfig, Trainer, stack_patches, train_and_validate
 
 

@@ -3,6 +3,7 @@ import random
 import numpy as np
 import pytest
 import torch
+
 from sr_train import CHECKPOINT_FORMAT, TrainConfig, Trainer, load_checkpoint, save_checkpoint
 from sr_train.checkpoint import capture_rng, restore_rng
 

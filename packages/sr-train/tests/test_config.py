@@ -1,4 +1,5 @@
 import pytest
+
 from sr_train import ConfigError, TrainConfig
 from sr_train.optim import lr_factor
 
@@ -31,9 +32,17 @@ def test_yaml_float_strings_and_section(tmp_path):
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"steps": 5, "epochs": 5}, {"steps": 0},
-                                    {"steps": 5, "milestones": [3, 1]}, {"steps": 5, "ema_decay": 1.0},
-                                    {"steps": 5, "betas": [0.9]}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"steps": 5, "epochs": 5},
+        {"steps": 0},
+        {"steps": 5, "milestones": [3, 1]},
+        {"steps": 5, "ema_decay": 1.0},
+        {"steps": 5, "betas": [0.9]},
+    ],
+)
 def test_inconsistent_values_are_rejected(kwargs):
     with pytest.raises(ConfigError):
         TrainConfig(**kwargs)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.distributed as dist
+
 from sr_train import Trainer, load_checkpoint
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
@@ -17,8 +18,16 @@ WORKER = Path(__file__).with_name("ddp_worker.py")
 @pytest.mark.skipif(not dist.is_available(), reason="torch built without torch.distributed")
 def test_two_gloo_ranks_match_one_process_with_the_global_batch(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(WORKER), str(tmp_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(WORKER),
+        str(tmp_path),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

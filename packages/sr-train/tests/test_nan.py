@@ -2,8 +2,9 @@ import math
 
 import pytest
 import torch
-from sr_train import NonFiniteLossError, TrainConfig, Trainer, load_checkpoint
 from torch import nn
+
+from sr_train import NonFiniteLossError, TrainConfig, Trainer, load_checkpoint
 
 
 class BlowsUp(nn.Module):
@@ -20,8 +21,15 @@ class BlowsUp(nn.Module):
 
 
 def test_nan_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path, tiny_model, pairs):
-    cfg = TrainConfig(steps=20, batch_size=4, checkpoint_every=5, log_every=3, out_dir=str(tmp_path),
-                      progress=False, tensorboard=False)
+    cfg = TrainConfig(
+        steps=20,
+        batch_size=4,
+        checkpoint_every=5,
+        log_every=3,
+        out_dir=str(tmp_path),
+        progress=False,
+        tensorboard=False,
+    )
     model = BlowsUp(tiny_model(), at=8)
     with pytest.raises(NonFiniteLossError, match=r"nan at step 8") as err:
         Trainer(model, pairs(32), None, cfg).fit()

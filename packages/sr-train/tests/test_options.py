@@ -4,16 +4,20 @@ import io
 
 import pytest
 import torch
+
 from sr_train import TrainConfig, Trainer
 from sr_train.losses import CharbonnierLoss, build_loss
 from sr_train.progress import ProgressBar, format_seconds
 
 
-@pytest.mark.parametrize("options", [
-    {"loss": "charbonnier", "optimizer": "adamw", "weight_decay": 1e-4, "amsgrad": True},
-    {"loss": "mse", "scheduler": "cosine", "warmup_steps": 2, "min_lr": 1e-5},
-    {"amp": "bf16", "channels_last": True, "grad_clip": 0.1},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"loss": "charbonnier", "optimizer": "adamw", "weight_decay": 1e-4, "amsgrad": True},
+        {"loss": "mse", "scheduler": "cosine", "warmup_steps": 2, "min_lr": 1e-5},
+        {"amp": "bf16", "channels_last": True, "grad_clip": 0.1},
+    ],
+)
 def test_options_train_and_lower_the_loss(tiny_model, pairs, options):
     cfg = TrainConfig(steps=30, batch_size=8, lr=3e-3, log_every=5, progress=False, **options)
     trainer = Trainer(tiny_model(), pairs(32), None, cfg)
@@ -23,8 +27,17 @@ def test_options_train_and_lower_the_loss(tiny_model, pairs, options):
 
 
 def test_optimizer_and_schedule_follow_the_config(tiny_model, pairs):
-    cfg = TrainConfig(steps=6, batch_size=8, lr=1e-2, optimizer="adamw", amsgrad=True, betas=[0.5, 0.9],
-                      milestones=[3], gamma=0.1, progress=False)
+    cfg = TrainConfig(
+        steps=6,
+        batch_size=8,
+        lr=1e-2,
+        optimizer="adamw",
+        amsgrad=True,
+        betas=[0.5, 0.9],
+        milestones=[3],
+        gamma=0.1,
+        progress=False,
+    )
     trainer = Trainer(tiny_model(), pairs(16), None, cfg)
     group = trainer.optimizer.param_groups[0]
     assert isinstance(trainer.optimizer, torch.optim.AdamW)

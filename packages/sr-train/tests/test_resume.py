@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+
 from sr_train import TrainConfig, Trainer, load_checkpoint
 
 
@@ -13,9 +14,24 @@ class Killed(Exception):
 
 def _config(out_dir, **extra):
     # 40 items / batch 8 = 5 steps per epoch; checkpoints every 3 steps land mid-epoch (3, 6, 9)
-    return TrainConfig(steps=12, batch_size=8, lr=1e-2, scheduler="multistep", milestones=[7], warmup_steps=2,
-                       ema_decay=0.9, grad_clip=1.0, checkpoint_every=3, val_every=4, val_ssim=False,
-                       out_dir=str(out_dir), progress=False, seed=3, deterministic=True, **extra)
+    return TrainConfig(
+        steps=12,
+        batch_size=8,
+        lr=1e-2,
+        scheduler="multistep",
+        milestones=[7],
+        warmup_steps=2,
+        ema_decay=0.9,
+        grad_clip=1.0,
+        checkpoint_every=3,
+        val_every=4,
+        val_ssim=False,
+        out_dir=str(out_dir),
+        progress=False,
+        seed=3,
+        deterministic=True,
+        **extra,
+    )
 
 
 def _state(out_dir):

@@ -16,24 +16,28 @@ from pathlib import Path
 
 from sr_blocks import list_models
 from sr_train import NonFiniteLossError
-
 from sr_zoo.pipeline import TrainRequest, deploy_checkpoint, evaluate_checkpoint, export_checkpoint, train
 from sr_zoo.recipe import shipped_recipes
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zoo", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="zoo", description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("train", help="train a registered model, then test, deploy and export it")
-    p.add_argument("--model", help=f"registered model (default: the recipe's); one of "
-                                   f"{', '.join(list_models())}")
+    p.add_argument(
+        "--model", help=f"registered model (default: the recipe's); one of {', '.join(list_models())}"
+    )
     p.add_argument("--scale", type=int, default=2)
     p.add_argument("--data", default="samples", help="'samples', a DIV2K root or a folder of HR images")
-    p.add_argument("--config", default=None,
-                   help=f"recipe YAML or shipped recipe name (default: the model's); shipped: "
-                        f"{', '.join(shipped_recipes())}")
+    p.add_argument(
+        "--config",
+        default=None,
+        help=f"recipe YAML or shipped recipe name (default: the model's); shipped: "
+        f"{', '.join(shipped_recipes())}",
+    )
     p.add_argument("--out", type=Path, default=None, help="results folder (default runs/<model>_x<scale>)")
     p.add_argument("--steps", type=int, help="override the recipe's budget in steps")
     p.add_argument("--epochs", type=int, help="override the recipe's budget in epochs")
@@ -47,8 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", help="checkpoint (last.pt, best.pt or deployed.pt)")
     p.add_argument("--model", help="a registered model instead of weights (e.g. bicubic)")
     p.add_argument("--scale", type=int, default=2, help="with --model (weights carry their scale)")
-    p.add_argument("--sets", nargs="+", default=["Set5", "Set14", "BSD68"],
-                   help="benchmark names or folders; 'samples' = the bundled test photos")
+    p.add_argument(
+        "--sets",
+        nargs="+",
+        default=["Set5", "Set14", "BSD68"],
+        help="benchmark names or folders; 'samples' = the bundled test photos",
+    )
     p.add_argument("--per-image", action="store_true", help="also print one row per image")
     p.add_argument("--device")
     p.add_argument("--out", type=Path, help="folder for benchmark.{md,json,csv}")
@@ -72,12 +80,26 @@ def main(argv: list[str] | None = None) -> int:
             if config is None:
                 raise ValueError("give --model or --config")
             out = args.out or Path("runs") / f"{name or Path(config).stem}_x{args.scale}"
-            train(TrainRequest(model=name, scale=args.scale, data=args.data, config=config, out=out,
-                               steps=args.steps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                               device=args.device, amp=args.amp, quiet=args.quiet))
+            train(
+                TrainRequest(
+                    model=name,
+                    scale=args.scale,
+                    data=args.data,
+                    config=config,
+                    out=out,
+                    steps=args.steps,
+                    epochs=args.epochs,
+                    batch_size=args.batch_size,
+                    lr=args.lr,
+                    device=args.device,
+                    amp=args.amp,
+                    quiet=args.quiet,
+                )
+            )
         elif args.command == "eval":
-            evaluate_checkpoint(args.weights, args.model, args.scale, args.sets, args.out, args.device,
-                                args.per_image)
+            evaluate_checkpoint(
+                args.weights, args.model, args.scale, args.sets, args.out, args.device, args.per_image
+            )
         elif args.command == "deploy":
             deploy_checkpoint(args.weights, args.out)
         else:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sr_data import DIV2K, Benchmark, PairedFolder, PairedImages, SampleImages
-
 from sr_zoo.recipe import DataSection
 
 

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
+
 from sr_blocks import create_model
 from sr_reparam import deploy
 from sr_train import load_checkpoint
-from torch import nn
 
 
 def load_trained(path: str | Path, deployed: bool = False) -> tuple[nn.Module, dict[str, Any]]:
@@ -21,8 +22,9 @@ def load_trained(path: str | Path, deployed: bool = False) -> tuple[nn.Module, d
     ckpt = load_checkpoint(path)
     name = ckpt.get("model_name")
     if not name:
-        raise ValueError(f"{path}: the checkpoint does not name its model (no 'model_name'), "
-                         f"so it cannot be rebuilt")
+        raise ValueError(
+            f"{path}: the checkpoint does not name its model (no 'model_name'), so it cannot be rebuilt"
+        )
     model = create_model(name, scale=ckpt["scale"], **ckpt.get("model_kwargs", {}))
     if ckpt.get("deployed"):
         model = deploy(model)
@@ -34,9 +36,14 @@ def load_trained(path: str | Path, deployed: bool = False) -> tuple[nn.Module, d
 
 def deployed_checkpoint(model: nn.Module, ckpt: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint dict of a deployed model (rebuilt by `load_trained`)."""
-    return {"format": ckpt.get("format"), "model_name": ckpt["model_name"],
-            "model_kwargs": ckpt["model_kwargs"], "scale": ckpt["scale"], "deployed": True,
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    return {
+        "format": ckpt.get("format"),
+        "model_name": ckpt["model_name"],
+        "model_kwargs": ckpt["model_kwargs"],
+        "scale": ckpt["scale"],
+        "deployed": True,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
 
 
 @torch.no_grad()

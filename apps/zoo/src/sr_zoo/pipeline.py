@@ -15,13 +15,13 @@ from typing import Any
 
 import torch
 import yaml
+from torch import nn
+
 from sr_blocks import create_model, model_entry
 from sr_data import RandomPatches
 from sr_eval import evaluate, profile
 from sr_reparam import deploy, export_onnx
 from sr_train import Trainer, save_checkpoint
-from torch import nn
-
 from sr_zoo.datasets import build_run_data, test_sets
 from sr_zoo.models import deploy_gap, deployed_checkpoint, load_trained
 from sr_zoo.recipe import load_recipe
@@ -52,19 +52,32 @@ def train(request: TrainRequest) -> dict[str, Any] | None:
     if not name:
         raise ValueError(f"no model: pass --model or set model.name in {recipe.source}")
     model_entry(name)  # an unknown name fails here, before any file is written
-    cfg = recipe.train_config(scale=request.scale, steps=request.steps, epochs=request.epochs,
-                              batch_size=request.batch_size, lr=request.lr, device=request.device,
-                              amp=request.amp, out_dir=str(request.out), progress=not request.quiet)
-    settings = {"model": {"name": name, "kwargs": recipe.model.kwargs}, "scale": request.scale,
-                "data": {"source": request.data, **recipe.to_dict()["data"]}, "train": cfg.to_dict(),
-                "recipe": recipe.source}
+    cfg = recipe.train_config(
+        scale=request.scale,
+        steps=request.steps,
+        epochs=request.epochs,
+        batch_size=request.batch_size,
+        lr=request.lr,
+        device=request.device,
+        amp=request.amp,
+        out_dir=str(request.out),
+        progress=not request.quiet,
+    )
+    settings = {
+        "model": {"name": name, "kwargs": recipe.model.kwargs},
+        "scale": request.scale,
+        "data": {"source": request.data, **recipe.to_dict()["data"]},
+        "train": cfg.to_dict(),
+        "recipe": recipe.source,
+    }
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 writes
         _record_settings(request.out, settings)
 
     run_data = build_run_data(request.data, request.scale, recipe.data)
     cache = request.out / "cache" if recipe.data.cache else None
-    patches = RandomPatches(run_data.train, recipe.data.patch_size, recipe.data.patches_per_epoch,
-                            seed=cfg.seed, cache_dir=cache)
+    patches = RandomPatches(
+        run_data.train, recipe.data.patch_size, recipe.data.patches_per_epoch, seed=cfg.seed, cache_dir=cache
+    )
     model = create_model(name, scale=request.scale, **recipe.model.kwargs)
     trainer = Trainer(model, patches, run_data.val, cfg, model_name=name, model_kwargs=recipe.model.kwargs)
     for note in run_data.notes:
@@ -76,15 +89,27 @@ def train(request: TrainRequest) -> dict[str, Any] | None:
     final, ckpt = load_trained(best if best.exists() else request.out / "last.pt")
     trainer.log.message(f"testing the {'best' if best.exists() else 'last'} weights")
     report = finish(final, ckpt, run_data.test, request.out, device=trainer.device, log=trainer.log.message)
-    report.update(train_seconds=result.seconds, patches_per_s=result.patches_per_s, steps=result.steps,
-                  best_val_psnr=result.best_psnr, best_step=result.best_step, notes=run_data.notes)
+    report.update(
+        train_seconds=result.seconds,
+        patches_per_s=result.patches_per_s,
+        steps=result.steps,
+        best_val_psnr=result.best_psnr,
+        best_step=result.best_step,
+        notes=run_data.notes,
+    )
     _write_json(request.out / "results.json", report)
     trainer.close()
     return report
 
 
-def finish(model: nn.Module, ckpt: dict[str, Any], benchmarks: list, out: Path,
-           device: torch.device | None = None, log=print) -> dict[str, Any]:
+def finish(
+    model: nn.Module,
+    ckpt: dict[str, Any],
+    benchmarks: list,
+    out: Path,
+    device: torch.device | None = None,
+    log=print,
+) -> dict[str, Any]:
     """Benchmark table (computed on `device`), params/MACs, deployed checkpoint and ONNX, into `out`."""
     scale = ckpt["scale"]
     table = evaluate(model, benchmarks, scale, device=device)
@@ -92,9 +117,14 @@ def finish(model: nn.Module, ckpt: dict[str, Any], benchmarks: list, out: Path,
     _write_table(table, out / "benchmark")
     log("benchmark (PSNR/SSIM on Y, crop = scale):\n" + table.to_markdown())
     prof = profile(model, scale=scale)
-    report: dict[str, Any] = {"model": ckpt["model_name"], "model_kwargs": ckpt["model_kwargs"],
-                              "scale": scale, "params": prof.params, "macs_720p": prof.macs,
-                              "benchmarks": table.summary}
+    report: dict[str, Any] = {
+        "model": ckpt["model_name"],
+        "model_kwargs": ckpt["model_kwargs"],
+        "scale": scale,
+        "params": prof.params,
+        "macs_720p": prof.macs,
+        "benchmarks": table.summary,
+    }
     report.update(deploy_and_export(model, ckpt, out, log))
     return report
 
@@ -106,8 +136,11 @@ def deploy_and_export(model: nn.Module, ckpt: dict[str, Any], out: Path, log=pri
     save_checkpoint(out / "deployed.pt", deployed_checkpoint(deployed, ckpt))
     log(f"deployed model written to {out / 'deployed.pt'} (max output difference {gap:.2e})")
     prof = profile(deployed, scale=ckpt["scale"])
-    info: dict[str, Any] = {"deploy_max_abs_diff": gap, "deployed_params": prof.params,
-                            "deployed_macs_720p": prof.macs}
+    info: dict[str, Any] = {
+        "deploy_max_abs_diff": gap,
+        "deployed_params": prof.params,
+        "deployed_macs_720p": prof.macs,
+    }
     info["onnx"] = export(deployed, out / "model.onnx", log)
     return info
 
@@ -119,17 +152,20 @@ def export(deployed: nn.Module, path: Path, log=print) -> str | None:
     except ImportError:
         log("ONNX export skipped: the onnx package is not installed (pip install onnx)")
         return None
-    try:
-        export_onnx(deployed, path)
-    except ValueError as err:  # not a plain conv net after deploy (e.g. attention blocks)
-        log(f"ONNX export skipped: {err}")
-        return None
+    export_onnx(deployed, path)
     log(f"ONNX written to {path}")
     return str(path)
 
 
-def evaluate_checkpoint(weights: str | None, model_name: str | None, scale: int, sets: list[str],
-                        out: Path | None, device: str | None = None, per_image: bool = False) -> Any:
+def evaluate_checkpoint(
+    weights: str | None,
+    model_name: str | None,
+    scale: int,
+    sets: list[str],
+    out: Path | None,
+    device: str | None = None,
+    per_image: bool = False,
+) -> Any:
     """Table for trained weights (or for an untrained/fixed model by name, e.g. bicubic)."""
     if weights:
         model, ckpt = load_trained(weights)
@@ -173,8 +209,10 @@ def _record_settings(out: Path, settings: dict[str, Any]) -> None:
         before = yaml.safe_load(path.read_text(encoding="utf-8"))
         changed = [d for d in _diff(before, settings) if not d.startswith(_MAY_CHANGE_ON_RESUME)]
         if changed:
-            raise ValueError(f"{out} holds a run with other settings ({', '.join(changed)}); "
-                             f"use another --out or delete {path} to start over")
+            raise ValueError(
+                f"{out} holds a run with other settings ({', '.join(changed)}); "
+                f"use another --out or delete {path} to start over"
+            )
         return
     out.mkdir(parents=True, exist_ok=True)
     _atomic_text(path, yaml.safe_dump(settings, sort_keys=False))

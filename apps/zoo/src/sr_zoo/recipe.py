@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from sr_train import ConfigError, TrainConfig
 from sr_train.config import check_types
 
@@ -70,8 +71,11 @@ class Recipe:
         return TrainConfig.from_dict(values, source=self.source)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": dataclasses.asdict(self.model), "data": dataclasses.asdict(self.data),
-                "train": dict(self.train)}
+        return {
+            "model": dataclasses.asdict(self.model),
+            "data": dataclasses.asdict(self.data),
+            "train": dict(self.train),
+        }
 
 
 def find_recipe(name_or_path: str) -> Path:
@@ -85,8 +89,10 @@ def find_recipe(name_or_path: str) -> Path:
         candidate = folder / f"{name_or_path}.yaml"
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"no config file {name_or_path!r} and no shipped recipe of that name; shipped: "
-                            f"{', '.join(shipped_recipes())}")
+    raise FileNotFoundError(
+        f"no config file {name_or_path!r} and no shipped recipe of that name; shipped: "
+        f"{', '.join(shipped_recipes())}"
+    )
 
 
 def shipped_recipes() -> list[str]:
@@ -106,8 +112,9 @@ def load_recipe(name_or_path: str) -> Recipe:
     if not isinstance(train, dict):
         raise ConfigError(f"section 'train' in {where} must be a mapping")
     recipe = Recipe(model, data_section, train, where)
-    TrainConfig.from_dict({"steps": 1, **train} if "epochs" not in train and "steps" not in train else train,
-                          source=where)  # checks every key and type now, before any work
+    TrainConfig.from_dict(
+        {"steps": 1, **train} if "epochs" not in train and "steps" not in train else train, source=where
+    )  # checks every key and type now, before any work
     return recipe
 
 
@@ -116,8 +123,9 @@ def _check_keys(data: Any, known: set[str], prefix: str, where: str) -> None:
         raise ConfigError(f"{prefix or 'config'} in {where} must be a mapping, got {data!r}")
     for key in data:
         if key not in known:
-            raise ConfigError(f"unknown config key '{prefix}{key}' in {where}; "
-                              f"known: {', '.join(sorted(known))}")
+            raise ConfigError(
+                f"unknown config key '{prefix}{key}' in {where}; known: {', '.join(sorted(known))}"
+            )
 
 
 def _section(cls: type, data: dict, name: str, where: str) -> Any:

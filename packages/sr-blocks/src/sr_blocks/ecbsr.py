@@ -14,6 +14,9 @@ import copy
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor, nn
+
+from sr_blocks.registry import register_model
 from sr_reparam.kernels import (
     fixed_filter,
     fixed_filter_kernel,
@@ -23,9 +26,6 @@ from sr_reparam.kernels import (
     scaled_depthwise,
     sum_branches,
 )
-from torch import Tensor, nn
-
-from sr_blocks.registry import register_model
 
 ACTIVATIONS = ("prelu", "relu", "rrelu", "softplus", "linear")
 

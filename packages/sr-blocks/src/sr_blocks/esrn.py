@@ -200,9 +200,9 @@ class ContextualRDB(EfficientRDB):
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
         height, width = x.shape[-2:]
-        if height % 2 or width % 2:
-            x = F.pad(x, (0, width % 2, 0, height % 2), mode="replicate")
-        current = F.avg_pool2d(x, 2)
+        # One replicated row/column at the bottom/right: pooling (floor) ignores it on even sizes
+        # and uses it on odd ones, so no size-dependent branch (a traced ONNX graph stays valid).
+        current = F.avg_pool2d(F.pad(x, (0, 1, 0, 1), mode="replicate"), 2)
         concat = current
         for i, conv in enumerate(self.convs):
             concat = torch.cat([concat, conv(conv(conv(current)))], dim=1)

@@ -56,6 +56,16 @@ class MeanShift(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.sign * self.mean.to(x.dtype)
 
+    @torch.no_grad()
+    def reparameterize(self) -> nn.Conv2d:
+        """The same map as a frozen 1x1 conv (identity weights, signed mean as bias), for deploy/ONNX."""
+        channels = self.mean.shape[1]
+        conv = nn.Conv2d(channels, channels, 1).to(self.mean)
+        conv.weight.copy_(torch.eye(channels).view(channels, channels, 1, 1))
+        conv.bias.copy_(self.sign * self.mean.flatten())
+        conv.requires_grad_(False)
+        return conv
+
 
 def upsample_stages(scale: int) -> list[int]:
     """Pixel-shuffle factors that make up `scale`: powers of two in steps of 2, 3 in one step."""

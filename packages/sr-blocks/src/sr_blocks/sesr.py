@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from sr_reparam.kernels import fold_residual, fuse_1x1_after_kxk
 from torch import Tensor, nn
 
 from sr_blocks.registry import register_model
+from sr_reparam.kernels import fold_residual, fuse_1x1_after_kxk
 
 TRAINING_MODES = ("collapsed", "expanded")
 

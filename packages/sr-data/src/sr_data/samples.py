@@ -1,8 +1,10 @@
 """Photos bundled with scikit-image, split into a tiny train and test set, so demos need no download.
 
-Train: astronaut, chelsea, coffee, motorcycle_left, retina, rocket. Test: color, hubble_deep_field,
-ihc. All are RGB; the grayscale and RGBA samples are left out, and motorcycle_right (the other view
-of motorcycle_left) too, so no test scene appears in training. Needs ``pip install "sr-data[samples]"``.
+Train: astronaut, coffee, motorcycle_left, retina, hubble_deep_field, ihc. Test: chelsea, rocket and
+camera (the grayscale cameraman, replicated to RGB by the image policy): three natural photos, none
+of whose scenes is in training. Left out: synthetic charts (color, chessboard), textures, the RGBA
+samples, and motorcycle_right (the other view of motorcycle_left). Needs
+``pip install "sr-data[samples]"``.
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ from pathlib import Path
 from sr_data.pairs import ImagePair, PairedImages
 
 SAMPLE_SPLITS: dict[str, tuple[str, ...]] = {
-    "train": ("astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "retina.jpg",
-              "rocket.jpg"),
-    "test": ("color.png", "hubble_deep_field.jpg", "ihc.png"),
+    "train": (
+        "astronaut.png",
+        "coffee.png",
+        "motorcycle_left.png",
+        "retina.jpg",
+        "hubble_deep_field.jpg",
+        "ihc.png",
+    ),
+    "test": ("chelsea.png", "rocket.jpg", "camera.png"),
 }
 
 

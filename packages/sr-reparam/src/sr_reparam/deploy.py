@@ -16,6 +16,7 @@ from torch import nn
 
 PLAIN_LEAVES: tuple[type[nn.Module], ...] = (
     nn.Conv2d,
+    nn.ConvTranspose2d,
     nn.PixelShuffle,
     nn.Identity,
     nn.ReLU,
@@ -77,6 +78,11 @@ def plain_violations(model: nn.Module) -> list[str]:
         elif any(True for _ in module.parameters(recurse=False)):
             problems.append(f"{label} ({type(module).__name__}) holds parameters outside plain layers")
     return problems
+
+
+def undeployed_modules(model: nn.Module) -> list[str]:
+    """Names of the submodules that still have a training form (``reparameterize()``)."""
+    return [name or "<root>" for name, m in model.named_modules() if isinstance(m, Reparameterizable)]
 
 
 def is_plain(model: nn.Module) -> bool:

@@ -1,4 +1,4 @@
-"""ONNX export of deployed (plain) super-resolution networks.
+"""ONNX export of deployed super-resolution networks.
 
 Uses torch's TorchScript-based exporter (``dynamo=False``), which needs only the ``onnx`` package
 and handles height/width as dynamic axes, so one file serves any input size.
@@ -14,16 +14,17 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from sr_reparam.deploy import plain_violations
+from sr_reparam.deploy import undeployed_modules
 
 DEFAULT_OPSET = 17
 
 
-def _input_channels(model: nn.Module) -> int:
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            return module.in_channels
-    raise ValueError("cannot infer the input channels: the model has no nn.Conv2d; pass example_input")
+def _example_input(model: nn.Module) -> torch.Tensor:
+    """A 32x32 input with the model's channels (its first conv's, else 3), dtype and device."""
+    convs = (m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
+    channels = next((conv.in_channels for conv in convs), 3)
+    reference = next(iter([*model.parameters(), *model.buffers()]), torch.empty(0))
+    return torch.rand(1, channels, 32, 32, dtype=reference.dtype, device=reference.device)
 
 
 def export_onnx(
@@ -35,21 +36,22 @@ def export_onnx(
 ) -> Path:
     """Write ``model`` (a deployed network, see `sr_reparam.deploy`) to ``path`` as ONNX.
 
+    Any deployed network exports, plain or not (IMDN's attention, for instance); what is refused is
+    a model that still holds a training form, since exporting it would bake the slow branches in.
+
     Input ``"lr"`` and output ``"sr"`` are NCHW; with ``dynamic_hw`` batch, height and width are
     dynamic. The file is written to a temporary name beside ``path`` and renamed, so a failed
-    export never leaves a half-written file. Raises ``ValueError`` if the model is not plain.
+    export never leaves a half-written file. Raises ``ValueError`` naming the modules not deployed.
     """
-    problems = plain_violations(model)
-    if problems:
+    pending = undeployed_modules(model)
+    if pending:
         raise ValueError(
-            "export_onnx expects a deployed model (call sr_reparam.deploy first): " + "; ".join(problems)
+            "export_onnx expects a deployed model (call sr_reparam.deploy first); "
+            f"still in training form: {', '.join(pending)}"
         )
     path = Path(path)
     if example_input is None:
-        parameter = next(model.parameters())
-        example_input = torch.rand(
-            1, _input_channels(model), 32, 32, dtype=parameter.dtype, device=parameter.device
-        )
+        example_input = _example_input(model)
     dynamic_axes = {"lr": {0: "batch", 2: "height", 3: "width"}, "sr": {0: "batch", 2: "height", 3: "width"}}
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(suffix=".onnx.tmp", dir=path.parent)

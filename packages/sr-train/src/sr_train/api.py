@@ -12,9 +12,15 @@ from sr_train.config import TrainConfig
 from sr_train.trainer import Trainer
 
 
-def train_and_validate(model: nn.Module, data: Dataset | tuple[torch.Tensor, torch.Tensor], steps: int,
-                       val_data: Dataset | tuple[torch.Tensor, torch.Tensor] | None = None, *,
-                       config: TrainConfig | None = None, **overrides: Any) -> float:
+def train_and_validate(
+    model: nn.Module,
+    data: Dataset | tuple[torch.Tensor, torch.Tensor],
+    steps: int,
+    val_data: Dataset | tuple[torch.Tensor, torch.Tensor] | None = None,
+    *,
+    config: TrainConfig | None = None,
+    **overrides: Any,
+) -> float:
     """Train `model` for `steps` steps on `data` and return the best validation PSNR (dB, Y channel).
 
     Pass pre-built data (a `PatchTensors`, an (lr, hr) tensor pair, or a dataset that caches its
@@ -26,8 +32,16 @@ def train_and_validate(model: nn.Module, data: Dataset | tuple[torch.Tensor, tor
     everything else (lr, batch_size, scale, ...).
     """
     base = config.to_dict() if config is not None else {}
-    settings = {"val_ssim": False, **base, "progress": False, "tensorboard": False, "out_dir": None,
-                **overrides, "steps": steps, "epochs": None}
+    settings = {
+        "val_ssim": False,
+        **base,
+        "progress": False,
+        "tensorboard": False,
+        "out_dir": None,
+        **overrides,
+        "steps": steps,
+        "epochs": None,
+    }
     cfg = TrainConfig.from_dict(settings)
     home = next(model.parameters(), torch.empty(0)).device
     trainer = Trainer(model, data, data if val_data is None else val_data, cfg)

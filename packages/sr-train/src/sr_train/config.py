@@ -69,8 +69,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         check_types(self)
         if (self.steps is None) == (self.epochs is None):
-            raise ConfigError(f"give exactly one budget: steps or epochs (got steps={self.steps}, "
-                              f"epochs={self.epochs})")
+            raise ConfigError(
+                f"give exactly one budget: steps or epochs (got steps={self.steps}, epochs={self.epochs})"
+            )
         for key in ("steps", "epochs", "batch_size", "log_every", "val_every", "checkpoint_every", "scale"):
             value = getattr(self, key)
             if value is not None and value < 1:
@@ -91,8 +92,9 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         for key in data:
             if key not in known:
-                raise ConfigError(f"unknown training config key {key!r}{where}; known keys: "
-                                  f"{', '.join(sorted(known))}")
+                raise ConfigError(
+                    f"unknown training config key {key!r}{where}; known keys: {', '.join(sorted(known))}"
+                )
         try:
             return cls(**data)
         except ConfigError as err:

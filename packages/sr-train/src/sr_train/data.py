@@ -24,8 +24,10 @@ class PatchTensors(Dataset):
 
     def __init__(self, lr: torch.Tensor, hr: torch.Tensor) -> None:
         if lr.ndim != 4 or hr.ndim != 4 or len(lr) != len(hr):
-            raise ValueError(f"PatchTensors needs lr (N,C,h,w) and hr (N,C,H,W) of equal N; got "
-                             f"{tuple(lr.shape)} and {tuple(hr.shape)}")
+            raise ValueError(
+                f"PatchTensors needs lr (N,C,h,w) and hr (N,C,H,W) of equal N; got "
+                f"{tuple(lr.shape)} and {tuple(hr.shape)}"
+            )
         self.lr, self.hr = lr, hr
 
     def __len__(self) -> int:
@@ -54,8 +56,9 @@ def as_dataset(data: Dataset | tuple[torch.Tensor, torch.Tensor]) -> Dataset:
         return PatchTensors(*data)
     if isinstance(data, Dataset):
         return data
-    raise TypeError(f"training/validation data must be a Dataset or an (lr, hr) tensor pair, got "
-                    f"{type(data).__name__}")
+    raise TypeError(
+        f"training/validation data must be a Dataset or an (lr, hr) tensor pair, got {type(data).__name__}"
+    )
 
 
 def split_pair(item: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,25 +85,33 @@ class ResumableSampler(DistributedSampler):
         self.start = start
 
     def __iter__(self) -> Iterator[int]:
-        return iter(list(super().__iter__())[self.start:])
+        return iter(list(super().__iter__())[self.start :])
 
     def __len__(self) -> int:
         return self.num_samples - self.start
 
 
-def iterate_batches(dataset: Dataset, sampler: ResumableSampler, batch_size: int, num_workers: int,
-                    pin_memory: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def iterate_batches(
+    dataset: Dataset, sampler: ResumableSampler, batch_size: int, num_workers: int, pin_memory: bool
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Full batches of (lr, hr) in the sampler's order (a short last batch is dropped)."""
     if isinstance(dataset, PatchTensors):
         order = torch.tensor(list(sampler), dtype=torch.long)
         for start in range(0, len(order) - batch_size + 1, batch_size):
-            index = order[start:start + batch_size].to(dataset.lr.device)
+            index = order[start : start + batch_size].to(dataset.lr.device)
             yield dataset.lr[index], dataset.hr[index]
         return
     # Its own generator (per seed and epoch), so starting an iterator mid-epoch on resume does not draw
     # from the global RNG at a different moment than the uninterrupted run did.
     generator = torch.Generator().manual_seed(sampler.seed * 1_000_003 + sampler.epoch)
-    loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=num_workers,
-                        pin_memory=pin_memory, drop_last=True, generator=generator)
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        drop_last=True,
+        generator=generator,
+    )
     for batch in loader:
         yield split_pair(batch)

@@ -46,7 +46,7 @@ def setup_distributed() -> DistContext:
 
 
 def resolve_device(name: str, ctx: DistContext) -> torch.device:
-    """"auto" -> this rank's CUDA device when present, else CPU; anything else as given."""
+    """ "auto" -> this rank's CUDA device when present, else CPU; anything else as given."""
     if name == "auto":
         return torch.device("cuda", ctx.local_rank) if torch.cuda.is_available() else torch.device("cpu")
     return torch.device(name)

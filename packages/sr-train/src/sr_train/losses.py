@@ -26,4 +26,3 @@ def build_loss(name: str, charbonnier_eps: float = 1e-3) -> nn.Module:
     if name == "charbonnier":
         return CharbonnierLoss(charbonnier_eps)
     raise ValueError(f"unknown loss {name!r}; choose l1, charbonnier or mse")
-

@@ -19,8 +19,14 @@ from sr_train.config import TrainConfig
 def build_optimizer(params: Iterable[torch.nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
     """Adam or AdamW with the config's lr, betas, eps, weight decay and amsgrad."""
     cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[config.optimizer]
-    return cls(params, lr=config.lr, betas=tuple(config.betas), eps=config.eps,
-               weight_decay=config.weight_decay, amsgrad=config.amsgrad)
+    return cls(
+        params,
+        lr=config.lr,
+        betas=tuple(config.betas),
+        eps=config.eps,
+        weight_decay=config.weight_decay,
+        amsgrad=config.amsgrad,
+    )
 
 
 def lr_factor(config: TrainConfig, total_steps: int, milestone_steps: list[int]) -> Callable[[int], float]:
@@ -42,8 +48,9 @@ def lr_factor(config: TrainConfig, total_steps: int, milestone_steps: list[int])
     return factor
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int,
-                    steps_per_epoch: int) -> torch.optim.lr_scheduler.LambdaLR:
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LambdaLR:
     """The schedule above; milestones count epochs when the budget is in epochs, else steps."""
     unit = steps_per_epoch if config.epochs is not None else 1
     milestone_steps = [m * unit for m in config.milestones]

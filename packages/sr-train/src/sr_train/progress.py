@@ -10,8 +10,9 @@ from typing import TextIO
 class ProgressBar:
     """Redraws one line on a terminal; elsewhere (logs, CI) prints a line every ~10% of the run."""
 
-    def __init__(self, total: int, start: int = 0, enabled: bool = True,
-                 stream: TextIO | None = None) -> None:
+    def __init__(
+        self, total: int, start: int = 0, enabled: bool = True, stream: TextIO | None = None
+    ) -> None:
         self.total, self.start, self.enabled = total, start, enabled
         self.stream = stream or sys.stderr
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -26,8 +27,10 @@ class ProgressBar:
         eta = elapsed / done * (self.total - step) if done > 0 else float("nan")
         width = 24
         filled = int(width * step / self.total)
-        line = (f"[{'#' * filled}{'.' * (width - filled)}] {step}/{self.total} loss {loss:.4f} "
-                f"lr {lr:.2e} {patches_per_s:.0f} patches/s ETA {format_seconds(eta)}")
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {step}/{self.total} loss {loss:.4f} "
+            f"lr {lr:.2e} {patches_per_s:.0f} patches/s ETA {format_seconds(eta)}"
+        )
         if self.tty:
             self.stream.write("\r" + line)
             self.stream.flush()

@@ -38,9 +38,11 @@ class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or infinite; `step` is the first optimiser step where it did."""
 
     def __init__(self, step: int, value: float) -> None:
-        super().__init__(f"training loss is {value} at step {step}; stopped. The last checkpoint written "
-                         f"before it (if any) is intact: lower the learning rate, enable grad_clip or "
-                         f"check the data, then resume.")
+        super().__init__(
+            f"training loss is {value} at step {step}; stopped. The last checkpoint written "
+            f"before it (if any) is intact: lower the learning rate, enable grad_clip or "
+            f"check the data, then resume."
+        )
         self.step, self.value = step, value
 
 
@@ -70,9 +72,16 @@ class Trainer:
     `metrics.jsonl` and `train.log` there and, with `config.resume`, continues from `last.pt`.
     """
 
-    def __init__(self, model: nn.Module, train_data: Dataset | tuple, val_data: Dataset | tuple | None = None,
-                 config: TrainConfig | None = None, *, model_name: str | None = None,
-                 model_kwargs: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        train_data: Dataset | tuple,
+        val_data: Dataset | tuple | None = None,
+        config: TrainConfig | None = None,
+        *,
+        model_name: str | None = None,
+        model_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         if config is None:
             raise ValueError("Trainer needs a TrainConfig (at least a budget: steps or epochs)")
         self.config = config
@@ -91,8 +100,10 @@ class Trainer:
         self.sampler = ResumableSampler(self.train_data, self.dist.world_size, self.dist.rank, config.seed)
         self.steps_per_epoch = self.sampler.num_samples // config.batch_size
         if self.steps_per_epoch == 0:
-            raise ValueError(f"training data has {len(self.train_data)} items: fewer than one batch of "
-                             f"{config.batch_size} per process ({self.dist.world_size} processes)")
+            raise ValueError(
+                f"training data has {len(self.train_data)} items: fewer than one batch of "
+                f"{config.batch_size} per process ({self.dist.world_size} processes)"
+            )
         self.total_steps = config.steps or config.epochs * self.steps_per_epoch
 
         self.loss_fn = build_loss(config.loss, config.charbonnier_eps)
@@ -107,8 +118,11 @@ class Trainer:
         self.best_step: int | None = None
         self.last_val: dict[str, float] = {}
         self.out_dir = Path(config.out_dir) if config.out_dir else None
-        self.log = RunLog(self.out_dir if self.dist.is_main else None,
-                          quiet=not (config.progress and self.dist.is_main), tensorboard=config.tensorboard)
+        self.log = RunLog(
+            self.out_dir if self.dist.is_main else None,
+            quiet=not (config.progress and self.dist.is_main),
+            tensorboard=config.tensorboard,
+        )
         self._pending: list[tuple[int, torch.Tensor]] = []
         self._last_loss: float | None = None
 
@@ -144,9 +158,11 @@ class Trainer:
             seed_everything(cfg.seed)
         start_step, t0 = self.step, time.perf_counter()
         name = self.model_name or type(self.model).__name__
-        self.log.message(f"training {name} for {self.total_steps} steps ({self.steps_per_epoch} per epoch, "
-                         f"batch {cfg.batch_size} x {self.dist.world_size} processes) on {self.device}"
-                         + (f", resumed at step {self.step}" if resumed else ""))
+        self.log.message(
+            f"training {name} for {self.total_steps} steps ({self.steps_per_epoch} per epoch, "
+            f"batch {cfg.batch_size} x {self.dist.world_size} processes) on {self.device}"
+            + (f", resumed at step {self.step}" if resumed else "")
+        )
         bar = ProgressBar(self.total_steps, start=self.step, enabled=cfg.progress and self.dist.is_main)
         window_t, window_step = time.perf_counter(), self.step
         steady = _Throughput()
@@ -154,8 +170,13 @@ class Trainer:
             self.sampler.set_position(self.epoch, self.batch_in_epoch * cfg.batch_size)
             if hasattr(self.train_data, "set_epoch"):
                 self.train_data.set_epoch(self.epoch)
-            batches = iterate_batches(self.train_data, self.sampler, cfg.batch_size, cfg.num_workers,
-                                      pin_memory=self.device.type == "cuda")
+            batches = iterate_batches(
+                self.train_data,
+                self.sampler,
+                cfg.batch_size,
+                cfg.num_workers,
+                pin_memory=self.device.type == "cuda",
+            )
             for lr, hr in batches:
                 self._train_step(lr, hr)
                 if self.step % cfg.log_every == 0 or self.step == self.total_steps:
@@ -167,12 +188,22 @@ class Trainer:
                     window_step = self.step
                     lr_now = self.optimizer.param_groups[0]["lr"]
                     bar.update(self.step, loss, lr_now, rate)
-                    self.log.metrics({"step": self.step, "epoch": self.epoch, "loss": loss, "lr": lr_now,
-                                      "patches_per_s": rate})
+                    self.log.metrics(
+                        {
+                            "step": self.step,
+                            "epoch": self.epoch,
+                            "loss": loss,
+                            "lr": lr_now,
+                            "patches_per_s": rate,
+                        }
+                    )
                 if self.val_data is not None and (self._due(cfg.val_every) or self.step == self.total_steps):
                     self._validate()
-                if self.out_dir is not None and (self._due(cfg.checkpoint_every) or self._due(cfg.val_every)
-                                                 or self.step == self.total_steps):
+                if self.out_dir is not None and (
+                    self._due(cfg.checkpoint_every)
+                    or self._due(cfg.val_every)
+                    or self.step == self.total_steps
+                ):
                     self.save(self.out_dir / "last.pt")
                 if window_step == self.step:  # a window just closed: validation/saving do not count
                     window_t = time.perf_counter()
@@ -181,13 +212,24 @@ class Trainer:
         bar.close()
         seconds = time.perf_counter() - t0
         done = self.step - start_step
-        result = TrainResult(steps=self.step, seconds=seconds,
-                             patches_per_s=done * cfg.batch_size * self.dist.world_size / max(seconds, 1e-9),
-                             best_psnr=self.best_psnr, best_step=self.best_step, last_val=dict(self.last_val),
-                             final_loss=self._last_loss, steady_patches_per_s=steady.rate())
-        self.log.message(f"done: {self.step} steps in {seconds:.1f}s ({result.patches_per_s:.0f} patches/s)"
-                         + (f", best PSNR {self.best_psnr:.3f} dB at step {self.best_step}"
-                            if self.best_psnr is not None else ""))
+        result = TrainResult(
+            steps=self.step,
+            seconds=seconds,
+            patches_per_s=done * cfg.batch_size * self.dist.world_size / max(seconds, 1e-9),
+            best_psnr=self.best_psnr,
+            best_step=self.best_step,
+            last_val=dict(self.last_val),
+            final_loss=self._last_loss,
+            steady_patches_per_s=steady.rate(),
+        )
+        self.log.message(
+            f"done: {self.step} steps in {seconds:.1f}s ({result.patches_per_s:.0f} patches/s)"
+            + (
+                f", best PSNR {self.best_psnr:.3f} dB at step {self.best_step}"
+                if self.best_psnr is not None
+                else ""
+            )
+        )
         return result
 
     def _due(self, every: int | None) -> bool:
@@ -239,9 +281,15 @@ class Trainer:
     def _validate(self) -> None:
         self._flush_losses()
         if self.dist.is_main:
-            self.last_val = validate(self.eval_model, self.val_data, self.config.scale, self.device,
-                                     with_ssim=self.config.val_ssim, batch_size=self.config.batch_size,
-                                     channels_last=self.config.channels_last)
+            self.last_val = validate(
+                self.eval_model,
+                self.val_data,
+                self.config.scale,
+                self.device,
+                with_ssim=self.config.val_ssim,
+                batch_size=self.config.batch_size,
+                channels_last=self.config.channels_last,
+            )
             self.log.metrics({"step": self.step, **{f"val_{k}": v for k, v in self.last_val.items()}})
             text = ", ".join(f"{k} {v:.4f}" for k, v in self.last_val.items())
             if self.best_psnr is None or self.last_val["psnr"] > self.best_psnr:
@@ -273,8 +321,11 @@ class Trainer:
                 "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict(),
                 "ema": None if self.ema is None else payload["state_dict"],
-                "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-                "best_psnr": self.best_psnr, "best_step": self.best_step,
+                "step": self.step,
+                "epoch": self.epoch,
+                "batch_in_epoch": self.batch_in_epoch,
+                "best_psnr": self.best_psnr,
+                "best_step": self.best_step,
                 "rng": capture_rng(),
             }
         return payload

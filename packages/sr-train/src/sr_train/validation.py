@@ -7,16 +7,23 @@ PNG and scored (the BasicSR / MATLAB protocol).
 from __future__ import annotations
 
 import torch
-from sr_eval import psnr, ssim
 from torch import nn
 from torch.utils.data import Dataset
 
+from sr_eval import psnr, ssim
 from sr_train.data import PatchTensors, split_pair
 
 
 @torch.no_grad()
-def validate(model: nn.Module, data: Dataset, scale: int, device: torch.device, with_ssim: bool = True,
-             batch_size: int = 16, channels_last: bool = False) -> dict[str, float]:
+def validate(
+    model: nn.Module,
+    data: Dataset,
+    scale: int,
+    device: torch.device,
+    with_ssim: bool = True,
+    batch_size: int = 16,
+    channels_last: bool = False,
+) -> dict[str, float]:
     """{"psnr": mean dB, "ssim": mean SSIM (when asked)} of `model` over `data`.
 
     `PatchTensors` are scored in batches; other datasets (full images of any size) one at a time.
@@ -45,7 +52,7 @@ def validate(model: nn.Module, data: Dataset, scale: int, device: torch.device, 
 def _batches(data: Dataset, batch_size: int):
     if isinstance(data, PatchTensors):
         for start in range(0, len(data), batch_size):
-            yield data.lr[start:start + batch_size], data.hr[start:start + batch_size]
+            yield data.lr[start : start + batch_size], data.hr[start : start + batch_size]
         return
     for index in range(len(data)):
         lr, hr = split_pair(data[index])
