@@ -106,7 +106,7 @@ def _official_cell(ours: int, official: int | None) -> str:
 def _inference_cell(ours: int, official: int | None) -> str:
     if official is None:
         return f"{ours:,}"
-    return f"{ours:,} ({official:,})" if ours == official else f"{ours:,} (**official {official:,}**)"
+    return f"{ours:,} ({official:,})" if ours == official else f"{ours:,} (official {official:,}†)"
 
 
 def build_rows(macs_of) -> list[list[str]]:
@@ -164,6 +164,9 @@ def main() -> None:
     print()
     print(f"MACs: one forward pass of the inference form for a 1280x720 output, counted with {method}.")
     print("C: image channels of the comparison (1 = the Y-channel setting of the official code).")
+    print(
+        "†: an inference form that differs from the official one on purpose (see the notes below the table)."
+    )
 
 
 if __name__ == "__main__":
