@@ -40,6 +40,12 @@ def test_default_hr_size_is_720p_and_lr_is_floored():
     assert prof.macs == 240 * 426 * (3 * 8 * 9 + 8 * 27 * 9)
 
 
+def test_an_lr_size_overrides_the_hr_size():
+    prof = profile(TinySR(scale=2), scale=2, lr_size=(10, 7))
+    assert prof.lr_size == (10, 7)
+    assert prof.macs == 70 * (3 * 8 * 9 + 8 * 12 * 9)
+
+
 def test_frozen_parameters_are_not_counted_and_model_is_untouched():
     model = TinySR()
     model.head.requires_grad_(False)

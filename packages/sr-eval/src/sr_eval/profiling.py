@@ -71,21 +71,24 @@ def profile(
     *,
     scale: int,
     hr_size: tuple[int, int] = (720, 1280),
+    lr_size: tuple[int, int] | None = None,
     in_channels: int | None = None,
     device: str | torch.device | None = None,
 ) -> Profile:
     """Count trainable parameters and the MACs of one forward pass producing ``hr_size``.
 
-    The LR input is ``(hr_h // scale, hr_w // scale)``. By default the count runs on a copy of the
+    The LR input is ``(hr_h // scale, hr_w // scale)`` (the papers' convention: MACs for a 1280x720
+    output), or ``lr_size`` when given (then ``hr_size`` is ignored). By default the count runs on a copy of the
     model on the ``meta`` device (shapes only: no memory, no time); if an operation of the model has
     no meta implementation, it falls back to a copy on the model's own device. Pass ``device`` to
     choose explicitly. The model itself is never moved or changed.
     """
     if scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale}")
-    lr_size = (hr_size[0] // scale, hr_size[1] // scale)
+    if lr_size is None:
+        lr_size = (hr_size[0] // scale, hr_size[1] // scale)
     if min(lr_size) < 1:
-        raise ValueError(f"hr_size {hr_size} is smaller than the scale {scale}")
+        raise ValueError(f"LR size {lr_size} is empty: hr_size {hr_size} is smaller than the scale {scale}")
     channels = in_channels if in_channels is not None else infer_in_channels(model)
 
     first = next(model.parameters(), torch.empty(0))
