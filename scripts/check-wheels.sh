@@ -15,5 +15,6 @@ for p in "${PROJECTS[@]}"; do
   [ -n "$TORCH_SPEC" ] && "${pip[@]}" "$TORCH_SPEC"
   "${pip[@]}" --find-links dist "$(ls dist/"$dist"-*.whl)"
   "$tmp/venv/bin/python" -c "import $mod; print('$dist', $mod.__version__, 'imports alone')"
+  if [ -n "${SMOKE[$p]:-}" ]; then "$tmp/venv/bin/python" -c "${SMOKE[$p]}"; fi
   rm -rf "$tmp/venv"
 done

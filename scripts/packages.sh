@@ -2,3 +2,11 @@
 PROJECTS=(packages/sr-reparam packages/sr-blocks packages/sr-data packages/sr-eval packages/sr-train apps/zoo)
 # Extras installed for development and tests, per project (default: "test").
 declare -A EXTRAS=([packages/sr-reparam]="test,onnx" [packages/sr-data]="test,samples")
+# A one-line use of each wheel, run by check-wheels.sh in a venv holding only that wheel and its
+# declared dependencies (default: import it).
+declare -A SMOKE=(
+  [packages/sr-blocks]="import torch; from sr_blocks import create_model; print(create_model('imdn', scale=2)(torch.rand(1, 3, 9, 7)).shape)"
+  [packages/sr-reparam]="import torch; from sr_reparam import deploy; print(deploy(torch.nn.Conv2d(3, 3, 3)))"
+  [packages/sr-data]="import numpy as np; from sr_data import imresize; print(imresize(np.random.rand(9, 7, 3), scale=0.5).shape)"
+  [packages/sr-eval]="import torch; from sr_eval import psnr; print(float(psnr(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16), 2)))"
+)
