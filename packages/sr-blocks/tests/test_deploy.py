@@ -38,10 +38,14 @@ def randomize_(model: nn.Module, gain: float = 1.0, spread: float = 0.3, seed: i
 
 
 def assert_deploy_matches(model: nn.Module, x: torch.Tensor, dtype: torch.dtype) -> nn.Module:
-    model = model.to(dtype).eval()
+    """Deploy ``model`` from training mode: the result is plain, entirely in eval mode, equal."""
+    model = model.to(dtype).train()
     x = x.to(dtype)
     deployed = deploy(model)
     assert_plain(deployed)
+    assert not any(m.training for m in deployed.modules())
+    assert model.training, "deploy must leave the training form as it was"
+    model.eval()
     with torch.no_grad():
         expected, actual = model(x), deployed(x)
     torch.testing.assert_close(actual, expected, atol=TOLERANCE[dtype], rtol=0)
@@ -51,15 +55,21 @@ def assert_deploy_matches(model: nn.Module, x: torch.Tensor, dtype: torch.dtype)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("act", ["prelu", "relu", "rrelu", "softplus", "linear"])
 @pytest.mark.parametrize(("cin", "cout", "with_idt"), [(3, 5, False), (6, 6, True), (6, 6, False)])
-def test_ecb(dtype, act, cin, cout, with_idt):
-    block = randomize_(ECB(cin, cout, depth_multiplier=1.5, act=act, with_idt=with_idt))
+@pytest.mark.parametrize("depth_multiplier", [0.5, 1.5])
+def test_ecb(dtype, act, cin, cout, with_idt, depth_multiplier):
+    block = randomize_(ECB(cin, cout, depth_multiplier=depth_multiplier, act=act, with_idt=with_idt))
+    assert block.conv1x1_3x3.expand.out_channels == int(cout * depth_multiplier)
     assert_deploy_matches(block, torch.randn(2, cin, 7, 9), dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(("scale", "channels", "with_idt"), [(2, 1, True), (3, 3, False), (4, 3, True)])
+@pytest.mark.parametrize(
+    ("scale", "channels", "with_idt"), [(2, 1, True), (3, 3, False), (4, 3, True), (2, 2, True)]
+)
 def test_ecbsr(dtype, scale, channels, with_idt):
     model = randomize_(ECBSR(2, 8, scale, channels, channels, with_idt=with_idt), gain=0.5)
+    # 8 channels = 2 * 2**2: the tail's identity branch is active too (as in the official code).
+    assert model.tail.with_idt == (with_idt and 8 == channels * scale**2)
     deployed = assert_deploy_matches(model, torch.rand(1, channels, 11, 7), dtype)
     assert not any(isinstance(m, ECB) for m in deployed.modules())
 

@@ -80,6 +80,12 @@ def test_identity_branch_only_when_shapes_allow():
     assert ECB(8, 8, with_idt=True).with_idt and not ECB(3, 8, with_idt=True).with_idt
 
 
+def test_depth_multiplier_too_small_for_one_channel_is_named():
+    assert ECB(4, 4, depth_multiplier=0.25).conv1x1_3x3.expand.out_channels == 1
+    with pytest.raises(ValueError, match="depth_multiplier=0.2 .* 0 channels"):
+        ECB(4, 4, depth_multiplier=0.2)
+
+
 def test_unknown_activation_is_named():
     with pytest.raises(ValueError, match="'gelu'"):
         ECB(4, 4, act="gelu")

@@ -124,12 +124,28 @@ def test_gene_lists_parse_from_text():
         ("G_4_6_32", "multiple of 4"),  # 4 convs use 4 groups
         ("C_4_6_32", "multiple of 4"),  # (4+1)*6 = 30 channels cannot shuffle by 2
         ("", "expected 4 fields"),
+        ("S_4_16_\u00b3\u00b2", "out must be a positive integer"),  # superscript digits
     ],
 )
 def test_malformed_genes_are_value_errors_naming_gene_and_problem(text, reason):
     with pytest.raises(ValueError) as err:
         parse_gene(text)
     assert repr(text) in str(err.value) and reason in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("gene", "reason"),
+    [
+        (Gene("G", 4, 6, 32), "multiple of 4"),
+        (Gene("X", 4, 16, 32), "block type 'X'"),
+        (Gene("S", 0, 16, 8), "convs"),
+    ],
+)
+def test_gene_objects_are_checked_like_text(gene, reason):
+    for build in (lambda: parse_genes([gene]), lambda: block_from_gene(gene, 16), lambda: ESRN(2, [gene])):
+        with pytest.raises(ValueError, match=reason) as err:
+            build()
+        assert repr(format_gene(gene)) in str(err.value)
 
 
 def test_malformed_gene_lists():

@@ -1,4 +1,5 @@
-"""Generated from the registry: every model, every scale (2, 3, 4), on CPU with tiny odd inputs."""
+"""Generated from the registry: every model, every scale (2, 3, 4), on CPU with tiny odd inputs
+(the forward test on a batch of two, each sample independent of the other)."""
 
 import functools
 import importlib.util
@@ -24,18 +25,20 @@ def _model(name, scale, channels=3):
     return create_model(name, scale=scale, in_channels=channels, out_channels=channels)
 
 
-def _input(name, channels=3):
+def _input(name, channels=3, batch=1):
     size = (5, 6) if name in HEAVY else (11, 13)
-    return torch.rand(1, channels, *size, generator=torch.Generator().manual_seed(0))
+    return torch.rand(batch, channels, *size, generator=torch.Generator().manual_seed(0))
 
 
 @pytest.mark.parametrize(("name", "scale"), CASES)
-def test_forward_shape(name, scale):
-    x = _input(name)
+def test_forward_shape_and_batch_independence(name, scale):
+    x = _input(name, batch=2)
+    model = _model(name, scale).eval()
     with torch.no_grad():
-        y = _model(name, scale).eval()(x)
-    assert y.shape == (1, 3, x.shape[2] * scale, x.shape[3] * scale)
+        y, second_alone = model(x), model(x[1:])
+    assert y.shape == (2, 3, x.shape[2] * scale, x.shape[3] * scale)
     assert torch.isfinite(y).all()
+    torch.testing.assert_close(y[1:], second_alone, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize(("name", "scale"), CASES)

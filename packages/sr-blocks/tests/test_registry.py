@@ -34,6 +34,23 @@ def test_unsupported_scale_is_a_value_error_naming_the_scales():
         create_model("edsr_baseline", scale=5)
 
 
+@pytest.mark.parametrize("scale", [2.0, True, "2"])
+def test_non_integer_scale_is_a_value_error(scale):
+    with pytest.raises(ValueError, match=r"supports scales \[2, 3, 4\], not"):
+        create_model("imdn", scale=scale)
+
+
+def test_preset_refuses_to_change_what_it_fixes():
+    with pytest.raises(TypeError, match=r"preset 'sesr_m5' fixes m=5, .* cannot take m.*'sesr'"):
+        create_model("sesr_m5", m=3)
+    with pytest.raises(TypeError, match=r"preset 'ecbsr_m4c8' fixes m=4, c=8 .* cannot take c.*'ecbsr'"):
+        create_model("ecbsr_m4c8", c=16)
+    # The general models take those values; the presets still take everything else.
+    assert len(create_model("sesr", m=3).body) == 3
+    assert create_model("ecbsr", c=12).head.conv3x3.out_channels == 12
+    assert create_model("sesr_m5", in_channels=1, out_channels=1).conv_first.expand.in_channels == 1
+
+
 def test_every_model_supports_scales_2_3_4():
     for name in list_models():
         assert set(model_entry(name).scales) >= {2, 3, 4}, name

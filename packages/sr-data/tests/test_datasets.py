@@ -57,6 +57,26 @@ def test_paired_folder_reads_given_lr(image_folder, lr_name):
     assert torch.allclose(item["lr"], given)
 
 
+def test_paired_folder_stems_ending_like_the_scale_suffix(image_folder):
+    """'box2' at x2 is a name, not 'bo' plus the DIV2K suffix 'x2'."""
+    hr_dir = image_folder("hr", {"box2": (8, 8), "0001": (8, 8)})
+    lr_dir = image_folder("lr", {"box2": (4, 4), "0001x2": (4, 4)})
+    data = PairedFolder(hr_dir, lr_dir, scale=2)
+    assert [(p.hr.name, p.lr.name) for p in data.pairs] == [
+        ("0001.png", "0001x2.png"),
+        ("box2.png", "box2.png"),
+    ]
+
+
+def test_paired_folder_ambiguous_partners_named(image_folder):
+    hr_dir = image_folder("hr", {"a": (8, 8)})
+    with pytest.raises(ValueError, match=r"hr[/\\]a\.png has 2 LR partners.*a\.png.*ax2\.png"):
+        PairedFolder(hr_dir, image_folder("lr1", {"a": (4, 4), "ax2": (4, 4)}), scale=2)
+    hr_both = image_folder("hr2", {"a": (8, 8), "ax2": (8, 8)})
+    with pytest.raises(ValueError, match=r"ax2\.png is the partner of two HR files"):
+        PairedFolder(hr_both, image_folder("lr2", {"ax2": (4, 4)}), scale=2)
+
+
 def test_paired_folder_size_mismatch_names_both_files(image_folder):
     hr_dir = image_folder("hr", {"a": (20, 16)})
     lr_dir = image_folder("lr", {"a": (10, 9)})

@@ -108,3 +108,16 @@ def test_bad_arguments(folder):
         RandomPatches([np.zeros((8, 8, 3))], 4, 1)
     with pytest.raises(IndexError):
         RandomPatches(data, 12, 2)[2]
+
+
+def test_short_epochs_go_round_the_whole_dataset(image_folder):
+    """With fewer patches per epoch than images, later epochs use the images the first one skipped."""
+    data = PairedFolder(image_folder("same", {"a": (16, 16), "b": (16, 16), "c": (16, 16)}), scale=2)
+    full = [item["hr"] for item in data]
+    patches = RandomPatches(data, 16, 2, augment=False)  # a patch is the whole image
+
+    def images_of_epoch(epoch: int) -> list[int]:
+        patches.set_epoch(epoch)
+        return [next(i for i, hr in enumerate(full) if torch.equal(hr, patches[k]["hr"])) for k in range(2)]
+
+    assert [images_of_epoch(e) for e in range(3)] == [[0, 1], [2, 0], [1, 2]]

@@ -97,3 +97,17 @@ def test_torch_stays_exact_when_tf32_or_bf16_matmuls_are_allowed(monkeypatch):
     out = imresize(torch.from_numpy(image).permute(2, 0, 1).float(), scale)
     assert out.dtype == torch.float32
     assert np.abs(out.permute(1, 2, 0).numpy() - expected).max() <= 1e-6
+
+
+def test_bicubic_lr_rounds_exact_ties_half_up_like_matlab():
+    # At x2 the antialiased cubic weights are dyadic, so this HR gives LR pixel (0, 1) = 115/2
+    # exactly (checked with fractions); MATLAB's imresize of the uint8 image rounds it to 58.
+    # On the [0, 1] scale the same sum comes out as 57.4999... and would round to 57.
+    from sr_data.pairs import bicubic_lr
+
+    gray = np.array([[35, 126, 19, 78], [104, 186, 59, 2], [216, 18, 157, 140], [43, 149, 59, 118]])
+    hr = np.repeat(gray[..., None], 3, axis=2).astype(np.uint8)
+    assert imresize(gray.astype(np.float64), scale=0.5)[0, 1] == 57.5
+    assert bicubic_lr(hr, 2)[..., 0].tolist() == [[101, 58], [110, 108]]
+    hr16 = hr.astype(np.uint16) * 257  # the same image as 16 bits: the same LR
+    assert np.array_equal(bicubic_lr(hr16, 2), bicubic_lr(hr, 2))

@@ -11,14 +11,14 @@ import pytest
 import torch
 from torch import nn
 
-from sr_eval import cli, models
+from sr_eval import cli, evaluate, models
 
 
 class UpConv(nn.Module):
-    def __init__(self, scale: int, width: int = 4):
+    def __init__(self, scale: int, width: int = 4, in_channels: int = 3, out_channels: int = 3):
         super().__init__()
         self.width = width
-        self.body = nn.Conv2d(3, 3 * scale * scale, 3, padding=1)
+        self.body = nn.Conv2d(in_channels, out_channels * scale * scale, 3, padding=1)
         self.up = nn.PixelShuffle(scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -115,3 +115,67 @@ def test_cli_evaluates_the_bundled_sample_images(fake_factory, capsys):
     pytest.importorskip("skimage", reason="sr-data[samples] (scikit-image) not installed")
     assert cli.main(["--model", "upconv", "--scale", "3", "--data", "samples"]) == 0
     assert "| samples-test | 3 |" in capsys.readouterr().out
+
+
+def test_cli_evaluates_a_y_only_model(fake_factory, image_folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["--model", "upconv", "--scale", "2", "--data", str(image_folder), "--out", str(out)]
+    assert cli.main([*args, "--in-channels", "1"]) == 0
+    assert "Y-only model" in capsys.readouterr().out
+    result = json.loads((out / "results.json").read_text())
+    assert result["settings"]["model_input"] == "Y"
+    torch.manual_seed(0)
+    model = UpConv(2, in_channels=1, out_channels=1)
+    checkpoint = tmp_path / "y.pt"
+    kwargs = {"in_channels": 1, "out_channels": 1}
+    torch.save(
+        {"model_name": "upconv", "model_kwargs": kwargs, "scale": 2, "state_dict": model.state_dict()},
+        checkpoint,
+    )
+    assert (
+        cli.main(["--model", str(checkpoint), "--scale", "2", "--data", str(image_folder), "--out", str(out)])
+        == 0
+    )
+    from_checkpoint = json.loads((out / "results.json").read_text())
+    expected = evaluate(model, str(image_folder), 2).summary
+    assert from_checkpoint["settings"]["model_input"] == "Y"  # detected from the model
+    assert from_checkpoint["summary"]["images"]["psnr"] == pytest.approx(
+        expected["images"]["psnr"], abs=1e-12
+    )
+    capsys.readouterr()
+    assert (
+        cli.main(
+            ["--model", str(checkpoint), "--in-channels", "3", "--scale", "2", "--data", str(image_folder)]
+        )
+        == 2
+    )
+    assert "--in-channels 3, but" in capsys.readouterr().err
+
+
+def test_checkpoint_errors_name_the_file(fake_factory, tmp_path):
+    unnamed = tmp_path / "unnamed.pt"
+    weights = UpConv(2).state_dict()
+    torch.save({"model_name": None, "model_kwargs": {}, "scale": 2, "state_dict": weights}, unnamed)
+    with pytest.raises(ValueError, match=r"unnamed\.pt does not name its model.*--weights"):
+        models.load_model(str(unnamed), 2)
+    model, _ = models.load_model("upconv", 2, weights=unnamed)  # sr-train writes None when unknown
+    assert torch.equal(model.body.weight, weights["body.weight"])
+    with pytest.raises(ValueError, match=r"weights in .*unnamed\.pt do not fit UpConv"):
+        models.load_model("upconv", 3, weights=unnamed)
+    wrong = tmp_path / "wrong.pt"
+    torch.save({"model_name": "upconv", "model_kwargs": {"width": 5}, "scale": 2, "state_dict": {}}, wrong)
+    with pytest.raises(ValueError, match=r"weights in .*wrong\.pt do not fit UpConv"):
+        models.load_model(str(wrong), 2)
+
+
+def test_cli_y_evaluation_of_a_channel_agnostic_model(monkeypatch, image_folder, tmp_path):
+    """A parameter-free model (bicubic-like) says nothing about its channels: --in-channels 1 decides."""
+
+    def nearest_factory(name: str, scale: int = 2, **kwargs) -> nn.Module:
+        return nn.Upsample(scale_factor=scale, mode="nearest")
+
+    monkeypatch.setattr(models, "model_factories", lambda: {"fake": nearest_factory})
+    out = tmp_path / "out"
+    args = ["--model", "nearest", "--scale", "2", "--data", str(image_folder), "--out", str(out)]
+    assert cli.main([*args, "--in-channels", "1"]) == 0
+    assert json.loads((out / "results.json").read_text())["settings"]["model_input"] == "Y"

@@ -131,3 +131,24 @@ def test_psnr_ssim_in_chunks_equals_the_separate_metrics(monkeypatch):
     assert torch.allclose(chunked_ssim, whole_ssim, rtol=0, atol=1e-14)
     with pytest.raises(TypeError, match="tensors"):
         metrics.psnr_ssim(pairs[0][0], pairs[0][1], 2)
+
+
+def test_y_image_against_rgb_hr():
+    """A Y-only model's output (1 channel) is rounded to the uint8 grid; the HR's Y is not rounded."""
+    sr, hr = _pair(5)
+    sr_y = rgb_to_y(sr.astype(np.float64)).astype(np.float32)
+    hr_255 = rgb_to_y(np.round(hr.astype(np.float64) * 255) / 255)[3:-3, 3:-3] * 255
+    sr_255 = np.round(sr_y.astype(np.float64) * 255)[3:-3, 3:-3]
+    expected = 10 * math.log10(255**2 / np.mean((sr_255 - hr_255) ** 2))
+    assert psnr(sr_y, hr, 3) == pytest.approx(expected, abs=1e-10)
+    assert psnr(sr_y[..., None], hr, 3) == pytest.approx(expected, abs=1e-10)
+    batched_psnr = psnr(torch.from_numpy(sr_y)[None, None], _t(hr)[None], 3)
+    assert batched_psnr.shape == (1,) and batched_psnr.item() == pytest.approx(expected, abs=1e-10)
+    batched_ssim = ssim(torch.from_numpy(sr_y)[None, None], _t(hr)[None], 3)
+    assert batched_ssim.item() == pytest.approx(ssim_reference(sr_y, hr, 3), abs=1e-10)
+    with pytest.raises(ValueError, match="shapes differ"):
+        psnr(sr_y, hr, 3, test_y_channel=False)
+    with pytest.raises(ValueError, match="shapes differ"):
+        psnr(torch.from_numpy(sr_y)[None, None], _t(hr)[None], 3, test_y_channel=False)
+    with pytest.raises(ValueError, match="shapes differ"):
+        psnr(hr, sr_y, 3)  # an RGB SR against a Y HR is a mistake

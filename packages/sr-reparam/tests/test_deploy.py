@@ -58,9 +58,11 @@ def test_protocol_is_structural():
 def test_deploy_copies_replaces_and_matches():
     net = make_net()
     x = torch.rand(2, 3, 9, 7, dtype=torch.float64)
-    deployed = deploy(net)
+    deployed = deploy(net.train())
     assert deployed is not net and isinstance(net[1][0], RepBlock)
+    assert net.training and not any(m.training for m in deployed.modules())
     assert_plain(deployed)
+    net.eval()
     torch.testing.assert_close(deployed(x), net(x), atol=1e-9, rtol=0)
 
 

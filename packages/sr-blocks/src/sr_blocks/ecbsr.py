@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from sr_blocks.registry import register_model
+from sr_blocks.registry import preset_kwargs, register_model
 from sr_reparam.kernels import (
     fixed_filter,
     fixed_filter_kernel,
@@ -101,9 +101,15 @@ class ECB(nn.Module):
         with_idt: bool = False,
     ):
         super().__init__()
+        mid_channels = int(out_channels * depth_multiplier)
+        if mid_channels < 1:
+            raise ValueError(
+                f"ECB depth_multiplier={depth_multiplier!r} gives {out_channels} x {depth_multiplier!r} "
+                f"-> {mid_channels} channels in the 1x1->3x3 branch; it needs at least 1"
+            )
         self.with_idt = with_idt and in_channels == out_channels
         self.conv3x3 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
-        self.conv1x1_3x3 = ExpandSqueeze3x3(in_channels, out_channels, int(out_channels * depth_multiplier))
+        self.conv1x1_3x3 = ExpandSqueeze3x3(in_channels, out_channels, mid_channels)
         self.conv1x1_sbx = Conv1x1EdgeFilter(in_channels, out_channels, "sobel_x")
         self.conv1x1_sby = Conv1x1EdgeFilter(in_channels, out_channels, "sobel_y")
         self.conv1x1_lpl = Conv1x1EdgeFilter(in_channels, out_channels, "laplacian")
@@ -182,41 +188,41 @@ class ECBSR(nn.Module):
         return self.upsample(y)
 
 
-def _create_ecbsr(m: int, c: int, scale: int, **kwargs) -> ECBSR:
-    return ECBSR(m=m, c=c, scale=scale, **kwargs)
+def _create_ecbsr(preset: str, m: int, c: int, scale: int, kwargs: dict) -> ECBSR:
+    return ECBSR(scale=scale, **preset_kwargs(preset, {"m": m, "c": c}, kwargs, "ecbsr"))
 
 
 @register_model
 def ecbsr(m: int = 4, c: int = 16, scale: int = 2, **kwargs) -> ECBSR:
     """ECBSR with ``m`` blocks of ``c`` channels (defaults: the official M4C16 configuration)."""
-    return _create_ecbsr(m, c, scale, **kwargs)
+    return ECBSR(m=m, c=c, scale=scale, **kwargs)
 
 
 @register_model
 def ecbsr_m4c8(scale: int = 2, **kwargs) -> ECBSR:
-    return _create_ecbsr(4, 8, scale, **kwargs)
+    return _create_ecbsr("ecbsr_m4c8", 4, 8, scale, kwargs)
 
 
 @register_model
 def ecbsr_m4c16(scale: int = 2, **kwargs) -> ECBSR:
-    return _create_ecbsr(4, 16, scale, **kwargs)
+    return _create_ecbsr("ecbsr_m4c16", 4, 16, scale, kwargs)
 
 
 @register_model
 def ecbsr_m8c16(scale: int = 2, **kwargs) -> ECBSR:
-    return _create_ecbsr(8, 16, scale, **kwargs)
+    return _create_ecbsr("ecbsr_m8c16", 8, 16, scale, kwargs)
 
 
 @register_model
 def ecbsr_m8c32(scale: int = 2, **kwargs) -> ECBSR:
-    return _create_ecbsr(8, 32, scale, **kwargs)
+    return _create_ecbsr("ecbsr_m8c32", 8, 32, scale, kwargs)
 
 
 @register_model
 def ecbsr_m10c32(scale: int = 2, **kwargs) -> ECBSR:
-    return _create_ecbsr(10, 32, scale, **kwargs)
+    return _create_ecbsr("ecbsr_m10c32", 10, 32, scale, kwargs)
 
 
 @register_model
 def ecbsr_m16c64(scale: int = 2, **kwargs) -> ECBSR:
-    return _create_ecbsr(16, 64, scale, **kwargs)
+    return _create_ecbsr("ecbsr_m16c64", 16, 64, scale, kwargs)

@@ -60,7 +60,7 @@ def parse_gene(text: str) -> Gene:
         raise ValueError(f"gene {text!r}: block type {kind!r} is not one of {', '.join(BLOCK_TYPES)}")
     values = []
     for field_name, value in zip(("convs", "growth", "out"), numbers, strict=True):
-        if not value.isdigit() or int(value) == 0:
+        if not (value.isascii() and value.isdigit()) or int(value) == 0:
             raise ValueError(f"gene {text!r}: {field_name} must be a positive integer, got {value!r}")
         values.append(int(value))
     gene = Gene(kind, *values)
@@ -88,6 +88,11 @@ def format_gene(gene: Gene) -> str:
     return f"{gene.kind}_{gene.convs}_{gene.growth}_{gene.out}"
 
 
+def _checked(gene: Gene | str) -> Gene:
+    """A Gene from text, or a Gene built directly, held to the same rules as parsed text."""
+    return parse_gene(format_gene(gene) if isinstance(gene, Gene) else gene)
+
+
 def parse_genes(genes: str | Iterable[str | Gene]) -> list[Gene]:
     """A gene list from strings/Genes, or from text: "['S_4_16_32', 'C_8_16_16']" or "S_4_16_32 C_8_16_16"."""
     if isinstance(genes, str):
@@ -99,7 +104,7 @@ def parse_genes(genes: str | Iterable[str | Gene]) -> list[Gene]:
                 raise ValueError(f"gene list {text!r} is not a list of quoted genes: {err}") from None
         else:
             genes = text.replace(",", " ").split()
-    parsed = [g if isinstance(g, Gene) else parse_gene(g) for g in genes]
+    parsed = [_checked(g) for g in genes]
     if not parsed:
         raise ValueError("an ESRN needs at least one gene")
     return parsed
@@ -217,7 +222,7 @@ _BLOCK_CLASSES = {"S": ShrinkRDB, "G": GroupRDB, "C": ContextualRDB}
 
 def block_from_gene(gene: Gene | str, in_channels: int, bias: bool = False) -> EfficientRDB:
     """The block that `gene` describes, reading `in_channels` channels."""
-    gene = gene if isinstance(gene, Gene) else parse_gene(gene)
+    gene = _checked(gene)
     return _BLOCK_CLASSES[gene.kind](in_channels, gene.out, gene.growth, gene.convs, bias=bias)
 
 

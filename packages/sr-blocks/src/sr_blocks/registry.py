@@ -6,8 +6,10 @@ Importing `sr_blocks` registers every model; there is no discovery by file name.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Sequence
+import numbers
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from torch import nn
 
@@ -63,10 +65,31 @@ def create_model(name: str, scale: int = 2, **kwargs) -> nn.Module:
     """Build the registered model `name` for upscaling factor `scale`.
 
     Keyword arguments that are None are dropped, so a command line's unset options never override
-    a preset's defaults. An unsupported scale is a ValueError naming the supported ones.
+    a preset's defaults. An unsupported scale (including a non-integer such as 2.0) is a ValueError
+    naming the supported ones.
     """
     entry = model_entry(name)
-    if scale not in entry.scales:
+    is_integer = isinstance(scale, numbers.Integral) and not isinstance(scale, bool)
+    if not is_integer or scale not in entry.scales:
         raise ValueError(f"model {name!r} supports scales {list(entry.scales)}, not {scale!r}")
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    return entry.fn(scale=scale, **kwargs)
+    return entry.fn(scale=int(scale), **kwargs)
+
+
+def preset_kwargs(
+    preset: str, fixed: Mapping[str, Any], kwargs: Mapping[str, Any], general: str
+) -> dict[str, Any]:
+    """``fixed`` (what the preset ``preset`` defines) merged with the caller's other ``kwargs``.
+
+    A keyword that would change what the preset fixes is a TypeError naming the preset, the keyword
+    and the family's general model ``general`` that takes it (rather than Python's "got multiple
+    values for argument").
+    """
+    clashes = sorted(set(fixed) & set(kwargs))
+    if clashes:
+        fixed_text = ", ".join(f"{key}={value!r}" for key, value in fixed.items())
+        raise TypeError(
+            f"preset {preset!r} fixes {fixed_text} and cannot take {', '.join(clashes)}; "
+            f"use create_model({general!r}, ...) to choose them"
+        )
+    return {**fixed, **kwargs}

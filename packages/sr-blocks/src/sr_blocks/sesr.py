@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from sr_blocks.registry import register_model
+from sr_blocks.registry import preset_kwargs, register_model
 from sr_reparam.kernels import fold_residual, fuse_1x1_after_kxk
 
 TRAINING_MODES = ("collapsed", "expanded")
@@ -155,36 +155,37 @@ class SESR(nn.Module):
         return self.upsample(y).clamp(0.0, 1.0)
 
 
-def _create_sesr(m: int, f: int, feature_size: int, scale: int, **kwargs) -> SESR:
-    return SESR(scale=scale, m=m, f=f, feature_size=feature_size, **kwargs)
+def _create_sesr(preset: str, m: int, f: int, feature_size: int, scale: int, kwargs: dict) -> SESR:
+    fixed = {"m": m, "f": f, "feature_size": feature_size}
+    return SESR(scale=scale, **preset_kwargs(preset, fixed, kwargs, "sesr"))
 
 
 @register_model
 def sesr(m: int = 5, f: int = 16, feature_size: int = 256, scale: int = 2, **kwargs) -> SESR:
     """SESR with any m, f and feature_size (defaults: SESR-M5)."""
-    return _create_sesr(m, f, feature_size, scale, **kwargs)
+    return SESR(scale=scale, m=m, f=f, feature_size=feature_size, **kwargs)
 
 
 @register_model
 def sesr_m3(scale: int = 2, **kwargs) -> SESR:
-    return _create_sesr(3, 16, 256, scale, **kwargs)
+    return _create_sesr("sesr_m3", 3, 16, 256, scale, kwargs)
 
 
 @register_model
 def sesr_m5(scale: int = 2, **kwargs) -> SESR:
-    return _create_sesr(5, 16, 256, scale, **kwargs)
+    return _create_sesr("sesr_m5", 5, 16, 256, scale, kwargs)
 
 
 @register_model
 def sesr_m7(scale: int = 2, **kwargs) -> SESR:
-    return _create_sesr(7, 16, 256, scale, **kwargs)
+    return _create_sesr("sesr_m7", 7, 16, 256, scale, kwargs)
 
 
 @register_model
 def sesr_m11(scale: int = 2, **kwargs) -> SESR:
-    return _create_sesr(11, 16, 64, scale, **kwargs)
+    return _create_sesr("sesr_m11", 11, 16, 64, scale, kwargs)
 
 
 @register_model
 def sesr_xl(scale: int = 2, **kwargs) -> SESR:
-    return _create_sesr(11, 32, 64, scale, **kwargs)
+    return _create_sesr("sesr_xl", 11, 32, 64, scale, kwargs)

@@ -11,25 +11,26 @@ from sr_data.paths import list_images
 
 def _match_lr_files(hr_files: list[Path], lr_dir: Path, scale: int) -> list[ImagePair]:
     """Pair each HR file with the LR file of the same stem, or the stem plus ``x<scale>`` (DIV2K style)."""
-    lr_files = list_images(lr_dir)
-    by_stem: dict[str, Path] = {}
-    for lr in lr_files:
-        stem = lr.stem.removesuffix(f"x{scale}")
-        if stem in by_stem:
-            raise ValueError(f"two LR files for one HR stem {stem!r}: {by_stem[stem]} and {lr}")
-        by_stem[stem] = lr
-    pairs = []
+    by_stem: dict[str, list[Path]] = {}
+    for lr in list_images(lr_dir):
+        by_stem.setdefault(lr.stem, []).append(lr)
+    pairs, partner_of = [], {}
     for hr in hr_files:
-        lr = by_stem.pop(hr.stem, None)
-        if lr is None:
+        found = by_stem.get(hr.stem, []) + by_stem.get(f"{hr.stem}x{scale}", [])
+        if not found:
             raise ValueError(
                 f"HR {hr} has no LR partner in {lr_dir} (looked for {hr.stem}.* and {hr.stem}x{scale}.*)"
             )
-        pairs.append(ImagePair(hr.stem, hr, lr))
-    if by_stem:
-        orphan = next(iter(by_stem.values()))
+        if len(found) > 1:
+            raise ValueError(f"HR {hr} has {len(found)} LR partners: {', '.join(map(str, found))}")
+        if found[0] in partner_of:
+            raise ValueError(f"LR {found[0]} is the partner of two HR files: {partner_of[found[0]]} and {hr}")
+        partner_of[found[0]] = hr
+        pairs.append(ImagePair(hr.stem, hr, found[0]))
+    orphans = [lr for files in by_stem.values() for lr in files if lr not in partner_of]
+    if orphans:
         raise ValueError(
-            f"LR {orphan} has no HR partner in {hr_files[0].parent} ({len(by_stem)} LR files unmatched)"
+            f"LR {orphans[0]} has no HR partner in {hr_files[0].parent} ({len(orphans)} LR files unmatched)"
         )
     return pairs
 

@@ -14,8 +14,8 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from sr_data.cache import DecodeCache
-from sr_data.image_io import decode_image, image_size, to_float
-from sr_data.ops import modcrop, to_tensor, to_uint8
+from sr_data.image_io import decode_image, image_size
+from sr_data.ops import modcrop, to_tensor
 from sr_data.resize import imresize
 
 
@@ -29,9 +29,17 @@ class ImagePair:
 
 
 def bicubic_lr(hr: np.ndarray, scale: int) -> np.ndarray:
-    """uint8 LR image from an (H, W, 3) uint8/uint16 HR array whose sides are multiples of ``scale``."""
-    lr = imresize(to_float(hr).astype(np.float64), scale=1 / scale)
-    return to_uint8(lr)
+    """uint8 LR image from an (H, W, 3) uint8/uint16 HR array whose sides are multiples of ``scale``.
+
+    Computed as MATLAB's ``imresize`` does for an integer image: in float64 on the 0..255 scale
+    (uint16 divided by 257, as ``im2uint8``), rounded half up. At x2 and x4 the bicubic weights are
+    dyadic, so exact ties (k + 0.5) occur; on the [0, 1] scale they land a hair below and round down.
+    """
+    values = hr.astype(np.float64)
+    if hr.dtype == np.uint16:
+        values /= 257.0
+    lr = imresize(values, scale=1 / scale)
+    return np.clip(np.floor(lr + 0.5), 0, 255).astype(np.uint8)
 
 
 def check_scale(scale: int) -> int:

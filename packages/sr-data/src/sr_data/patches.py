@@ -1,8 +1,10 @@
 """Random LR/HR-aligned training patches with flips and 90-degree rotations.
 
-Patch ``k`` of epoch ``e`` depends only on (seed, e, k): image ``k % len(dataset)``, then crop
-position and augmentation from ``numpy.random.default_rng([seed, e, k])``. So sampling is identical
-with any number of DataLoader workers and in any order; shuffle with the DataLoader.
+Patch ``k`` of epoch ``e`` depends only on (seed, e, k): image ``(e * patches_per_epoch + k) %
+len(dataset)`` -- consecutive epochs continue round the dataset, so every image is used equally
+often even when an epoch has fewer patches than the dataset has images -- then crop position and
+augmentation from ``numpy.random.default_rng([seed, e, k])``. So sampling is identical with any
+number of DataLoader workers and in any order; shuffle with the DataLoader.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ class RandomPatches(Dataset):
         if not 0 <= index < self.patches_per_epoch:
             raise IndexError(f"patch index {index} out of range 0..{self.patches_per_epoch - 1}")
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        lr, hr = self.dataset.load_arrays(index % len(self.dataset), self.cache)
+        image = (self.epoch * self.patches_per_epoch + index) % len(self.dataset)
+        lr, hr = self.dataset.load_arrays(image, self.cache)
         lr_patch = self.patch_size // self.scale
         top = int(rng.integers(0, lr.shape[0] - lr_patch + 1))
         left = int(rng.integers(0, lr.shape[1] - lr_patch + 1))

@@ -4,6 +4,9 @@ Same protocol and same numbers as the per-image numpy reference in :mod:`sr_eval
 (which these functions also use for numpy inputs): uint8 quantisation, ``crop_border`` pixels cut
 from each edge, the Y channel of MATLAB's ``rgb2ycbcr`` (or every RGB channel), float64 on the
 0..255 scale, Wang et al.'s SSIM with an 11x11 Gaussian window (sigma 1.5) and 'valid' filtering.
+With ``test_y_channel``, a 1-channel SR image may be scored against an RGB HR image: it is taken
+as the Y output of a Y-only model (quantised to the uint8 grid like any SR output) and compared
+with the HR's unrounded Y, the same target the RGB path uses.
 
 A batch is processed an image or a few at a time (``_CHUNK_ELEMENTS``): on a CPU, float64 element-wise
 work on cache-sized tensors is several times faster than on one huge tensor, and memory stays
@@ -105,7 +108,9 @@ def _batched(
     want_ssim: bool,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     sr_b, hr_b = _as_batch(sr, "sr"), _as_batch(hr, "hr")
-    if sr_b.shape != hr_b.shape:
+    same_pixels = len(sr_b) == len(hr_b) and sr_b.shape[-2:] == hr_b.shape[-2:]
+    y_against_rgb = test_y_channel and sr_b.shape[1] == 1 and hr_b.shape[1] == 3  # a Y-only model's output
+    if not same_pixels or (sr_b.shape[1] != hr_b.shape[1] and not y_against_rgb):
         raise ValueError(f"image shapes differ: sr {tuple(sr.shape)} vs hr {tuple(hr.shape)}")
     if crop_border < 0 or 2 * crop_border >= min(sr_b.shape[-2:]):
         raise ValueError(f"crop_border {crop_border} does not fit images of shape {tuple(sr.shape)}")
@@ -144,7 +149,8 @@ def psnr(
     """PSNR in dB (peak 255, ``inf`` for identical images).
 
     numpy (H, W, 3) uint8 or float [0, 1] -> float (per-image reference). Tensors (N, 3, H, W) ->
-    float64 tensor of N values on the same device; (3, H, W) -> a 0-d tensor.
+    float64 tensor of N values on the same device; (3, H, W) -> a 0-d tensor. With
+    ``test_y_channel``, ``sr`` may have one channel (a Y image in [0, 1]) while ``hr`` is RGB.
     """
     if not _check_same_kind(sr, hr, "psnr"):
         return psnr_reference(sr, hr, crop_border, test_y_channel)

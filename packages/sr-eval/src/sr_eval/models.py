@@ -70,8 +70,21 @@ def _state_dict_of(content: dict[str, Any], path: Path) -> dict[str, torch.Tenso
     raise ValueError(f"{path}: neither a checkpoint with 'state_dict' nor a plain state dict")
 
 
-def load_model(spec: str, scale: int, weights: str | Path | None = None) -> tuple[nn.Module, str]:
-    """(model, display name) from a registered name or a checkpoint path, weights loaded strictly."""
+def _load_weights(model: nn.Module, state_dict: dict[str, torch.Tensor], path: str | Path) -> None:
+    """``load_state_dict`` (strict), its errors naming the file the weights came from."""
+    try:
+        model.load_state_dict(state_dict)
+    except RuntimeError as error:
+        raise ValueError(f"weights in {path} do not fit {type(model).__name__}: {error}") from error
+
+
+def load_model(
+    spec: str, scale: int, weights: str | Path | None = None, **model_kwargs: Any
+) -> tuple[nn.Module, str]:
+    """(model, display name) from a registered name or a checkpoint path, weights loaded strictly.
+
+    ``model_kwargs`` (e.g. ``in_channels=1``) go to the factory of a model given by name.
+    """
     if Path(spec).suffix in CHECKPOINT_SUFFIXES or Path(spec).is_file():
         if weights is not None:
             raise ValueError("give either a checkpoint as the model or --weights, not both")
@@ -81,15 +94,20 @@ def load_model(spec: str, scale: int, weights: str | Path | None = None) -> tupl
             raise ValueError(
                 f"checkpoint {spec} lacks {', '.join(missing)} (needs {', '.join(CHECKPOINT_KEYS)})"
             )
+        if content["model_name"] is None:
+            raise ValueError(
+                f"checkpoint {spec} does not name its model (model_name is None): "
+                f"pass --model NAME --weights {spec}"
+            )
         if content["scale"] != scale:
             raise ValueError(f"checkpoint {spec} is for scale {content['scale']}, not {scale}")
         model = create_model(content["model_name"], scale, **content["model_kwargs"])
-        model.load_state_dict(content["state_dict"])
+        _load_weights(model, content["state_dict"], spec)
         return model, content["model_name"]
-    model = create_model(spec, scale)
+    model = create_model(spec, scale, **model_kwargs)
     if weights is not None:
         content = read_checkpoint(weights)
-        if content.get("model_name", spec) != spec:
+        if content.get("model_name") not in (None, spec):
             raise ValueError(f"--weights {weights} belong to model {content['model_name']!r}, not {spec!r}")
-        model.load_state_dict(_state_dict_of(content, Path(weights)))
+        _load_weights(model, _state_dict_of(content, Path(weights)), weights)
     return model, spec

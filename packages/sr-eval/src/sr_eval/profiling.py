@@ -43,15 +43,21 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def infer_in_channels(model: nn.Module) -> int:
-    """Input channels of a model: its ``in_channels`` attribute, else its first convolution's, else 3."""
+def declared_in_channels(model: nn.Module) -> int | None:
+    """Input channels of a model: its ``in_channels`` attribute, else its first convolution's, else None."""
     declared = getattr(model, "in_channels", None)
     if isinstance(declared, int):
         return declared
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
             return module.in_channels
-    return 3
+    return None
+
+
+def infer_in_channels(model: nn.Module) -> int:
+    """Input channels of a model (``declared_in_channels``), 3 for one that does not say (bicubic)."""
+    declared = declared_in_channels(model)
+    return 3 if declared is None else declared
 
 
 def _count_macs(model: nn.Module, lr: torch.Tensor) -> tuple[int, dict[str, int]]:
@@ -78,10 +84,10 @@ def profile(
     """Count trainable parameters and the MACs of one forward pass producing ``hr_size``.
 
     The LR input is ``(hr_h // scale, hr_w // scale)`` (the papers' convention: MACs for a 1280x720
-    output), or ``lr_size`` when given (then ``hr_size`` is ignored). By default the count runs on a copy of the
-    model on the ``meta`` device (shapes only: no memory, no time); if an operation of the model has
-    no meta implementation, it falls back to a copy on the model's own device. Pass ``device`` to
-    choose explicitly. The model itself is never moved or changed.
+    output), or ``lr_size`` when given (then ``hr_size`` is ignored). By default the count runs on a
+    copy of the model on the ``meta`` device (shapes only: no memory, no time); if an operation of
+    the model has no meta implementation, it falls back to a copy on the model's own device. Pass
+    ``device`` to choose explicitly. The model itself is never moved or changed.
     """
     if scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale}")

@@ -5,6 +5,10 @@ quantise both images to uint8, crop ``crop_border`` pixels from every edge, opti
 channel of MATLAB's ``rgb2ycbcr``, then compute in float64 on the 0..255 scale. SSIM is Wang et
 al.'s: an 11x11 Gaussian window (sigma 1.5), 'valid' filtering, K1 = 0.01, K2 = 0.03, the mean of
 the SSIM map, averaged over channels when ``test_y_channel`` is False.
+
+A 1-channel SR image against an RGB HR image (with ``test_y_channel``) is a Y-only model's output:
+it is quantised to the uint8 grid like any SR image and compared with the HR's Y, which is not
+rounded (the same target as for an RGB model).
 """
 
 from __future__ import annotations
@@ -38,10 +42,10 @@ def to_uint8_grid(img: np.ndarray) -> np.ndarray:
 
 def _prepare(sr: np.ndarray, hr: np.ndarray, crop_border: int, test_y_channel: bool) -> tuple:
     sr_arr, hr_arr = np.asarray(sr), np.asarray(hr)
-    if sr_arr.shape != hr_arr.shape:
-        raise ValueError(f"image shapes differ: sr {sr_arr.shape} vs hr {hr_arr.shape}")
-    if sr_arr.ndim == 2:
-        sr_arr, hr_arr = sr_arr[..., None], hr_arr[..., None]
+    sr_arr, hr_arr = (a[..., None] if a.ndim == 2 else a for a in (sr_arr, hr_arr))
+    y_against_rgb = test_y_channel and sr_arr.shape[2:] == (1,) and hr_arr.shape[2:] == (3,)
+    if sr_arr.shape[:2] != hr_arr.shape[:2] or (sr_arr.shape != hr_arr.shape and not y_against_rgb):
+        raise ValueError(f"image shapes differ: sr {np.shape(sr)} vs hr {np.shape(hr)}")
     if sr_arr.ndim != 3 or sr_arr.shape[2] not in (1, 3):
         raise ValueError(f"expected images (H, W, 3), (H, W, 1) or (H, W), got shape {np.shape(sr)}")
     if crop_border < 0 or 2 * crop_border >= min(sr_arr.shape[:2]):
