@@ -67,24 +67,33 @@ def measure(
 
 
 def search_calls(calls: int, device: str) -> None:
-    """Median wall time of a 1-step `train_and_validate` call (ESPCN, 32 val patches) and peak RSS."""
+    """Median wall time of a 1-step `train_and_validate` call (ESPCN, 32 val patches), peak RSS and,
+    on CUDA, the GPU memory still allocated after the calls (it must not grow)."""
     g = torch.Generator().manual_seed(0)
     hr = torch.rand(256, 3, 32, 32, generator=g)
     data = PatchTensors(torch.nn.functional.avg_pool2d(hr, 2), hr).to(device)
     val = PatchTensors(data.lr[:32], data.hr[:32])
-    times, peak = [], []
+    times, peak, held = [], [], []
     for _ in range(calls):
         model = create_model("espcn", scale=2).to(device)
         start = time.perf_counter()
         train_and_validate(model, data, 1, val, batch_size=16, device=device)
         times.append(time.perf_counter() - start)
         peak.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        del model
+        held.append(torch.cuda.memory_allocated() / 2**20 if device == "cuda" else 0.0)
     later = sorted(times[calls // 2 :])
     median_ms = later[len(later) // 2] * 1e3
+    gpu = (
+        f"; GPU memory allocated {held[calls // 10]:.1f} MB after {calls // 10} calls, "
+        f"{held[-1]:.1f} MB after {calls}"
+        if device == "cuda"
+        else ""
+    )
     print(
         f"{device}: train_and_validate fixed cost {median_ms:.1f} ms per call (median of the last "
         f"{len(later)}); peak RSS {peak[calls // 10]:.0f} MB after {calls // 10} calls, "
-        f"{peak[-1]:.0f} MB after {calls}"
+        f"{peak[-1]:.0f} MB after {calls}" + gpu
     )
 
 

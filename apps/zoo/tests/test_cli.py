@@ -42,6 +42,7 @@ def test_train_writes_a_complete_results_folder(trained):
         "deployed.pt",
     ):
         assert (out / name).is_file(), name
+        assert (out / name).stat().st_mode & 0o044, f"{name} is readable only by its owner"
     results = json.loads((out / "results.json").read_text())
     assert results["model"] == "espcn" and results["steps"] == 6 and results["params"] > 0
     assert results["deploy_max_abs_diff"] < 1e-4
@@ -52,7 +53,10 @@ def test_train_writes_a_complete_results_folder(trained):
 def test_rerun_resumes_and_refuses_other_settings(trained, tmp_path):
     recipe, out = trained
     before = load_checkpoint(out / "last.pt")["state_dict"]
+    first = json.loads((out / "results.json").read_text())
     assert main(["train", "--data", "samples", "--config", str(recipe), "--out", str(out), "--quiet"]) == 0
+    again = json.loads((out / "results.json").read_text())  # the run's timing, not the no-op re-run's
+    assert again["train_seconds"] > 0.5 * first["train_seconds"] and again["patches_per_s"] > 0
     after = load_checkpoint(out / "last.pt")
     assert after["step"] == 6 and all(torch.equal(before[k], after["state_dict"][k]) for k in before)
     assert "resumed at step 6" in (out / "train.log").read_text()
@@ -79,3 +83,32 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
     assert main(["train", "--model", "nope", "--config", "espcn", "--out", str(tmp_path / "x")]) == 2
     assert "nope" in capsys.readouterr().err
     assert main(["eval", "--weights", str(tmp_path / "missing.pt")]) == 2
+    capsys.readouterr()
+    recipe = tmp_path / "typo.yaml"
+    recipe.write_text(RECIPE.replace("{name: espcn}", "{name: espcn, kwargs: {widht: 8}}"))
+    assert main(["train", "--config", str(recipe), "--out", str(tmp_path / "typo")]) == 2
+    err = capsys.readouterr().err
+    assert "widht" in err and "typo.yaml" in err and not (tmp_path / "typo").exists()
+
+
+def test_initial_weights_follow_the_recipe_seed(tmp_path, monkeypatch):
+    """Two runs of one recipe start from the same weights (the data order is seeded too)."""
+    import sr_zoo.pipeline
+
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(RECIPE)
+    starts = []
+
+    class Stop(Exception):
+        pass
+
+    def capture(model, *args, **kwargs):
+        starts.append({k: v.clone() for k, v in model.state_dict().items()})
+        raise Stop
+
+    monkeypatch.setattr(sr_zoo.pipeline, "Trainer", capture)
+    for run in ("a", "b"):
+        torch.rand(7)  # whatever the global RNG did before
+        with pytest.raises(Stop):
+            main(["train", "--data", "samples", "--config", str(recipe), "--out", str(tmp_path / run)])
+    assert all(torch.equal(starts[0][k], starts[1][k]) for k in starts[0])

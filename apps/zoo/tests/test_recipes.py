@@ -2,7 +2,8 @@ import pytest
 
 from sr_blocks import list_models
 from sr_train import ConfigError
-from sr_zoo.recipe import load_recipe, shipped_recipes
+from sr_zoo.datasets import build_run_data
+from sr_zoo.recipe import DataSection, load_recipe, shipped_recipes
 
 CLASSIC = {"edsr_baseline", "imdn", "rfdn", "ecbsr_m4c16", "sesr_m5", "fsrcnn", "espcn"}
 
@@ -42,3 +43,10 @@ def test_bad_recipes_name_key_value_and_file(tmp_path, text, match):
 def test_missing_recipe_lists_shipped_ones():
     with pytest.raises(FileNotFoundError, match="imdn"):
         load_recipe("no_such_recipe")
+
+
+@pytest.mark.parametrize("val", ["holdout:x", "holdout:0", "holdout:99"])
+def test_bad_holdout_names_the_key_and_value(val):
+    pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
+    with pytest.raises(ValueError, match=rf"data\.val '{val}'.*whole number"):
+        build_run_data("samples", 2, DataSection(val=val, test=["samples"]))

@@ -1,7 +1,9 @@
 import gc
+import random
 import warnings
 import weakref
 
+import numpy as np
 import pytest
 import torch
 
@@ -59,3 +61,14 @@ def test_stack_patches_reads_dict_datasets(pairs, augmented):
 def test_data_smaller_than_a_batch_is_an_error(tiny_model, pairs):
     with pytest.raises(ValueError, match="fewer than one batch of 16"):
         Trainer(tiny_model(), pairs(5), None, TrainConfig(steps=1, batch_size=16))
+
+
+def test_caller_random_streams_are_not_reset(tiny_model, pairs):
+    """A search draws from the global RNGs between calls: a call must not reseed them (seed=0 each time)."""
+    train, model = pairs(16), tiny_model()
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    expected = (random.random(), np.random.rand(), torch.rand(2))
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    train_and_validate(model, train, 2, batch_size=8)
+    got = (random.random(), np.random.rand(), torch.rand(2))
+    assert got[0] == expected[0] and got[1] == expected[1] and torch.equal(got[2], expected[2])

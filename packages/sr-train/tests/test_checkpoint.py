@@ -1,3 +1,4 @@
+import os
 import random
 
 import numpy as np
@@ -38,6 +39,12 @@ def test_atomic_write_keeps_previous_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert load_checkpoint(path) == {"step": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+    mask = os.umask(0o022)
+    try:
+        save_checkpoint(path, {"step": 3})
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644  # readable like any other file, not mkstemp's 0600
 
 
 class Payload:

@@ -41,10 +41,14 @@ def test_yaml_float_strings_and_section(tmp_path):
         {"steps": 5, "milestones": [3, 1]},
         {"steps": 5, "ema_decay": 1.0},
         {"steps": 5, "betas": [0.9]},
+        {"steps": 5, "grad_clip": 0},
+        {"steps": 5, "lr": 0},
+        {"steps": 5, "warmup_steps": -1},
+        {"steps": 5, "num_workers": -2},
     ],
 )
 def test_inconsistent_values_are_rejected(kwargs):
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="|".join(kwargs) or "budget"):
         TrainConfig(**kwargs)
 
 

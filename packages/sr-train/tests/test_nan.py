@@ -52,3 +52,14 @@ def test_inf_loss_is_caught_without_output_folder(tiny_model, pairs):
 
     with pytest.raises(NonFiniteLossError, match="step 1"):
         Trainer(Inf(), pairs(8), None, TrainConfig(steps=3, batch_size=4, progress=False)).fit()
+
+
+def test_a_bad_step_on_another_process_is_reported_as_such(tiny_model, pairs, monkeypatch):
+    """Under DDP the first bad step can be another rank's: this rank must not report its finite loss."""
+    import sr_train.trainer
+
+    monkeypatch.setattr(sr_train.trainer, "min_across_ranks", lambda value, ctx, device: 2)
+    cfg = TrainConfig(steps=4, batch_size=4, log_every=4, progress=False)
+    with pytest.raises(NonFiniteLossError, match="nan at step 2") as err:
+        Trainer(tiny_model(), pairs(16), None, cfg).fit()
+    assert math.isnan(err.value.value)

@@ -67,7 +67,8 @@ def test_resume_is_bitwise_identical(tmp_path, tiny_model, pairs, augmented, mon
     with pytest.raises(Killed):
         Trainer(tiny_model(seed=0), data, val, _config(tmp_path / "cut")).fit()
     monkeypatch.setattr(Trainer, "_train_step", original_step)
-    assert load_checkpoint(tmp_path / "cut" / "last.pt")["train_state"]["step"] == 6
+    cut_state_at_6 = load_checkpoint(tmp_path / "cut" / "last.pt")["train_state"]
+    assert cut_state_at_6["step"] == 6 and cut_state_at_6["seconds"] > 0
 
     torch.manual_seed(1234)  # scramble the global RNG: resume must restore it from the checkpoint
     torch.rand(100)
@@ -79,6 +80,8 @@ def test_resume_is_bitwise_identical(tmp_path, tiny_model, pairs, augmented, mon
     for key in ("model", "ema", "optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "best_step"):
         _assert_identical({key: full_state[key]}, {key: cut_state[key]})
     assert resumed.best_psnr == full.best_psnr and resumed.final_loss == full.final_loss
+    # training time adds up over the resume: the killed run's seconds up to step 6 count too
+    assert resumed.total_seconds == pytest.approx(resumed.seconds + cut_state_at_6["seconds"])
     assert _metrics(tmp_path / "cut") == _metrics(tmp_path / "full")
 
 
@@ -110,3 +113,37 @@ def test_weights_only_checkpoint_cannot_resume(tmp_path, tiny_model, pairs):
     (out / "best.pt").replace(out / "last.pt")
     with pytest.raises(ValueError, match="weights only"):
         Trainer(tiny_model(), pairs(40), None, cfg).fit()
+
+
+def test_metrics_of_a_killed_run_do_not_pile_up(tmp_path, tiny_model, pairs):
+    """A run killed before its first checkpoint (or mid-line) leaves metrics.jsonl behind: the next run
+    must not append to stale lines, and a line cut short must not stop the resume."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "metrics.jsonl").write_text('{"step": 2, "loss": 9.0}\n{"step": 4, "lo')
+    cfg = _config(out).replace(log_every=2, val_every=None)
+    Trainer(tiny_model(), pairs(40), None, cfg).fit()
+    steps = [r["step"] for r in _metrics(out)]
+    assert steps == list(range(2, 13, 2)) and _metrics(out)[0]["loss"] != 9.0
+    with (out / "metrics.jsonl").open("a") as handle:
+        handle.write('{"step": 13, "lo')  # killed while writing, after last.pt (step 12)
+    Trainer(tiny_model(), pairs(40), None, cfg).fit()
+    assert [r["step"] for r in _metrics(out)] == steps
+
+
+def test_resume_loads_the_checkpoint_on_the_cpu(tmp_path, tiny_model, pairs, monkeypatch):
+    """RNG states must stay CPU byte tensors (torch.set_rng_state refuses CUDA ones); load_state_dict
+    moves weights and optimiser state to the model's device."""
+    import sr_train.trainer
+
+    cfg = _config(tmp_path / "run")
+    Trainer(tiny_model(), pairs(40), None, cfg.replace(steps=3)).fit()
+    seen = []
+
+    def spy(path, map_location="cpu"):
+        seen.append(map_location)
+        return load_checkpoint(path, map_location)
+
+    monkeypatch.setattr(sr_train.trainer, "load_checkpoint", spy)
+    Trainer(tiny_model(), pairs(40), None, cfg.replace(steps=4)).fit()
+    assert seen == ["cpu"]  # not the trainer's device (which on a GPU machine is cuda:N)

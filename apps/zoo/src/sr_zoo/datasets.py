@@ -28,9 +28,13 @@ def build_run_data(data: str, scale: int, section: DataSection) -> RunData:
     train = training_images(data, scale)
     val = None
     if section.val.startswith("holdout:"):
-        count = int(section.val.split(":", 1)[1])
-        if not 0 < count < len(train):
-            raise ValueError(f"data.val {section.val!r}: need 0 < N < {len(train)} training images")
+        held = section.val.split(":", 1)[1]
+        if not held.isdigit() or not 0 < int(held) < len(train):
+            raise ValueError(
+                f"data.val {section.val!r}: 'holdout:N' needs a whole number 0 < N < {len(train)} "
+                f"(the number of training images)"
+            )
+        count = int(held)
         val = PairedImages(train.pairs[-count:], scale)
         val.name = "holdout"
         train = PairedImages(train.pairs[:-count], scale)

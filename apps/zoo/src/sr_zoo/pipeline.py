@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import yaml
 from torch import nn
 
 from sr_blocks import create_model, model_entry
-from sr_data import RandomPatches
+from sr_data import RandomPatches, write_text_atomic
 from sr_eval import evaluate, profile
 from sr_reparam import deploy, export_onnx
 from sr_train import Trainer, save_checkpoint
@@ -63,6 +62,13 @@ def train(request: TrainRequest) -> dict[str, Any] | None:
         out_dir=str(request.out),
         progress=not request.quiet,
     )
+    torch.manual_seed(cfg.seed)  # the initial weights follow the recipe's seed, like the data order
+    try:  # constructor arguments the model does not take fail here too, before any file is written
+        model = create_model(name, scale=request.scale, **recipe.model.kwargs)
+    except TypeError as err:
+        raise ValueError(
+            f"model.kwargs {recipe.model.kwargs} in {recipe.source} do not fit {name!r}: {err}"
+        ) from err
     settings = {
         "model": {"name": name, "kwargs": recipe.model.kwargs},
         "scale": request.scale,
@@ -78,20 +84,21 @@ def train(request: TrainRequest) -> dict[str, Any] | None:
     patches = RandomPatches(
         run_data.train, recipe.data.patch_size, recipe.data.patches_per_epoch, seed=cfg.seed, cache_dir=cache
     )
-    model = create_model(name, scale=request.scale, **recipe.model.kwargs)
     trainer = Trainer(model, patches, run_data.val, cfg, model_name=name, model_kwargs=recipe.model.kwargs)
     for note in run_data.notes:
         trainer.log.message(note)
     result = trainer.fit()
     if not trainer.dist.is_main:
         return None
+    patches_seen = result.steps * cfg.batch_size * trainer.dist.world_size
     best = request.out / "best.pt"
     final, ckpt = load_trained(best if best.exists() else request.out / "last.pt")
     trainer.log.message(f"testing the {'best' if best.exists() else 'last'} weights")
     report = finish(final, ckpt, run_data.test, request.out, device=trainer.device, log=trainer.log.message)
     report.update(
-        train_seconds=result.seconds,
-        patches_per_s=result.patches_per_s,
+        # the whole run, also when it was resumed (or re-run after it finished)
+        train_seconds=result.total_seconds,
+        patches_per_s=patches_seen / max(result.total_seconds, 1e-9),
         steps=result.steps,
         best_val_psnr=result.best_psnr,
         best_step=result.best_step,
@@ -114,7 +121,7 @@ def finish(
     scale = ckpt["scale"]
     table = evaluate(model, benchmarks, scale, device=device)
     model = model.cpu()
-    _write_table(table, out / "benchmark")
+    table.save(out, "benchmark")
     log("benchmark (PSNR/SSIM on Y, crop = scale):\n" + table.to_markdown())
     prof = profile(model, scale=scale)
     report: dict[str, Any] = {
@@ -181,7 +188,7 @@ def evaluate_checkpoint(
     print(table.to_markdown(per_image=per_image))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        _write_table(table, out / "benchmark")
+        table.save(out, "benchmark")
     return table
 
 
@@ -215,7 +222,7 @@ def _record_settings(out: Path, settings: dict[str, Any]) -> None:
             )
         return
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_text(path, yaml.safe_dump(settings, sort_keys=False))
+    write_text_atomic(path, yaml.safe_dump(settings, sort_keys=False))
 
 
 def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
@@ -224,22 +231,9 @@ def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
     return [] if a == b else [f"{prefix[:-1]}: {a!r} -> {b!r}"]
 
 
-def _write_table(table: Any, stem: Path) -> None:
-    _atomic_text(stem.with_suffix(".md"), table.to_markdown() + "\n")
-    _atomic_text(stem.with_suffix(".json"), table.to_json())
-    _atomic_text(stem.with_suffix(".csv"), table.to_csv())
-
-
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    _atomic_text(path, json.dumps(data, indent=2, default=_plain) + "\n")
+    write_text_atomic(path, json.dumps(data, indent=2, default=_plain) + "\n")
 
 
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, torch.Tensor) else str(value)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from sr_data.atomic import atomic_write
 
 
 class DecodeCache:
@@ -49,11 +50,5 @@ class DecodeCache:
         return array
 
     def _write(self, entry: Path, array: np.ndarray) -> None:
-        handle, tmp = tempfile.mkstemp(prefix=f".{entry.stem}.", suffix=".npy.tmp", dir=self.cache_dir)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.save(stream, np.ascontiguousarray(array))
-            os.replace(tmp, entry)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(entry) as stream:
+            np.save(stream, np.ascontiguousarray(array))

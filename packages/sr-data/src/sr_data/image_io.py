@@ -15,7 +15,6 @@ Policy (``decode_image`` / ``read_image``):
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFile
 
+from sr_data.atomic import atomic_write
 from sr_data.sixteen_bit import decode_color16, encode_rgb16_png, is_color16
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".gif")
@@ -151,15 +151,8 @@ def write_image(path: str | os.PathLike, img, bits: int = 8) -> None:
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
         raise ValueError(f"write_image: unknown image extension in {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            if bits == 16 and data.ndim == 3:
-                stream.write(encode_rgb16_png(data))
-            else:
-                Image.fromarray(data).save(stream, format=fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as stream:
+        if bits == 16 and data.ndim == 3:
+            stream.write(encode_rgb16_png(data))
+        else:
+            Image.fromarray(data).save(stream, format=fmt)

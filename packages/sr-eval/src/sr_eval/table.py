@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sr_data import write_text_atomic
+
 
 @dataclass(frozen=True)
 class ImageResult:
@@ -80,7 +82,7 @@ class EvalTable:
         return buffer.getvalue()
 
     def save(self, out_dir: str | Path, stem: str = "results") -> list[Path]:
-        """Write ``<stem>.json``, ``<stem>.csv`` and ``<stem>.md`` (per image too) into ``out_dir``."""
+        """Write ``<stem>.json``, ``.csv`` and ``.md`` (per image too) atomically into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -90,6 +92,6 @@ class EvalTable:
             ("md", self.to_markdown(True)),
         ):
             path = out / f"{stem}.{suffix}"
-            path.write_text(text)
+            write_text_atomic(path, text)
             written.append(path)
         return written

@@ -73,6 +73,9 @@ def export_onnx(
                 opset_version=opset,
                 dynamo=False,
             )
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_name, 0o666 & ~umask)  # a plain open()'s permissions, not mkstemp's 0600
         os.replace(temp_name, path)
     finally:
         model.train(was_training)

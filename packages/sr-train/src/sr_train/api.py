@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from sr_train.checkpoint import capture_rng, restore_rng
 from sr_train.config import TrainConfig
 from sr_train.trainer import Trainer
 
@@ -28,8 +29,10 @@ def train_and_validate(
     there. `val_data` defaults to `data`. The run is quiet, writes no files, validates at the end and
     every `val_every` steps when given (PSNR only, unless `val_ssim=True` or a `config` says so), and
     frees the optimiser state and cached GPU memory before returning; the model is handed back on the
-    device it came on. `config` (default: TrainConfig's defaults) and keyword `overrides` set
-    everything else (lr, batch_size, scale, ...).
+    device it came on, and the caller's Python/NumPy/torch random states are put back (the run seeds
+    them from `seed`), so a search's own random stream is not reset by every call. `config`
+    (default: TrainConfig's defaults) and keyword `overrides` set everything else (lr, batch_size,
+    scale, ...).
     """
     base = config.to_dict() if config is not None else {}
     settings = {
@@ -44,12 +47,14 @@ def train_and_validate(
     }
     cfg = TrainConfig.from_dict(settings)
     home = next(model.parameters(), torch.empty(0)).device
+    caller_rng = capture_rng()
     trainer = Trainer(model, data, data if val_data is None else val_data, cfg)
     try:
         result = trainer.fit()
     finally:
         trainer.close()
         model.to(home)
+        restore_rng(caller_rng)
     if result.best_psnr is None:
         raise RuntimeError("train_and_validate: no validation was run")
     return result.best_psnr

@@ -76,6 +76,13 @@ class TrainConfig:
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise ConfigError(f"{key} must be >= 1, got {value!r}")
+        for key in ("warmup_steps", "num_workers", "min_lr", "weight_decay"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"{key} must be >= 0, got {getattr(self, key)!r}")
+        for key in ("lr", "grad_clip", "gamma", "eps", "charbonnier_eps"):
+            value = getattr(self, key)
+            if value is not None and not value > 0:
+                raise ConfigError(f"{key} must be > 0, got {value!r}")
         if len(self.betas) != 2:
             raise ConfigError(f"betas must hold two numbers, got {self.betas!r}")
         if sorted(self.milestones) != list(self.milestones):

@@ -47,18 +47,30 @@ class RunLog:
                     self.tb.add_scalar(key, value, record["step"])
 
     def truncate_after(self, step: int) -> None:
-        """Drop metric lines past `step` (written by a killed run after its last checkpoint)."""
+        """Drop metric lines past `step` (written by a killed run after its last checkpoint), and a
+        last line cut short by the kill."""
         path = None if self.out_dir is None else self.out_dir / "metrics.jsonl"
         if path is None or not path.exists():
             return
         lines = path.read_text(encoding="utf-8").splitlines()
-        kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+        kept = [
+            line for line in lines if (record := _parse(line)) is not None and record.get("step", 0) <= step
+        ]
         path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
     def close(self) -> None:
         if self.tb is not None:
             self.tb.close()
             self.tb = None
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    """One metrics record, or None for a blank or partly written line."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _tensorboard_writer(folder: Path) -> Any:

@@ -50,8 +50,10 @@ class NonFiniteLossError(FloatingPointError):
 class TrainResult:
     """What `Trainer.fit` reports (validation numbers are from rank 0).
 
-    `steady_patches_per_s` leaves out the first `log_every` steps (warm-up, torch.compile) and the
-    validations; None when the run was shorter than two logging windows.
+    `seconds` and `patches_per_s` cover this call only; `total_seconds` is the whole run's training
+    time, summed over the calls a resumed run took. `steady_patches_per_s` leaves out the first
+    `log_every` steps (warm-up, torch.compile) and the validations; None when the run was shorter
+    than two logging windows.
     """
 
     steps: int
@@ -62,6 +64,7 @@ class TrainResult:
     last_val: dict[str, float] = field(default_factory=dict)
     final_loss: float | None = None
     steady_patches_per_s: float | None = None
+    total_seconds: float | None = None
 
 
 class Trainer:
@@ -114,6 +117,8 @@ class Trainer:
         self.step_model = self._wrap(self.model)
 
         self.step = self.epoch = self.batch_in_epoch = 0
+        self.seconds_before = 0.0  # training time of the calls before a resume
+        self._fit_start: float | None = None
         self.best_psnr: float | None = None
         self.best_step: int | None = None
         self.last_val: dict[str, float] = {}
@@ -157,6 +162,7 @@ class Trainer:
         if not resumed:
             seed_everything(cfg.seed)
         start_step, t0 = self.step, time.perf_counter()
+        self._fit_start = t0
         name = self.model_name or type(self.model).__name__
         self.log.message(
             f"training {name} for {self.total_steps} steps ({self.steps_per_epoch} per epoch, "
@@ -211,6 +217,7 @@ class Trainer:
                     break
         bar.close()
         seconds = time.perf_counter() - t0
+        self.seconds_before, self._fit_start = self.seconds_before + seconds, None
         done = self.step - start_step
         result = TrainResult(
             steps=self.step,
@@ -221,6 +228,7 @@ class Trainer:
             last_val=dict(self.last_val),
             final_loss=self._last_loss,
             steady_patches_per_s=steady.rate(),
+            total_seconds=self.seconds_before,
         )
         self.log.message(
             f"done: {self.step} steps in {seconds:.1f}s ({result.patches_per_s:.0f} patches/s)"
@@ -272,7 +280,9 @@ class Trainer:
         first_bad = steps[int((~finite).nonzero()[0])] if not bool(finite.all()) else never
         first_bad = min_across_ranks(first_bad, self.dist, self.device)
         if first_bad != never:
-            bad_value = values[steps.index(first_bad)].item() if first_bad in steps else float("nan")
+            # the first bad step may be another process's: then this one's loss there was finite
+            here = steps.index(first_bad) if first_bad in steps else None
+            bad_value = float("nan") if here is None or finite[here] else values[here].item()
             self.log.message(f"non-finite loss ({bad_value}) at step {first_bad}")
             raise NonFiniteLossError(first_bad, bad_value)
         self._last_loss = values.mean().item()
@@ -326,6 +336,8 @@ class Trainer:
                 "batch_in_epoch": self.batch_in_epoch,
                 "best_psnr": self.best_psnr,
                 "best_step": self.best_step,
+                "seconds": self.seconds_before
+                + (0.0 if self._fit_start is None else time.perf_counter() - self._fit_start),
                 "rng": capture_rng(),
             }
         return payload
@@ -338,8 +350,12 @@ class Trainer:
         barrier(self.dist)
 
     def load(self, path: str | Path) -> None:
-        """Restore everything a full checkpoint holds, to continue exactly where it stopped."""
-        ckpt = load_checkpoint(path, map_location=self.device)
+        """Restore everything a full checkpoint holds, to continue exactly where it stopped.
+
+        Loaded to the CPU: the RNG states must stay CPU byte tensors, and load_state_dict moves the
+        weights, optimiser and EMA states to the model's device.
+        """
+        ckpt = load_checkpoint(path, map_location="cpu")
         state = ckpt.get("train_state")
         if state is None:
             raise ValueError(f"{path} holds weights only (no train_state): it cannot be resumed")
@@ -354,15 +370,18 @@ class Trainer:
             self.ema.load_state_dict(state["ema"])
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
         self.best_psnr, self.best_step = state["best_psnr"], state["best_step"]
+        self.seconds_before = float(state.get("seconds", 0.0))
         restore_rng(state["rng"])
 
     def _maybe_resume(self) -> bool:
-        if not (self.config.resume and self.out_dir is not None and (self.out_dir / "last.pt").exists()):
-            return False
-        self.load(self.out_dir / "last.pt")
+        """Continue from last.pt when asked and present; either way, drop metric lines of a previous
+        run past the step this run starts from (a fresh start keeps none of them)."""
+        resume = self.config.resume and self.out_dir is not None and (self.out_dir / "last.pt").exists()
+        if resume:
+            self.load(self.out_dir / "last.pt")
         if self.dist.is_main:
             self.log.truncate_after(self.step)
-        return True
+        return resume
 
     def close(self) -> None:
         """Release optimiser state, EMA copy and cached device memory (the model stays usable)."""
