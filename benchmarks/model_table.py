@@ -7,8 +7,7 @@ implementation's count (the OFFICIAL_PARAMS dicts the family tests assert, read 
 packages/sr-blocks/tests/test_*.py), parameters of the inference form (`sr_reparam.deploy`) where
 it differs, and MACs of one forward pass of the inference form producing a 1280x720 output (LR
 640x360 at x2, 320x180 at x4), with the paper's MACs where a test file records them (PAPER_MACS).
-MACs come from `sr_eval.profile` when sr-eval is installed, else from
-`torch.utils.flop_counter.FlopCounterMode` directly (FLOPs / 2); the script says which.
+Parameters and MACs come from `sr_eval` (`count_parameters`, `profile`: FlopCounterMode, FLOPs / 2).
 Models whose official counts are for the Y channel (ECBSR, SESR) are measured with one channel.
 """
 
@@ -18,9 +17,9 @@ import importlib.util
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from sr_blocks import create_model, list_models
+from sr_eval import count_parameters, profile
 from sr_reparam import deploy
 
 TESTS = Path(__file__).resolve().parents[1] / "packages" / "sr-blocks" / "tests"
@@ -69,28 +68,8 @@ def official_counts() -> tuple[dict, dict]:
     return counts, paper
 
 
-def _flop_counter_macs(model: torch.nn.Module, scale: int, channels: int) -> int:
-    lr = torch.zeros(1, channels, HR_SIZE[0] // scale, HR_SIZE[1] // scale)
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model.eval()(lr)
-    return counter.get_total_flops() // 2
-
-
-def mac_counter():
-    """(function(model, scale, channels) -> MACs, description of the method)."""
-    try:
-        from sr_eval import profile
-    except ImportError:
-        return _flop_counter_macs, "torch.utils.flop_counter.FlopCounterMode (FLOPs / 2)"
-
-    def via_profile(model, scale, channels):
-        return profile(model, scale=scale, hr_size=HR_SIZE, in_channels=channels).macs
-
-    return via_profile, "sr_eval.profile (FlopCounterMode, FLOPs / 2)"
-
-
-def trainable(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+def macs(model: torch.nn.Module, scale: int, channels: int) -> int:
+    return profile(model, scale=scale, hr_size=HR_SIZE, in_channels=channels).macs
 
 
 def _fmt(n: int | None) -> str:
@@ -109,7 +88,7 @@ def _inference_cell(ours: int, official: int | None) -> str:
     return f"{ours:,} ({official:,})" if ours == official else f"{ours:,} (official {official:,}†)"
 
 
-def build_rows(macs_of) -> list[list[str]]:
+def build_rows() -> list[list[str]]:
     counts, paper = official_counts()
     rows = []
     for name in list_models():
@@ -118,13 +97,13 @@ def build_rows(macs_of) -> list[list[str]]:
         for scale in SCALES:
             model = create_model(name, scale=scale, in_channels=channels, out_channels=channels)
             inference = deploy(model)
-            ours, ours_inference = trainable(model), trainable(inference)
+            ours, ours_inference = count_parameters(model), count_parameters(inference)
             _, official, official_inference = counts.get((name, scale), (channels, None, None))
             cells["params"].append(_fmt(ours))
             cells["official"].append(_official_cell(ours, official))
             if ours_inference != ours or official_inference is not None:
                 cells["inference"].append(_inference_cell(ours_inference, official_inference))
-            cells["macs"].append(f"{macs_of(inference, scale, channels) / 1e9:.2f}")
+            cells["macs"].append(f"{macs(inference, scale, channels) / 1e9:.2f}")
         paper_macs = " / ".join(f"{v:g}" for v in paper[name]) if name in paper else "–"
         rows.append(
             [
@@ -144,7 +123,6 @@ def build_rows(macs_of) -> list[list[str]]:
 
 
 def main() -> None:
-    macs_of, method = mac_counter()
     header = [
         "model",
         "C",
@@ -159,10 +137,13 @@ def main() -> None:
     ]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
-    for row in build_rows(macs_of):
+    for row in build_rows():
         print("| " + " | ".join(row) + " |")
     print()
-    print(f"MACs: one forward pass of the inference form for a 1280x720 output, counted with {method}.")
+    print(
+        "MACs: one forward pass of the inference form for a 1280x720 output, "
+        "counted with sr_eval.profile (FlopCounterMode, FLOPs / 2)."
+    )
     print("C: image channels of the comparison (1 = the Y-channel setting of the official code).")
     print(
         "†: an inference form that differs from the official one on purpose (see the notes below the table)."
