@@ -17,11 +17,11 @@ import yaml
 from torch import nn
 
 from sr_blocks import create_model, model_entry
-from sr_data import RandomPatches, write_text_atomic
+from sr_data import RandomPatches, open_test_sets, write_text_atomic
 from sr_eval import evaluate, profile
 from sr_reparam import deploy, export_onnx
 from sr_train import Trainer, save_checkpoint
-from sr_zoo.datasets import build_run_data, test_sets
+from sr_zoo.datasets import build_run_data
 from sr_zoo.models import deploy_gap, deployed_checkpoint, load_trained
 from sr_zoo.recipe import load_recipe
 
@@ -182,7 +182,7 @@ def evaluate_checkpoint(
     else:
         raise ValueError("give --weights CHECKPOINT or --model NAME")
     notes: list[str] = []
-    table = evaluate(model, test_sets(sets, scale, notes), scale, device=device)
+    table = evaluate(model, open_test_sets(sets, scale, notes), scale, device=device)
     for note in notes:
         print(note)
     print(table.to_markdown(per_image=per_image))

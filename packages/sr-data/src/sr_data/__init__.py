@@ -20,6 +20,7 @@ from sr_data.patches import RandomPatches
 from sr_data.paths import find_datasets_root, list_images
 from sr_data.resize import imresize
 from sr_data.samples import SampleImages
+from sr_data.sources import open_test_sets, open_training_images
 from sr_data.version import __version__
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "imresize",
     "list_images",
     "modcrop",
+    "open_test_sets",
+    "open_training_images",
     "quantize",
     "read_image",
     "to_tensor",
