@@ -43,7 +43,7 @@ class Gene:
         return format_gene(self)
 
 
-def _group_conv_groups(layer: int) -> int:
+def group_conv_groups(layer: int) -> int:
     """Groups of the grouped 3x3 conv in dense layer `layer` (0-based): 1, 2, 2, 4, 4, 4, ..."""
     return min(4, 1 << ((layer + 1).bit_length() - 1))
 
@@ -70,7 +70,7 @@ def parse_gene(text: str) -> Gene:
 
 def _check_gene(gene: Gene, text: str) -> None:
     if gene.kind == "G":
-        groups = _group_conv_groups(gene.convs - 1)
+        groups = group_conv_groups(gene.convs - 1)
         if gene.growth % groups:
             raise ValueError(
                 f"gene {text!r}: a group block with {gene.convs} convs uses {groups} conv groups, "
@@ -181,7 +181,7 @@ class GroupRDB(EfficientRDB):
         super().__init__(in_channels, out_channels, growth, bias)
         self.layers = nn.Sequential(
             *(
-                ShuffledGroupDenseLayer((i + 1) * growth, growth, i + 1, _group_conv_groups(i), bias)
+                ShuffledGroupDenseLayer((i + 1) * growth, growth, i + 1, group_conv_groups(i), bias)
                 for i in range(convs)
             )
         )

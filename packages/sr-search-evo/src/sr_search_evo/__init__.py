@@ -1,0 +1,48 @@
+"""sr_search_evo: evolutionary architecture search on DEAP, and ESR_EA's search space.
+
+The engine (`run_search`, `EvoSettings`, the evaluators) knows nothing of super-resolution; a
+`SearchSpace` (here `ESRSpace`) and a picklable fitness function (here `ESRFitness`) plug in.
+"""
+
+from sr_search_evo.devices import current_device
+from sr_search_evo.engine import run_search
+from sr_search_evo.esr_fitness import ESRFitness, candidate_seed
+from sr_search_evo.esr_params import block_params, esrn_params
+from sr_search_evo.esr_space import ESRSpace
+from sr_search_evo.evaluators import InProcessEvaluator, ProcessPoolEvaluator, make_evaluator
+from sr_search_evo.operators import block_credit, roulette_weights, two_point_crossover
+from sr_search_evo.result import SearchResult
+from sr_search_evo.settings import EvoSettings
+from sr_search_evo.space import SearchSpace
+from sr_search_evo.version import __version__
+
+
+def __getattr__(name: str):
+    """`RayEvaluator` is imported on first use, so Ray stays optional."""
+    if name == "RayEvaluator":
+        from sr_search_evo.ray_evaluator import RayEvaluator
+
+        return RayEvaluator
+    raise AttributeError(f"module 'sr_search_evo' has no attribute {name!r}")
+
+
+__all__ = [
+    "ESRFitness",
+    "ESRSpace",
+    "EvoSettings",
+    "InProcessEvaluator",
+    "ProcessPoolEvaluator",
+    "RayEvaluator",
+    "SearchResult",
+    "SearchSpace",
+    "__version__",
+    "block_credit",
+    "block_params",
+    "candidate_seed",
+    "current_device",
+    "esrn_params",
+    "make_evaluator",
+    "roulette_weights",
+    "run_search",
+    "two_point_crossover",
+]

@@ -1,0 +1,299 @@
+"""`run_search`: a generational evolutionary search on DEAP that knows nothing of super-resolution.
+
+Composed the way DEAP's examples do it: fitness/individual classes made once by `creator` (at
+import, so worker processes can unpickle them) and the operators registered on a `base.Toolbox`.
+The loop is our own so that it can checkpoint and resume: each candidate's result comes from the
+history (its cache), never from the order evaluations finished in, and the one random generator
+is saved with the population, so a resumed search ends exactly where an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+from collections.abc import Callable, Hashable, Iterable
+from pathlib import Path
+from typing import Any
+
+from deap import base, creator, tools
+
+from sr_search_evo.checkpoint import (
+    CHECKPOINT_NAME,
+    RESUMABLE_CHANGES,
+    check_same,
+    load_checkpoint,
+    rng_from_json,
+    rng_state_to_json,
+    save_checkpoint,
+)
+from sr_search_evo.history import History
+from sr_search_evo.operators import (
+    block_credit,
+    select_crowded_tournament,
+    select_roulette,
+    select_tournament,
+)
+from sr_search_evo.result import SearchResult
+from sr_search_evo.settings import EvoSettings
+from sr_search_evo.space import SearchSpace
+
+# Objectives: PSNR up; for NSGA-II also parameters and MACs down.
+if not hasattr(creator, "EvoFitnessPSNR"):
+    creator.create("EvoFitnessPSNR", base.Fitness, weights=(1.0,))
+    creator.create("EvoFitnessNSGA2", base.Fitness, weights=(1.0, -1.0, -1.0))
+    creator.create("EvoIndividual", list, fitness=creator.EvoFitnessPSNR)
+    creator.create("EvoIndividualNSGA2", list, fitness=creator.EvoFitnessNSGA2)
+
+NSGA2_WORST = 1e30  # objective values of a failed evaluation in NSGA-II mode
+NOVELTY_TRIES = 20  # re-mutations allowed to turn a child already trained into a new one
+
+
+def _number(record: dict, name: str, worst: float) -> float:
+    value = record.get(name)
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else worst
+
+
+def fitness_values(record: dict, objective: str) -> tuple[float, ...]:
+    """The DEAP fitness values of an evaluation record (failures get the worst values).
+
+    NSGA-II's crowding distance subtracts objective values, so there a failure gets large finite
+    values instead of infinities (which would turn distances into NaN).
+    """
+    if objective == "psnr":
+        return (_number(record, "psnr", -math.inf),)
+    psnr = _number(record, "psnr", -NSGA2_WORST)
+    if psnr > -NSGA2_WORST and not all(isinstance(record.get(k), (int, float)) for k in ("params", "macs")):
+        raise ValueError(f"objective 'nsga2' needs 'params' and 'macs' in every result; got {sorted(record)}")
+    return (psnr, _number(record, "params", NSGA2_WORST), _number(record, "macs", NSGA2_WORST))
+
+
+def _json_roundtrip(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def build_toolbox(
+    space: SearchSpace, evaluator: Any, settings: EvoSettings, rng: random.Random
+) -> base.Toolbox:
+    """Initialisation, evaluation, variation (always followed by repair) and selection, bound to `rng`."""
+    individual_class = creator.EvoIndividualNSGA2 if settings.objective == "nsga2" else creator.EvoIndividual
+    toolbox = base.Toolbox()
+
+    def feasible(ind: list) -> Any:
+        repaired = individual_class(space.repair(list(ind), rng))
+        if not space.feasible(repaired):
+            raise RuntimeError(
+                f"the search space's repair returned an infeasible individual: {list(repaired)}"
+            )
+        return repaired
+
+    # Initialisation
+    toolbox.register("individual", lambda: feasible(space.sample(rng)))
+    toolbox.register("population", tools.initRepeat, list, toolbox.individual)
+    toolbox.register("wrap", individual_class)
+    # Evaluation: the evaluator's map, in whatever order results finish (in-process, pool, Ray)
+    toolbox.register("map_unordered", evaluator.imap_unordered)
+    # Variation
+    toolbox.register("mate", lambda a, b: tuple(feasible(c) for c in space.crossover(list(a), list(b), rng)))
+    toolbox.register(
+        "mutate",
+        lambda ind, credit=None: feasible(space.mutate(list(ind), rng, settings.mutation_rate, credit)),
+    )
+    # Parent selection: indices into the parent pool
+    if settings.objective == "nsga2":
+        toolbox.register("select", _select_nsga2_parents, rng=rng)
+        toolbox.register("survive", _survive_nsga2, size=settings.num_individual)
+    else:
+        if settings.selection == "roulette":
+            toolbox.register("select_by_fitness", select_roulette, rng=rng)
+        else:
+            toolbox.register("select_by_fitness", select_tournament, size=settings.tournament_size, rng=rng)
+        toolbox.register(
+            "select",
+            lambda pool, count: toolbox.select_by_fitness([ind.fitness.values[0] for ind in pool], count),
+        )
+        toolbox.register("survive", _survive_elites, size=settings.num_elitism)
+    return toolbox
+
+
+def _unique(individuals: Iterable[Any], key: Callable[[Any], str]) -> list:
+    seen: dict[str, Any] = {}
+    for ind in individuals:
+        seen.setdefault(key(ind), ind)
+    return list(seen.values())
+
+
+def _survive_elites(candidates: list, size: int) -> list:
+    """The `size` fittest (stable: earlier candidates win ties)."""
+    return sorted(candidates, key=lambda ind: -ind.fitness.values[0])[:size]
+
+
+def _survive_nsga2(candidates: list, size: int) -> list:
+    return tools.selNSGA2(candidates, min(size, len(candidates)))
+
+
+def _select_nsga2_parents(pool: list, count: int, rng: random.Random) -> list[int]:
+    ranks = [0] * len(pool)
+    index = {id(ind): i for i, ind in enumerate(pool)}
+    for rank, front in enumerate(tools.sortNondominated(pool, len(pool))):
+        tools.emo.assignCrowdingDist(front)
+        for ind in front:
+            ranks[index[id(ind)]] = rank
+    crowding = [ind.fitness.crowding_dist for ind in pool]
+    return select_crowded_tournament(ranks, crowding, count, rng)
+
+
+class _Search:
+    """One search's state: the history (its cache), the random generator and the DEAP toolbox.
+
+    `start` either begins a search (seeded generator, sampled generation 0) or picks one up from
+    population.json; the generation loop lives in `run_search`.
+    """
+
+    def __init__(self, space: SearchSpace, settings: EvoSettings, out_dir: Path, log: Callable) -> None:
+        self.space, self.settings, self.out_dir, self.log = space, settings, out_dir, log
+        self.history = History(out_dir)
+        self.space_config = _json_roundtrip(space.config())
+
+    def start(self, evaluator: Any) -> tuple[int, list, list]:
+        """(generation to evaluate next, its population, the elites), fresh or from the checkpoint."""
+        state = load_checkpoint(self.out_dir)
+        if state is None:
+            self.rng = random.Random(self.settings.seed)
+            self.toolbox = build_toolbox(self.space, evaluator, self.settings, self.rng)
+            population = self.toolbox.population(n=self.settings.num_individual)
+            self.save(0, population, [])
+            return 0, population, []
+        path = self.out_dir / CHECKPOINT_NAME
+        check_same(path, "settings", state["settings"], self.settings.to_dict(), RESUMABLE_CHANGES)
+        check_same(path, "space", state["space"], self.space_config)
+        self.rng = rng_from_json(state["rng_state"])
+        self.toolbox = build_toolbox(self.space, evaluator, self.settings, self.rng)
+        elites = [self.toolbox.wrap(ind) for ind in state["elites"]]
+        self.assign_fitness(elites)
+        population = [self.toolbox.wrap(ind) for ind in state["population"]]
+        trained = len(self.history.by_key)
+        self.log(f"resuming {self.out_dir} at generation {state['generation']} ({trained} trained)")
+        return state["generation"], population, elites
+
+    def assign_fitness(self, individuals: list) -> None:
+        for ind in individuals:
+            ind.fitness.values = fitness_values(self.history[self.space.key(ind)], self.settings.objective)
+
+    def evaluate(self, population: list, generation: int) -> None:
+        """Train every candidate whose key is not in the history yet; results stream into it."""
+        pending: dict[str, list] = {}
+        for ind in population:
+            key = self.space.key(ind)
+            if key not in self.history and key not in pending:
+                pending[key] = list(ind)
+        items = list(pending.items())
+        cached = len({self.space.key(ind) for ind in population}) - len(items)
+        self.log(f"generation {generation}: {len(items)} to train, {cached} cached")
+        decoded = [self.space.decode(ind) for _, ind in items]
+        for done, (index, result) in enumerate(self.toolbox.map_unordered(decoded), 1):
+            key, ind = items[index]
+            record = {
+                **result,
+                "generation": generation,
+                "key": key,
+                "individual": ind,
+                "decoded": decoded[index],
+            }
+            self.log(_describe(self.history.append(record), done, len(items)))
+        self.assign_fitness(population)
+
+    def credit(self) -> dict[Hashable, float] | None:
+        """Block credit from every evaluation so far (guided mutation), else None."""
+        if not self.settings.guided_mutation:
+            return None
+        return block_credit(
+            (self.space.units(record["individual"]), _number(record, "psnr", -math.inf))
+            for record in self.history.by_key.values()
+        )
+
+    def breed(self, pool: list) -> list:
+        """`num_individual` children of `pool`: crossover pairs or mutants, repaired, preferably untrained."""
+        toolbox, rng, size, credit = self.toolbox, self.rng, self.settings.num_individual, self.credit()
+        children: list = []
+        while len(children) < size:
+            if len(pool) > 1 and rng.random() < self.settings.crossover_rate:
+                first, second = toolbox.select(pool, 2)
+                for _ in range(NOVELTY_TRIES):
+                    if second != first:
+                        break
+                    second = toolbox.select(pool, 1)[0]
+                offspring = list(toolbox.mate(pool[first], pool[second]))
+            else:
+                offspring = [toolbox.mutate(pool[toolbox.select(pool, 1)[0]], credit)]
+            for child in offspring[: size - len(children)]:
+                taken = {self.space.key(c) for c in children}
+                for _ in range(NOVELTY_TRIES):
+                    key = self.space.key(child)
+                    if key not in self.history and key not in taken:
+                        break
+                    child = toolbox.mutate(child, credit)
+                children.append(child)
+        return children
+
+    def save(self, generation: int, population: list, elites: list) -> None:
+        save_checkpoint(
+            self.out_dir,
+            {
+                "generation": generation,
+                "settings": self.settings.to_dict(),
+                "space": self.space_config,
+                "population": [list(ind) for ind in population],
+                "elites": [list(ind) for ind in elites],
+                "elite_keys": [self.space.key(ind) for ind in elites],
+                "rng_state": rng_state_to_json(self.rng),
+            },
+        )
+
+
+def _describe(record: dict, done: int, total: int) -> str:
+    parts = [f"  [{done}/{total}] {record['key']}"]
+    if record.get("error"):
+        parts.append(f"FAILED: {record['error']}")
+    for name, unit in (("psnr", "dB"), ("params", ""), ("macs", ""), ("seconds", "s")):
+        value = record.get(name)
+        if isinstance(value, float):
+            parts.append(f"{name}={value:.4g}{unit}")
+        elif isinstance(value, int):
+            parts.append(f"{name}={value:,}{unit}")
+    return " ".join(parts)
+
+
+def run_search(
+    space: SearchSpace,
+    evaluator: Any,
+    settings: EvoSettings,
+    out_dir: str | os.PathLike,
+    log: Callable[[str], Any] = print,
+) -> SearchResult:
+    """Evolve `settings.num_generation` generations of candidates of `space`, trained by `evaluator`.
+
+    `evaluator.imap_unordered(decoded_list)` yields (index, result dict with at least "psnr") as each
+    evaluation finishes. `out_dir` receives history.jsonl (a line per evaluation, the moment it
+    finishes) and population.json (after every generation); when they exist the search resumes
+    from them (same settings and space, or a ValueError naming what differs; num_generation may be
+    raised to extend a search). Candidates whose key is already in the history are never retrained.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if settings.guided_mutation and not callable(getattr(space, "units", None)):
+        raise ValueError("guided_mutation needs a search space with a units(ind) method")
+    search = _Search(space, settings, out, log)
+    generation, population, elites = search.start(evaluator)
+    while generation < settings.num_generation:
+        search.evaluate(population, generation)
+        elites = search.toolbox.survive(_unique(elites + population, space.key))
+        pool = _unique(elites + population, space.key) if settings.objective == "psnr" else elites
+        population = search.breed(pool)  # the next generation is bred before the checkpoint
+        generation += 1
+        search.save(generation, population, elites)
+        best = max((ind.fitness.values[0] for ind in elites), default=math.nan)
+        log(f"generation {generation - 1} done: best psnr {best:.4f}")
+    elite_records = [search.history[space.key(ind)] for ind in elites]
+    return SearchResult(history=list(search.history.records), elites=elite_records, out_dir=out)

@@ -1,0 +1,111 @@
+"""`ESRFitness`: the fitness of an ESRN gene list, validation PSNR after a short training run."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from sr_blocks import create_model
+from sr_eval import profile
+from sr_search_evo.devices import current_device
+from sr_train import PatchTensors, train_and_validate
+
+
+def candidate_seed(key: str, base_seed: int = 0) -> int:
+    """A training seed from the candidate itself, so its result never depends on order or worker."""
+    digest = hashlib.sha256(f"{base_seed}:{key}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def _as_patches(data: Any, name: str) -> Any:
+    if isinstance(data, tuple):
+        if len(data) != 2:
+            raise ValueError(f"ESRFitness: {name} as a tuple must be (lr, hr) tensors, got {len(data)} items")
+        return PatchTensors(*data)
+    return data
+
+
+class ESRFitness:
+    """Train the ESRN of a gene list for `steps` steps and report PSNR, params, MACs and seconds.
+
+    Picklable (send it to workers once). `train_data`/`val_data` are `PatchTensors`, (lr, hr) tensor
+    pairs or datasets; tensors are moved once to the worker's device and kept there.
+    `train_overrides` are `TrainConfig` fields (lr, batch_size, scheduler, ...). The training seed
+    is derived from the gene list and `seed` (see `candidate_seed`), so a candidate gets the same
+    result whichever worker trains it and in whatever order. `device` None means the evaluator
+    worker's device (`current_device()`). MACs are counted for an `hr_size` output (default: a
+    1280x720 frame).
+    """
+
+    def __init__(
+        self,
+        train_data: Any,
+        val_data: Any,
+        steps: int,
+        scale: int = 2,
+        G0: int = 32,  # the paper's name
+        train_overrides: dict[str, Any] | None = None,
+        hr_size: tuple[int, int] = (720, 1280),
+        device: str | None = None,
+        seed: int = 0,
+    ) -> None:
+        reserved = {"steps", "scale", "seed", "device"} & set(train_overrides or {})
+        if reserved:
+            raise ValueError(f"ESRFitness: set {sorted(reserved)} through ESRFitness's own arguments")
+        self.train_data = _as_patches(train_data, "train_data")
+        self.val_data = _as_patches(val_data, "val_data")
+        self.steps, self.scale, self.G0 = steps, scale, G0
+        self.train_overrides = dict(train_overrides or {})
+        self.hr_size, self.device, self.seed = tuple(hr_size), device, seed
+        self._placed: dict[str, tuple[Any, Any]] = {}
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_placed": {}}
+
+    def _data_on(self, device: str) -> tuple[Any, Any]:
+        if device not in self._placed:
+            self._placed = {
+                device: tuple(
+                    d.to(device) if isinstance(d, PatchTensors) else d
+                    for d in (self.train_data, self.val_data)
+                )
+            }
+        return self._placed[device]
+
+    def __call__(self, genes: Sequence[str]) -> dict[str, Any]:
+        genes = list(genes)
+        device = self.device or current_device()
+        seed = candidate_seed(",".join(genes), self.seed)
+        with torch.random.fork_rng(devices=[]):  # the initial weights come from the seed too
+            torch.manual_seed(seed)
+            model = create_model("esrn", scale=self.scale, genes=genes, G0=self.G0)
+        costs = profile(model, scale=self.scale, hr_size=self.hr_size)
+        train, val = self._data_on(device)
+        start = time.perf_counter()
+        psnr = train_and_validate(
+            model.to(device),
+            train,
+            self.steps,
+            val,
+            scale=self.scale,
+            device=device,
+            seed=seed,
+            **self.train_overrides,
+        )
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize(device)
+        return {
+            "psnr": float(psnr),
+            "params": costs.params,
+            "macs": costs.macs,
+            "macs_hr_size": list(self.hr_size),
+            "seconds": time.perf_counter() - start,
+            "seed": seed,
+            "device": device,
+            "genes": genes,
+            "steps": self.steps,
+        }

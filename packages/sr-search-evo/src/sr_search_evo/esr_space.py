@@ -1,0 +1,227 @@
+"""`ESRSpace`: ESR_EA's search space (seed 000), a fixed-length encoding with an active bit per node.
+
+An individual is `node_num` nodes `[active, gene]` (active 0/1, gene a block 'T_C_G_O'); the
+network is the list of active genes in order. Genes are drawn from every block type x conv count
+x growth rate x output width (an output width from `growth_rate` no smaller than the growth), with
+probability type_prob * conv_prob * growth_prob[growth] * growth_prob[out], as ESR_EA does. The
+constraints are at least `min_active` active nodes and `min_params` <= exact parameter count <=
+`max_params`; `repair` restores them with small random changes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+from sr_blocks.esrn import parse_gene
+from sr_search_evo.esr_params import esrn_params
+from sr_search_evo.operators import two_point_crossover
+
+REPAIR_STEPS = 200_000  # proposals before repair gives up on the parameter window
+SEGMENT_MIN_NODES = 4  # ESR_EA swaps segments of at least 4 nodes
+
+
+def _weights(name: str, values: Sequence[Any], probs: Sequence[float]) -> list[float]:
+    if len(values) != len(probs):
+        raise ValueError(f"ESRSpace: {name} has {len(values)} entries but its prob list has {len(probs)}")
+    if any(p < 0 for p in probs) or not any(p > 0 for p in probs):
+        raise ValueError(
+            f"ESRSpace: the probabilities for {name} must be >= 0 and not all 0, got {list(probs)}"
+        )
+    return [float(p) for p in probs]
+
+
+class ESRSpace:
+    """The ESR_EA search space with the seed's knobs (names as in its YAML).
+
+    Args:
+        scale, G0: upscaling factor and frame width of the networks.
+        block_type, conv_num, growth_rate: the choices for each block; output widths come from
+            growth_rate too (never below the block's growth rate).
+        type_prob, conv_prob, growth_prob: relative probabilities of those choices.
+        node_num: encoding length (the most blocks a network can have).
+        min_active: the fewest active blocks.
+        max_params, min_params: the parameter window (None: unbounded), exact counts.
+    """
+
+    def __init__(
+        self,
+        scale: int = 2,
+        G0: int = 32,  # the paper's name
+        block_type: Sequence[str] = ("S", "G", "C"),
+        conv_num: Sequence[int] = (4, 6, 8),
+        growth_rate: Sequence[int] = (8, 16, 24, 32),
+        type_prob: Sequence[float] = (1, 1, 1),
+        conv_prob: Sequence[float] = (1, 1, 1),
+        growth_prob: Sequence[float] = (1, 1, 1, 1),
+        node_num: int = 20,
+        min_active: int = 1,
+        max_params: int | None = None,
+        min_params: int | None = None,
+    ) -> None:
+        if not isinstance(node_num, int) or node_num < 1:
+            raise ValueError(f"ESRSpace: node_num must be a positive integer, got {node_num!r}")
+        if not isinstance(min_active, int) or not 1 <= min_active <= node_num:
+            raise ValueError(f"ESRSpace: min_active must be in [1, node_num={node_num}], got {min_active!r}")
+        if min_params is not None and max_params is not None and min_params > max_params:
+            raise ValueError(f"ESRSpace: min_params {min_params} is above max_params {max_params}")
+        self.scale, self.G0 = scale, G0
+        self.block_type, self.conv_num, self.growth_rate = list(block_type), list(conv_num), list(growth_rate)
+        self.type_prob = _weights("block_type", block_type, type_prob)
+        self.conv_prob = _weights("conv_num", conv_num, conv_prob)
+        self.growth_prob = _weights("growth_rate", growth_rate, growth_prob)
+        self.node_num, self.min_active = node_num, min_active
+        self.max_params, self.min_params = max_params, min_params
+        self.choices, self.choice_weights = self._catalog()
+        self._choice_set = set(self.choices)
+        esrn_params([self.choices[0]], G0, scale)  # an unsupported scale or G0 fails here, not mid-search
+
+    def _catalog(self) -> tuple[list[str], list[float]]:
+        genes, weights = [], []
+        for kind, type_p in zip(self.block_type, self.type_prob, strict=True):
+            for convs, conv_p in zip(self.conv_num, self.conv_prob, strict=True):
+                for g_index, growth in enumerate(self.growth_rate):
+                    for o_index in range(g_index, len(self.growth_rate)):
+                        text = f"{kind}_{convs}_{growth}_{self.growth_rate[o_index]}"
+                        try:
+                            parse_gene(text)
+                        except ValueError as err:
+                            raise ValueError(
+                                f"ESRSpace: block choice {text} cannot be built: {err}"
+                            ) from None
+                        weight = type_p * conv_p * self.growth_prob[g_index] * self.growth_prob[o_index]
+                        if weight > 0:
+                            genes.append(text)
+                            weights.append(weight)
+        if not genes:
+            raise ValueError("ESRSpace: every block choice has probability 0")
+        return genes, weights
+
+    def config(self) -> dict:
+        """The knobs, by their seed-000 names."""
+        names = (
+            "scale",
+            "G0",
+            "block_type",
+            "conv_num",
+            "growth_rate",
+            "type_prob",
+            "conv_prob",
+            "growth_prob",
+            "node_num",
+            "min_active",
+            "max_params",
+            "min_params",
+        )
+        return {name: getattr(self, name) for name in names}
+
+    # -- encoding ---------------------------------------------------------------------------------
+    def _check(self, ind: list) -> None:
+        if len(ind) != self.node_num:
+            raise ValueError(f"ESRSpace: an individual has node_num={self.node_num} nodes, got {len(ind)}")
+        for node in ind:
+            if len(node) != 2 or node[0] not in (0, 1) or node[1] not in self._choice_set:
+                raise ValueError(f"ESRSpace: node {node!r} is not [0|1, one of the space's genes]")
+
+    def decode(self, ind: list) -> list[str]:
+        """The network: the genes of the active nodes, in order."""
+        return [gene for active, gene in ind if active]
+
+    def key(self, ind: list) -> str:
+        return ",".join(self.decode(ind))
+
+    def units(self, ind: list) -> list[str]:
+        """The blocks that earn credit in guided mutation: the active genes."""
+        return self.decode(ind)
+
+    def count_params(self, genes: Sequence[str]) -> int:
+        """Exact parameters of the ESRN made of `genes`."""
+        return esrn_params(genes, self.G0, self.scale)
+
+    def _excess(self, ind: list) -> int:
+        """How far the parameter count is outside the window (0 inside)."""
+        genes = self.decode(ind)
+        if not genes:
+            return 1 << 62
+        params = self.count_params(genes)
+        below = self.min_params - params if self.min_params is not None else 0
+        above = params - self.max_params if self.max_params is not None else 0
+        return max(0, below, above)
+
+    def feasible(self, ind: list) -> bool:
+        self._check(ind)
+        return len(self.decode(ind)) >= self.min_active and self._excess(ind) == 0
+
+    # -- operators --------------------------------------------------------------------------------
+    def _draw_gene(self, rng: random.Random, credit: Mapping[Hashable, float] | None = None) -> str:
+        weights = self.choice_weights
+        if credit:
+            # Guided: a block's chance grows with its credit (unknown blocks count as average).
+            weights = [w * (0.5 + credit.get(g, 0.5)) for g, w in zip(self.choices, weights, strict=True)]
+        return rng.choices(self.choices, weights=weights)[0]
+
+    def sample(self, rng: random.Random) -> list:
+        """Random nodes: each active with probability 1/2, its gene drawn by the space's probabilities."""
+        return [[int(rng.random() < 0.5), self._draw_gene(rng)] for _ in range(self.node_num)]
+
+    def mutate(
+        self, ind: list, rng: random.Random, rate: float, credit: Mapping[Hashable, float] | None = None
+    ) -> list:
+        """Flip each active bit with probability `rate`, then redraw each active gene with probability `rate`.
+
+        With `credit` (block-credit guided mutation), a gene with credit c is redrawn with probability
+        rate * 2 * (1 - c) (low-credit blocks are replaced first; average credit keeps `rate`) and
+        the replacement favours high-credit blocks.
+        """
+        child = [[active, gene] for active, gene in ind]
+        for node in child:
+            if rng.random() < rate:
+                node[0] = 1 - node[0]
+        for node in child:
+            if not node[0]:
+                continue
+            chance = rate if credit is None else min(1.0, rate * 2.0 * (1.0 - credit.get(node[1], 0.5)))
+            if rng.random() < chance:
+                node[1] = self._draw_gene(rng, credit)
+        return child
+
+    def crossover(self, a: list, b: list, rng: random.Random) -> tuple[list, list]:
+        """Swap one segment of nodes (at least 4, at most node_num/2) between the parents."""
+        first, second = two_point_crossover(a, b, rng, min_length=SEGMENT_MIN_NODES)
+        return [list(n) for n in first], [list(n) for n in second]
+
+    def repair(self, ind: list, rng: random.Random) -> list:
+        """Activate random nodes up to `min_active`, then walk into the parameter window.
+
+        The walk proposes one change at a time (redraw an active gene, or switch a node on or off
+        within the node limits) and keeps it unless it moves the count further from the window.
+        """
+        self._check(ind)
+        child = [[active, gene] for active, gene in ind]
+        inactive = [i for i, (active, _) in enumerate(child) if not active]
+        while self.node_num - len(inactive) < self.min_active:
+            child[inactive.pop(rng.randrange(len(inactive)))][0] = 1
+        excess = self._excess(child)
+        for _ in range(REPAIR_STEPS):
+            if excess == 0:
+                return child
+            proposal = [list(node) for node in child]
+            active = [i for i, (a, _) in enumerate(proposal) if a]
+            if rng.random() < 0.8:
+                proposal[rng.choice(active)][1] = self._draw_gene(rng)
+            else:
+                index = rng.randrange(self.node_num)
+                if proposal[index][0] and len(active) <= self.min_active:
+                    continue
+                proposal[index][0] = 1 - proposal[index][0]
+            new_excess = self._excess(proposal)
+            if new_excess <= excess:
+                child, excess = proposal, new_excess
+        if excess == 0:
+            return child
+        raise RuntimeError(
+            f"ESRSpace.repair: no network within min_params={self.min_params}, max_params={self.max_params} "
+            f"found after {REPAIR_STEPS} steps (nearest was {excess:,} parameters outside); widen the window "
+            "or change node_num/min_active/growth_rate"
+        )

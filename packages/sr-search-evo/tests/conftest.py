@@ -1,0 +1,8 @@
+"""Make tests/fakes.py importable (also by spawned workers, which inherit sys.path)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
