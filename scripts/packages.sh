@@ -1,7 +1,10 @@
 # The workspace's projects in dependency order (DESIGN.md), as paths: sourced by the other scripts.
-PROJECTS=(packages/sr-reparam packages/sr-blocks packages/sr-data packages/sr-eval packages/sr-train apps/zoo)
+PROJECTS=(packages/sr-reparam packages/sr-blocks packages/sr-data packages/sr-eval packages/sr-train
+  packages/sr-search-evo packages/sr-search-quantnas apps/zoo apps/esr_ea apps/quantnas apps/sesr)
 # Extras installed for development and tests, per project (default: "test").
-declare -A EXTRAS=([packages/sr-reparam]="test,onnx" [packages/sr-data]="test,samples")
+declare -A EXTRAS=([packages/sr-reparam]="test,onnx" [packages/sr-data]="test,samples"
+  [packages/sr-search-evo]="test,ray" [packages/sr-search-quantnas]="test,onnx" [apps/zoo]="test,onnx,quant"
+  [apps/esr_ea]="test,onnx,ray" [apps/sesr]="test,onnx")
 # A one-line use of each wheel, run by check-wheels.sh in a venv holding only that wheel and its
 # declared dependencies (default: import it).
 declare -A SMOKE=(

@@ -6,12 +6,16 @@ from sr_data.cache import DecodeCache
 from sr_data.div2k import DIV2K
 from sr_data.image_io import (
     IMAGE_EXTENSIONS,
+    DecodedImage,
     ImagePolicyWarning,
     ImageReadError,
     decode_image,
+    decode_image_with_alpha,
+    image_bits,
     image_size,
     read_image,
     write_image,
+    write_image_with_alpha,
 )
 from sr_data.ops import modcrop, quantize, to_tensor
 from sr_data.paired_folder import PairedFolder
@@ -28,6 +32,7 @@ __all__ = [
     "write_text_atomic",
     "BENCHMARK_FOLDERS",
     "DIV2K",
+    "DecodedImage",
     "Benchmark",
     "DecodeCache",
     "ImagePair",
@@ -40,7 +45,9 @@ __all__ = [
     "ImageReadError",
     "__version__",
     "decode_image",
+    "decode_image_with_alpha",
     "find_datasets_root",
+    "image_bits",
     "image_size",
     "imresize",
     "list_images",
@@ -51,4 +58,5 @@ __all__ = [
     "read_image",
     "to_tensor",
     "write_image",
+    "write_image_with_alpha",
 ]

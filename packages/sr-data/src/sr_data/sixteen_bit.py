@@ -4,7 +4,7 @@ Pillow's decoders undo PNG filters / TIFF compression for 48-bit RGB and 64-bit 
 unpackers keep only the high byte of each sample. Decoding the pixel data a second time with the
 opposite byte order (``RGB;16B`` <-> ``RGB;16L``) makes the same unpacker keep the low byte, and the
 two together give the full 16 bits. Writing uses a minimal PNG encoder (filter type 0, zlib), since
-Pillow cannot write 48-bit RGB.
+Pillow cannot write 48-bit RGB or 64-bit RGBA.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from PIL import Image
 _NATIVE = "L" if sys.byteorder == "little" else "B"
 _OPPOSITE = {"B": "L", "L": "B", "N": "B" if _NATIVE == "L" else "L"}
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_COLOR_TYPE = {3: 2, 4: 6}  # PNG colour types: truecolour, truecolour with alpha
 
 
 def _rawmode(tile) -> str | None:
@@ -59,11 +60,13 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
-def encode_rgb16_png(pixels: np.ndarray) -> bytes:
-    """PNG bytes for an (H, W, 3) uint16 array."""
-    height, width, _ = pixels.shape
-    rows = pixels.astype(">u2").reshape(height, width * 3).view(np.uint8)
+def encode_rgb16_png(pixels: np.ndarray, compress_level: int = 6) -> bytes:
+    """PNG bytes for an (H, W, 3) RGB or (H, W, 4) RGBA uint16 array (zlib ``compress_level``)."""
+    height, width, channels = pixels.shape
+    if channels not in _COLOR_TYPE:
+        raise ValueError(f"encode_rgb16_png: expected 3 (RGB) or 4 (RGBA) channels, got {pixels.shape}")
+    rows = pixels.astype(">u2").reshape(height, width * channels).view(np.uint8)
     raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1).tobytes()
-    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
-    body = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
-    return _SIGNATURE + body
+    header = struct.pack(">IIBBBBB", width, height, 16, _COLOR_TYPE[channels], 0, 0, 0)
+    data = _chunk(b"IDAT", zlib.compress(raw, compress_level))
+    return _SIGNATURE + _chunk(b"IHDR", header) + data + _chunk(b"IEND", b"")

@@ -1,0 +1,50 @@
+"""`zoo compare`: the grid's size and captions' PSNR, and crop errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sr_data import write_image
+from sr_zoo.cli import main
+from sr_zoo.compare import CAPTION_HEIGHT, PAD, Crop, compare_panels
+from sr_zoo.engines import open_engine
+
+
+def photo(height: int, width: int) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width] / 5.0
+    rgb = np.stack([0.5 + 0.4 * np.sin(x + c) * np.cos(0.7 * y - c) for c in range(3)], axis=2)
+    return np.round(rgb * 255) / 255
+
+
+def test_grid_png_of_the_expected_size(make_checkpoint, tmp_path, capsys):
+    write_image(tmp_path / "hr.png", photo(41, 50))  # modcropped to 40x50 at x2
+    weights = make_checkpoint()
+    args = ["compare", "--models", str(weights), "bicubic", "--image", str(tmp_path / "hr.png")]
+    assert main([*args, "--out", str(tmp_path / "g.png"), "--crop", "4,6,30,20", "--zoom", "3"]) == 0
+    with Image.open(tmp_path / "g.png") as grid:
+        # four panels in a row (bicubic, the checkpoint, the bicubic model, HR), each 90x60 + caption
+        assert grid.size == (4 * 90 + 5 * PAD, 60 + CAPTION_HEIGHT + 2 * PAD)
+    assert "sesr_m3: PSNR" in capsys.readouterr().out
+    assert main([*args, "--out", str(tmp_path / "h.png"), "--columns", "2"]) == 0
+    with Image.open(tmp_path / "h.png") as grid:  # default crop: centred 20x20, zoom 2, 2 rows of 2
+        assert grid.size == (2 * 40 + 3 * PAD, 2 * (40 + CAPTION_HEIGHT) + 3 * PAD)
+
+
+def test_captions_psnr_agrees_with_the_bicubic_model():
+    hr = photo(40, 48)
+    panels = compare_panels(hr, [open_engine(model="bicubic", scale=2)], scale=2)
+    assert [p.title for p in panels] == ["bicubic", "bicubic", "HR"]
+    assert panels[0].psnr == pytest.approx(panels[1].psnr, abs=0.05)  # sr_data.imresize vs the model
+    assert 20 < panels[0].psnr < 60 and panels[2].psnr is None
+
+
+def test_bad_crop_is_reported(tmp_path, capsys):
+    write_image(tmp_path / "hr.png", photo(20, 20))
+    base = ["compare", "--models", "bicubic", "--scale", "2", "--image", str(tmp_path / "hr.png")]
+    assert main([*base, "--out", str(tmp_path / "g.png"), "--crop", "10,10,20,20"]) == 2
+    assert "does not fit" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="x,y,w,h"):
+        Crop.parse("1,2,3")
+    assert not (tmp_path / "g.png").exists()

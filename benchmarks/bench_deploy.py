@@ -1,0 +1,210 @@
+"""Deployment benchmark (issue 8), in one run:
+
+1. SESR-M5 collapsed vs expanded training step, and the MACs of seed 002 (41.77B vs 1.84B for a
+   32x1x64x64 forward) -- measured by ``bench_reparam.py``'s functions, reused here;
+2. onnxruntime int8 (QCDQ from ``zoo quantize``'s path) vs fp32 latency on CPU, SESR-M5 (Y, as the
+   SESR app deploys it) and EDSR-baseline (RGB), x2, LR input 640x360;
+3. ``zoo upscale`` images/s over a folder of 1080p frames (SESR-M5 x2, RGB, PNG in and out) vs the
+   bare model forward on a preloaded tensor (the share of the network's speed left after decoding,
+   colour handling and encoding).
+
+    python benchmarks/bench_deploy.py                        # CPU (and CUDA for 1 and 3 when available)
+    python benchmarks/bench_deploy.py --frames 8 --ort-repeats 10
+    python benchmarks/bench_deploy.py --parts upscale --devices cuda
+
+Targets: collapsed >= 5x faster than expanded on GPU; int8 >= 1.5x faster than fp32 in onnxruntime
+on CPU; upscale >= 80% of the bare forward's images/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_reparam import bench_training, median_times, sesr_macs, verdict  # noqa: E402
+
+from sr_blocks import create_model  # noqa: E402
+from sr_data import find_datasets_root, list_images  # noqa: E402
+from sr_reparam import deploy, export_onnx  # noqa: E402
+from sr_zoo.engines import TorchEngine  # noqa: E402
+from sr_zoo.upscale import plan_jobs, upscale_files  # noqa: E402
+
+PARTS = ("training", "onnx", "upscale")
+
+
+def part_training(devices: list[torch.device], args: argparse.Namespace) -> None:
+    reparam_args = argparse.Namespace(
+        batch=None, channels=1, size=64, scale=2, train_repeats=args.train_repeats
+    )
+    for device in devices:
+        bench_training(device, reparam_args)
+    sesr_macs(reparam_args)
+
+
+def ort_latency(path: Path, x: np.ndarray, repeats: int) -> float:
+    """Median seconds of one onnxruntime CPU run of ``path`` on ``x`` (after one warm-up run)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: x}
+    session.run(None, feed)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(None, feed)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def ort_static_int8(fp32: Path, path: Path, calibration: torch.Tensor) -> Path:
+    """onnxruntime's own static quantisation of ``fp32`` (QDQ, per-channel s8 weights, u8 activations
+    around every conv): a reference for what int8 kernels give when each conv output is quantised."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Batches(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.items = iter([{"lr": batch[None].numpy()} for batch in calibration])
+
+        def get_next(self) -> dict | None:
+            return next(self.items, None)
+
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints the model's inputs
+        quantize_static(
+            str(fp32),
+            str(path),
+            Batches(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
+    return path
+
+
+def part_onnx(args: argparse.Namespace, work: Path) -> None:
+    from sr_search_quantnas.quant import export_onnx_int8, ptq
+
+    h, w = args.lr_size
+    print(
+        f"\n[cpu, onnxruntime {_ort_version()}] w8a8 int8 vs fp32, x2, LR {w}x{h}, median of "
+        f"{args.ort_repeats}; int8 = Brevitas PTQ QCDQ (zoo quantize), ort-static = onnxruntime's "
+        "quantize_static (reference)"
+    )
+    for name, channels in (("sesr_m5", 1), ("edsr_baseline", 3)):
+        torch.manual_seed(0)
+        model = deploy(create_model(name, scale=2, in_channels=channels, out_channels=channels)).eval()
+        calibration = torch.rand(16, channels, 48, 48)
+        fp32 = export_onnx(model, work / f"{name}_fp32.onnx")
+        int8 = export_onnx_int8(ptq(model, calibration, 8, 8), work / f"{name}_int8.onnx", calibration[:1])
+        static = ort_static_int8(fp32, work / f"{name}_ort_static.onnx", calibration)
+        x = np.random.default_rng(0).random((1, channels, h, w), dtype=np.float32)
+        t32, t8, ts = (ort_latency(path, x, args.ort_repeats) for path in (fp32, int8, static))
+        print(
+            f"  {name:14s} fp32 {t32 * 1e3:8.1f} ms | int8 {t8 * 1e3:8.1f} ms, {t32 / t8:5.2f}x "
+            f"({verdict(t32 / t8, 1.5)}) | ort-static {ts * 1e3:8.1f} ms, {t32 / ts:5.2f}x"
+        )
+
+
+def _ort_version() -> str:
+    import onnxruntime
+
+    return onnxruntime.__version__
+
+
+def write_frames(folder: Path, count: int, size: tuple[int, int]) -> None:
+    """``count`` frames of ``size`` (H, W) as PNG: SunHays80 photos cropped to the aspect and resized
+    (real image content, so decoding and encoding cost what they cost on photos), else noise."""
+    folder.mkdir(parents=True, exist_ok=True)
+    root = find_datasets_root()
+    photos = list_images(root / "SunHays80" / "HR") if root and (root / "SunHays80" / "HR").is_dir() else []
+    height, width = size
+    for index in range(count):
+        if photos:
+            with Image.open(photos[index % len(photos)]) as photo:
+                photo = photo.convert("RGB")
+                crop_h = min(photo.height, photo.width * height // width)
+                crop_w = crop_h * width // height
+                frame = photo.crop((0, 0, crop_w, crop_h)).resize((width, height), Image.Resampling.BICUBIC)
+        else:
+            frame = Image.fromarray(
+                np.random.default_rng(index).integers(0, 256, (height, width, 3), np.uint8)
+            )
+        frame.save(folder / f"frame_{index:04d}.png")
+
+
+def part_upscale(devices: list[torch.device], args: argparse.Namespace, work: Path) -> None:
+    frames = work / "frames"
+    write_frames(frames, args.frames, tuple(args.frame_size))
+    source = "SunHays80 photos" if find_datasets_root() else "noise"
+    h, w = args.frame_size
+    for device in devices:
+        torch.manual_seed(0)
+        engine = TorchEngine(deploy(create_model("sesr_m5", scale=2)), 2, "sesr_m5", device)
+        x = torch.rand(1, 3, h, w, device=device)
+        with torch.inference_mode():
+            forward = {"forward": lambda engine=engine, x=x: engine.model(x)}
+            bare = median_times(forward, device, warmup=1, repeats=args.forward_repeats)
+        bare_rate = 1 / bare["forward"]
+        out = work / f"out_{device.type}"
+        jobs = plan_jobs([frames], out)
+        upscale_files(jobs[:1], engine, progress=False)  # warm-up (first-call costs), not timed
+        start = time.perf_counter()
+        report = upscale_files(
+            jobs, engine, overwrite=True, workers=args.workers, progress=False, png_level=args.png_level
+        )
+        rate = len(report.written) / (time.perf_counter() - start)
+        print(
+            f"\n[{device}] zoo upscale, SESR-M5 x2 RGB, {len(jobs)} {w}x{h} PNG frames ({source}) -> "
+            f"{2 * w}x{2 * h} PNG (zlib level {args.png_level}), {args.workers} I/O threads, "
+            f"{torch.get_num_threads()} torch threads"
+        )
+        print(f"  bare forward  {bare['forward'] * 1e3:9.1f} ms  = {bare_rate:6.3f} images/s")
+        print(f"  zoo upscale   {1e3 / rate:9.1f} ms  = {rate:6.3f} images/s")
+        met = "met" if rate >= 0.8 * bare_rate else "NOT met"
+        print(f"  upscale / bare {rate / bare_rate:6.1%}  (target >= 80%: {met})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--devices", nargs="+", help="default: cpu, and cuda when available (parts 1 and 3)")
+    parser.add_argument("--train-repeats", type=int, default=5)
+    parser.add_argument("--lr-size", type=int, nargs=2, default=(360, 640), metavar=("H", "W"))
+    parser.add_argument("--ort-repeats", type=int, default=5)
+    parser.add_argument("--frames", type=int, default=4, help="1080p frames in the upscale folder")
+    parser.add_argument("--frame-size", type=int, nargs=2, default=(1080, 1920), metavar=("H", "W"))
+    parser.add_argument("--forward-repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2, help="zoo upscale's I/O threads")
+    parser.add_argument("--png-level", type=int, default=1, help="zoo upscale's PNG zlib level")
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    names = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = [torch.device(name) for name in names]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, devices {', '.join(names)}")
+    with tempfile.TemporaryDirectory(prefix="bench_deploy_") as scratch:
+        work = Path(scratch)
+        if "training" in args.parts:
+            part_training(devices, args)
+        if "onnx" in args.parts:
+            part_onnx(args, work)
+        if "upscale" in args.parts:
+            part_upscale(devices, args, work)
+
+
+if __name__ == "__main__":
+    main()
