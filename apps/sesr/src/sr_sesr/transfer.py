@@ -1,0 +1,107 @@
+"""x4 SESR starts from the x2 model of the same configuration (seed 002, "Training x4 SISR").
+
+Every layer is copied from the x2 checkpoint except the last linear block (``conv_last``), whose
+output width is scale**2. The official code meant to do this but assigns ``layer.set_weights = ...``
+instead of calling it, so its x4 models silently start from scratch; here the weights really load,
+and a missing x2 model or one of another configuration is an error that says what to do or what
+differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from sr_sesr.settings import Network
+from sr_train import load_checkpoint
+
+LAST_BLOCK = "conv_last."  # the last linear block: scale-specific, never copied
+KWARG_FLAGS = {
+    "m": "--m",
+    "f": "--int_features",
+    "feature_size": "--feature_size",
+    "training_mode": "--linear_block_type",
+}
+
+
+@dataclass
+class Transfer:
+    """What was copied: the source checkpoint and the names of the copied and skipped tensors."""
+
+    source: Path
+    copied: list[str]
+    skipped: list[str]
+
+
+def trained_checkpoint(run_dir: Path) -> Path:
+    """The weights a finished run stands for: best.pt (best validation PSNR), else last.pt."""
+    for name in ("best.pt", "last.pt"):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    raise FileNotFoundError(f"{run_dir}: no best.pt or last.pt (has this run been trained?)")
+
+
+def find_x2_checkpoint(network: Network, out: Path, x2_model: Path | None = None) -> Path:
+    """The x2 checkpoint for an x4 ``network``: ``x2_model`` (a checkpoint or a run folder) when
+    given, else the run of the same configuration at x2 under ``out``."""
+    if x2_model is not None:
+        path = Path(x2_model)
+        if path.is_dir():
+            return trained_checkpoint(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"--x2_model {path}: no such checkpoint or run folder")
+        return path
+    run_dir = network.at_scale(2).run_dir(out)
+    try:
+        return trained_checkpoint(run_dir)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"x4 training starts from the x2 model of the same configuration, and there is none: "
+            f"{run_dir} holds no best.pt or last.pt. Train it first (the same flags with --scale 2 and "
+            f"--out {out}), or point --x2_model at an x2 checkpoint or run folder."
+        ) from None
+
+
+def check_x2_checkpoint(ckpt: dict[str, Any], network: Network, source: Path) -> None:
+    """Refuse a checkpoint that is not SESR at x2 with the same m, f, feature_size and block type."""
+    expected = network.at_scale(2).model_kwargs()
+    problems = []
+    if ckpt.get("model_name") != "sesr":
+        problems.append(f"model {ckpt.get('model_name')!r} (expected 'sesr')")
+    if ckpt.get("scale") != 2:
+        problems.append(f"scale {ckpt.get('scale')!r} (expected 2)")
+    found = ckpt.get("model_kwargs") or {}
+    for key in sorted(set(expected) | set(found)):
+        if found.get(key) != expected.get(key):
+            flag = KWARG_FLAGS.get(key, key)
+            problems.append(f"{flag} {found.get(key)!r} (this run: {expected.get(key)!r})")
+    if problems:
+        raise ValueError(f"{source} is not the x2 model of this configuration: {'; '.join(problems)}")
+
+
+@torch.no_grad()
+def load_x2_weights(model: nn.Module, network: Network, source: Path) -> Transfer:
+    """Copy every tensor but the last linear block's from the x2 checkpoint ``source`` into ``model``."""
+    ckpt = load_checkpoint(source)
+    check_x2_checkpoint(ckpt, network, source)
+    x2_state = ckpt["state_dict"]
+    state = model.state_dict()
+    copied, skipped = [], []
+    for name, tensor in state.items():
+        if name.startswith(LAST_BLOCK):
+            skipped.append(name)
+            continue
+        if name not in x2_state:
+            raise ValueError(f"{source}: tensor {name!r} of the x4 model is missing from the x2 checkpoint")
+        if x2_state[name].shape != tensor.shape:
+            raise ValueError(
+                f"{source}: tensor {name!r} is {tuple(x2_state[name].shape)} in the x2 checkpoint, "
+                f"{tuple(tensor.shape)} in the x4 model"
+            )
+        tensor.copy_(x2_state[name])
+        copied.append(name)
+    return Transfer(Path(source), copied, skipped)

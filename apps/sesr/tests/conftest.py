@@ -1,0 +1,73 @@
+"""Tiny photo folders cut from scikit-image's bundled photos, so whole `sesr` runs take seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from sr_data import SampleImages, read_image, write_image
+
+# appended to every command a test runs: tiny data, a few steps, small patches and calibration
+SHRINK = [
+    "--epochs",
+    "1",
+    "--steps_per_epoch",
+    "2",
+    "--batch_size",
+    "4",
+    "--patch_size",
+    "32",
+    "--calibration_patches",
+    "8",
+    "--qat_epochs",
+    "1",
+    "--quiet",
+]
+
+
+def _crops(split: str, size: int, folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for pair in SampleImages(split).pairs:
+        image = read_image(pair.hr)
+        top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
+        write_image(folder / f"{pair.name}.png", image[top : top + size, left : left + size])
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> dict[str, str]:
+    """{"train": 6 photos of 64x64, "test": 3 photos of 48x48}: folders of HR PNGs."""
+    pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
+    root = tmp_path_factory.mktemp("tiny_data")
+    return {"train": str(_crops("train", 64, root / "train")), "test": str(_crops("test", 48, root / "test"))}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def sesr(tiny_data):
+    """``sesr(argv, out)``: run the `sesr` command on the tiny folders into ``out``, shrunk; the exit code.
+
+    ``test_sets`` replaces the tiny test folder."""
+    from sr_sesr.cli import main
+
+    def run(argv: list[str], out: Path, test_sets: str | None = None) -> int:
+        data = [
+            "--data",
+            tiny_data["train"],
+            "--test_sets",
+            test_sets or tiny_data["test"],
+            "--out",
+            str(out),
+        ]
+        return main(argv + data + SHRINK)
+
+    return run

@@ -1,0 +1,98 @@
+"""The quantised convolution of a derived QuantNAS network, made of Brevitas layers only.
+
+`QuantReLUConv(spec, bits)` is activation quantiser -> convolution, as every conv of QuantNAS is:
+
+* activation: Brevitas `QuantReLU` with a constant per-tensor scale equal to the HWGQ step of
+  ``bits`` and an unsigned ``bits``-bit grid (the reference's HWGQ: ReLU, clip at
+  ``step * (2^b - 1)``, round to the step);
+* weights: Brevitas `QuantConv2d` with a per-output-channel, learned (parameter) scale, signed
+  ``bits``-bit integers ``[-2^(b-1), 2^(b-1) - 1]``, initialised as LSQ does
+  (``s = 2 mean|W| / sqrt(2^(b-1) - 1)``); no LSQ gradient scaling (Brevitas' parameter scaling).
+
+At 32 bits both quantisers are off: the layer is exactly ``conv2d(relu(x))``. Because the network
+holds nothing but `QuantReLU`/`QuantConv2d` (plus float ADM residual arithmetic), Brevitas' QCDQ /
+QONNX export applies to it directly.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from brevitas.nn import QuantConv2d, QuantReLU
+from brevitas.quant import Int8WeightPerChannelFloat, Uint8ActPerTensorFloatMaxInit
+from torch import Tensor, nn
+
+from sr_search_quantnas.ops import ConvSpec
+from sr_search_quantnas.quantizers import FLOAT_BITS, check_bits, hwgq_step, lsq_init_scale, lsq_limits
+
+
+def quant_relu(bits: int) -> QuantReLU:
+    """A Brevitas ReLU quantised like HWGQ at ``bits`` (plain ReLU at 32 bits)."""
+    check_bits(bits)
+    if bits >= FLOAT_BITS:
+        return QuantReLU(act_quant=None, return_quant_tensor=False)
+    return QuantReLU(
+        act_quant=Uint8ActPerTensorFloatMaxInit,
+        bit_width=bits,
+        max_val=hwgq_step(bits) * float(2**bits - 1),
+        scaling_impl_type="const",
+        return_quant_tensor=False,
+    )
+
+
+def _scale_parameter(conv: QuantConv2d) -> nn.Parameter:
+    return next(p for name, p in conv.named_parameters() if name.endswith("scaling_impl.value"))
+
+
+def quant_conv(spec: ConvSpec, bits: int) -> QuantConv2d:
+    """A bias-free Brevitas conv with LSQ-initialised per-channel learned weight scales at ``bits``."""
+    check_bits(bits)
+    common = dict(
+        in_channels=spec.in_channels,
+        out_channels=spec.out_channels,
+        kernel_size=spec.kernel,
+        padding=spec.padding,
+        groups=spec.groups,
+        bias=False,
+        return_quant_tensor=False,
+    )
+    if bits >= FLOAT_BITS:
+        return QuantConv2d(weight_quant=None, **common)
+    conv = QuantConv2d(
+        weight_quant=Int8WeightPerChannelFloat,
+        weight_bit_width=bits,
+        weight_narrow_range=False,
+        weight_scaling_impl_type="parameter",
+        weight_scaling_init=torch.ones(spec.out_channels, 1, 1, 1),
+        **common,
+    )
+    low, _ = lsq_limits(bits)
+    with torch.no_grad():  # Brevitas' parameter is the threshold: scale * 2^(b-1) for a non-narrow grid
+        _scale_parameter(conv).copy_(lsq_init_scale(conv.weight, bits) * float(-low))
+    return conv
+
+
+class QuantReLUConv(nn.Module):
+    """Activation quantiser then quantised convolution, both at ``bits`` (32: float ReLU + conv)."""
+
+    def __init__(self, spec: ConvSpec, bits: int) -> None:
+        super().__init__()
+        self.bits = check_bits(bits)
+        self.spec = spec
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            self.act = quant_relu(bits)
+            self.conv = quant_conv(spec, bits)
+
+    def weight_scale(self) -> Tensor:
+        """The per-output-channel weight scale (ones at 32 bits), shape (C_out, 1, 1, 1)."""
+        if self.bits >= FLOAT_BITS:
+            return torch.ones(self.spec.out_channels, 1, 1, 1)
+        return self.conv.quant_weight().scale
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(self.act(x))
+
+    def extra_repr(self) -> str:
+        return f"bits={self.bits}"

@@ -1,0 +1,148 @@
+"""The `arch`, `search` and `train` sections of a QuantNAS config, with the reference's keys verbatim.
+
+Each section is a dataclass whose field names are the keys of the reference's
+`configs/quant_config.yaml` (On-Point-RND/QuantNAS); `sr_train.section_from_dict` builds one from a
+mapping and rejects an unknown key or a value of the wrong type with an error naming the section,
+the key and the file. Our few additions (marked "extension" below) are optional and default to the
+reference's behaviour.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+from sr_search_quantnas.architecture import BLOCK_TYPES
+from sr_train import ConfigError, check_types
+
+
+@dataclass
+class ArchSettings:
+    """`arch`: the supernet. `bits: [32]` is a full-precision search; `skip_mode: false` = ADM."""
+
+    bits: list[int] = dataclasses.field(default_factory=lambda: [8, 4])
+    channels: int = 3
+    c_fixed: int = 36
+    scale: int = 4
+    arch_pattern: object = dataclasses.field(
+        default_factory=lambda: {"head": 2, "skip": 1, "tail": 2, "body": 2, "upsample": 1}
+    )
+    body_cells: int = 3
+    skip_mode: bool = True
+    primitives: object = None
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        if not self.bits or any(b < 1 or b > 32 for b in self.bits):
+            raise ConfigError(f"bits must be a non-empty list of widths in 1..32, got {self.bits!r}")
+        if not isinstance(self.arch_pattern, dict):
+            raise ConfigError(
+                f"arch_pattern must be a mapping of block type to count, got {self.arch_pattern!r}"
+            )
+        for key, count in self.arch_pattern.items():
+            if key not in BLOCK_TYPES:
+                raise ConfigError(
+                    f"arch_pattern: unknown block type {key!r}; known: {', '.join(BLOCK_TYPES)}"
+                )
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise ConfigError(f"arch_pattern.{key} must be a whole number >= 0, got {count!r}")
+        if self.primitives is not None:
+            if not isinstance(self.primitives, dict):
+                raise ConfigError(
+                    f"primitives must be a mapping of block type to op names, got {self.primitives!r}"
+                )
+            for key, ops in self.primitives.items():
+                if key not in BLOCK_TYPES:
+                    raise ConfigError(
+                        f"primitives: unknown block type {key!r}; known: {', '.join(BLOCK_TYPES)}"
+                    )
+                if not isinstance(ops, list) or not ops or not all(isinstance(op, str) for op in ops):
+                    raise ConfigError(f"primitives.{key} must be a non-empty list of op names, got {ops!r}")
+        for key in ("channels", "c_fixed", "scale", "body_cells"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)!r}")
+
+    def pattern(self) -> dict[str, int]:
+        """`arch_pattern` with every block type present (a missing type counts 0, as tail may be)."""
+        return {key: int(self.arch_pattern.get(key, 0)) for key in BLOCK_TYPES}
+
+
+@dataclass
+class SearchSettings:
+    """`search`: the bi-level optimisation, the penalty and the sparsity regulariser.
+
+    `penalty` weighs the normalised expected BitOps; `sparse_type` is one of entropy, l1,
+    l1_softmax, none, weighed by `sparse_coef`; alphas stay frozen for the first `warm_up` epochs;
+    the selector temperature goes linearly from `temp_max` to `temp_min` after them.
+    """
+
+    warm_up: int = 0
+    load_path: str | None = None
+    penalty: float = 0.0
+    alpha_selector: Literal["softmax", "gumbel", "hard_gumbel"] = "softmax"
+    sparse_type: Literal["entropy", "l1", "l1_softmax", "none"] = "entropy"
+    sparse_coef: float = 1e-3
+    optimizer: Literal["adam", "sgd"] = "adam"
+    quant_noise: bool = False
+    lr_scheduler: Literal["cosine", "linear"] = "cosine"
+    w_lr: float = 1e-3
+    w_momentum: float = 0.9
+    w_weight_decay: float = 3e-8
+    w_grad_clip: float = 5.0
+    epochs: int = 20
+    alpha_lr: float = 3e-4
+    alpha_weight_decay: float = 0.0
+    temp_max: float = 10.0
+    temp_min: float = 0.1
+    # extension: separate weights per bit width (the third mixed-precision mode); excludes quant_noise
+    separate_weights: bool = False
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        if self.epochs < 1:
+            raise ConfigError(f"epochs must be >= 1, got {self.epochs!r}")
+        if not 0 <= self.warm_up:
+            raise ConfigError(f"warm_up must be >= 0, got {self.warm_up!r}")
+        for key in ("penalty", "sparse_coef", "w_weight_decay", "alpha_weight_decay", "w_momentum"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"{key} must be >= 0, got {getattr(self, key)!r}")
+        for key in ("w_lr", "alpha_lr", "w_grad_clip", "temp_max", "temp_min"):
+            if not getattr(self, key) > 0:
+                raise ConfigError(f"{key} must be > 0, got {getattr(self, key)!r}")
+        if self.quant_noise and self.separate_weights:
+            raise ConfigError(
+                "quant_noise and separate_weights exclude each other (pick one mixed-precision mode)"
+            )
+
+    @property
+    def quant_mode(self) -> str:
+        """The supernet's mixed-precision mode: "noise", "separate" or "shared"."""
+        if self.quant_noise:
+            return "noise"
+        return "separate" if self.separate_weights else "shared"
+
+
+@dataclass
+class TrainSettings:
+    """`train`: training a found genotype from scratch (`warm_up` full-precision epochs first)."""
+
+    warm_up: int = 0
+    lr_scheduler: Literal["cosine", "linear"] = "cosine"
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    print_freq: int = 200
+    epochs: int = 30
+    genotype_path: str | None = None
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        if self.epochs < 1:
+            raise ConfigError(f"epochs must be >= 1, got {self.epochs!r}")
+        if not 0 <= self.warm_up <= self.epochs:
+            raise ConfigError(f"warm_up must be in 0..epochs ({self.epochs}), got {self.warm_up!r}")
+        if not self.lr > 0 or self.weight_decay < 0 or self.print_freq < 1:
+            raise ConfigError(
+                f"need lr > 0, weight_decay >= 0, print_freq >= 1; got lr={self.lr!r}, "
+                f"weight_decay={self.weight_decay!r}, print_freq={self.print_freq!r}"
+            )

@@ -1,0 +1,56 @@
+"""Fixtures shared by the qnas-core tests: the seed's genotypes and a tiny search space."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+warnings.filterwarnings("ignore", module="brevitas")
+
+# The genotype printed in seed 004's README (QuantNAS reference, 2022).
+SEED_GENOTYPE = """Genotype_SR(
+    head=[('simple_5x5_grouped_3', 8), ('simple_3x3', 8)],
+    body=[('simple_1x1_grouped_3', 2), ('simple_1x1', 2)],
+    tail=[],
+    skip=[('decenc_3x3_2', 2)],
+    upsample=[('simple_3x3_grouped_3', 8)]
+)"""
+
+# The reference's later per-cell format (genotype_example_sr.gen, 2023).
+NESTED_GENOTYPE = """Genotype_SR(
+    body=[
+        [('simple_3x3', 32), ('simple_3x3', 32)],
+        [('simple_3x3', 32), ('simple_3x3', 32)],
+    ],
+    tail=[('simple_3x3', 32)],
+    skip=[
+        [('simple_1x1', 32)],
+        [('simple_1x1', 32)],
+    ],
+    upsample=[('simple_3x3', 32)])
+"""
+
+# The seed config's search space (configs/quant_config.yaml of the reference).
+SEED_PRIMITIVES = {
+    "head": ["simple_3x3", "simple_5x5", "simple_3x3_grouped_3", "simple_5x5_grouped_3"],
+    "body": ["conv_5x1_1x5", "conv_3x1_1x3", "simple_3x3", "simple_5x5"],
+    "skip": ["simple_1x1", "simple_3x3", "simple_5x5"],
+    "tail": ["simple_1x1", "simple_3x3", "simple_5x5", "simple_5x5_grouped_3", "simple_3x3_grouped_3"],
+    "upsample": ["simple_5x5_grouped_3", "simple_3x3_grouped_3", "simple_3x3", "simple_5x5"],
+}
+
+
+@pytest.fixture
+def seed_genotype_text() -> str:
+    return SEED_GENOTYPE
+
+
+@pytest.fixture
+def nested_genotype_text() -> str:
+    return NESTED_GENOTYPE
+
+
+@pytest.fixture
+def seed_primitives() -> dict[str, list[str]]:
+    return {block: list(ops) for block, ops in SEED_PRIMITIVES.items()}
