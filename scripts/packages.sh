@@ -11,5 +11,7 @@ declare -A SMOKE=(
   [packages/sr-blocks]="import torch; from sr_blocks import create_model; print(create_model('imdn', scale=2)(torch.rand(1, 3, 9, 7)).shape)"
   [packages/sr-reparam]="import torch; from sr_reparam import deploy; print(deploy(torch.nn.Conv2d(3, 3, 3)))"
   [packages/sr-data]="import numpy as np; from sr_data import imresize; print(imresize(np.random.rand(9, 7, 3), scale=0.5).shape)"
+  [packages/sr-search-evo]="import random; from sr_search_evo import ESRSpace; s = ESRSpace(node_num=4, min_active=1); print(s.decode(s.sample(random.Random(0))))"
+  [packages/sr-search-quantnas]="import torch; from sr_search_quantnas.quant import ptq; q = ptq(torch.nn.Sequential(torch.nn.Conv2d(3, 3, 3, padding=1)), torch.rand(2, 3, 8, 8)); print(q(torch.rand(1, 3, 8, 8)).shape)"
   [packages/sr-eval]="import torch; from sr_eval import psnr; print(float(psnr(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16), 2)))"
 )

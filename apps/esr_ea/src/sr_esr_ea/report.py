@@ -1,0 +1,50 @@
+"""table.md / table.json: the fully trained candidates next to bicubic, per test set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sr_data import write_text_atomic
+from sr_esr_ea.config import EsrConfig
+
+
+def write_table(
+    out: Path, rows: list[dict], baseline: dict, timing: dict[str, float], config: EsrConfig
+) -> dict[str, Any]:
+    """Write table.md and table.json into `out`; returns the JSON data."""
+    sets = list(baseline["benchmarks"])
+    data = {
+        "scale": config.scale,
+        "protocol": "PSNR/SSIM on Y, `scale` border pixels cropped; MACs of a 1280x720 output",
+        "test_sets": sets,
+        "baseline": baseline,
+        "candidates": rows,
+        "seconds_this_run": timing,
+    }
+    write_text_atomic(out / "table.json", json.dumps(data, indent=2) + "\n")
+    write_text_atomic(out / "table.md", to_markdown(rows, baseline, sets, config.scale))
+    return data
+
+
+def to_markdown(rows: list[dict], baseline: dict, sets: list[str], scale: int) -> str:
+    """One line per model: params, MACs, fast-training PSNR of the search, then PSNR / SSIM per set."""
+    header = ["model", "params", "MACs (720p)", "search PSNR"] + [f"{s} PSNR / SSIM" for s in sets]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|---|" + "---:|" * (len(header) - 1),
+        _line("bicubic", baseline, sets, "-"),
+    ]
+    lines += [_line(row["name"], row, sets, f"{row['search_psnr']:.2f}") for row in rows]
+    lines.append("")
+    lines += [f"- {row['name']}: `{row['genes']}`" for row in rows]
+    return f"x{scale}\n\n" + "\n".join(lines) + "\n"
+
+
+def _line(name: str, row: dict, sets: list[str], search: str) -> str:
+    cells = [name, f"{row['params']:,}", f"{row['macs_720p'] / 1e9:.2f} G", search]
+    for name_of_set in sets:
+        result = row["benchmarks"].get(name_of_set)
+        cells.append("-" if result is None else f"{result['psnr']:.2f} / {result['ssim']:.4f}")
+    return "| " + " | ".join(cells) + " |"
