@@ -2,8 +2,12 @@
 
 1. SESR-M5 collapsed vs expanded training step, and the MACs of seed 002 (41.77B vs 1.84B for a
    32x1x64x64 forward) -- measured by ``bench_reparam.py``'s functions, reused here;
-2. onnxruntime int8 (QCDQ from ``zoo quantize``'s path) vs fp32 latency on CPU, SESR-M5 (Y, as the
-   SESR app deploys it) and EDSR-baseline (RGB), x2, LR input 640x360;
+2. onnxruntime int8 (QCDQ from ``zoo quantize``'s path: ``quant.ptq`` defaults, conv outputs
+   quantised so onnxruntime fuses QLinearConv) vs fp32 latency on CPU, SESR-M5 (Y, as the SESR app
+   deploys it) and EDSR-baseline (RGB), x2, LR input 640x360, with the QLinearConv/Conv counts of
+   onnxruntime's optimised int8 graph and onnxruntime's own ``quantize_static`` as a reference. The
+   int8 export writes PReLU as min/mul/add (onnxruntime's PRelu kernel is slow); "fp32*" is the fp32
+   graph with the same rewrite, so the int8/fp32* ratio is what integer kernels alone give;
 3. ``zoo upscale`` images/s over a folder of 1080p frames (SESR-M5 x2, RGB, PNG in and out) vs the
    bare model forward on a preloaded tensor (the share of the network's speed left after decoding,
    colour handling and encoding).
@@ -11,6 +15,7 @@
     python benchmarks/bench_deploy.py                        # CPU (and CUDA for 1 and 3 when available)
     python benchmarks/bench_deploy.py --frames 8 --ort-repeats 10
     python benchmarks/bench_deploy.py --parts upscale --devices cuda
+    OMP_NUM_THREADS=2 python benchmarks/bench_deploy.py --parts onnx --ort-repeats 10
 
 Targets: collapsed >= 5x faster than expanded on GPU; int8 >= 1.5x faster than fp32 in onnxruntime
 on CPU; upscale >= 80% of the bare forward's images/s.
@@ -21,10 +26,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import logging
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -52,19 +59,41 @@ def part_training(devices: list[torch.device], args: argparse.Namespace) -> None
     sesr_macs(reparam_args)
 
 
-def ort_latency(path: Path, x: np.ndarray, repeats: int) -> float:
-    """Median seconds of one onnxruntime CPU run of ``path`` on ``x`` (after one warm-up run)."""
+def ort_session(path: Path, optimised: Path | None = None):
+    """An onnxruntime CPU session on torch's thread count; ``optimised`` receives the optimised graph."""
     import onnxruntime as ort
 
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    feed = {session.get_inputs()[0].name: x}
-    session.run(None, feed)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.log_severity_level = 3  # no warning about hardware-specific optimised graphs
+    if optimised is not None:
+        options.optimized_model_filepath = str(optimised)
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def conv_kernels(path: Path, work: Path) -> Counter:
+    """How many QLinearConv (integer) and Conv (float) nodes onnxruntime runs for ``path``."""
+    import onnx
+
+    optimised = work / f"{path.stem}_optimised.onnx"
+    ort_session(path, optimised)
+    ops = Counter(node.op_type for node in onnx.load(str(optimised)).graph.node)
+    return Counter({op: ops[op] for op in ("QLinearConv", "Conv")})
+
+
+def ort_latencies(paths: list[Path], x: np.ndarray, repeats: int) -> list[float]:
+    """Median seconds of one onnxruntime CPU run of each of ``paths`` on ``x`` (after a warm-up run);
+    the models take turns within each repeat, so a change in machine load hits them all alike."""
+    sessions = [ort_session(path) for path in paths]
+    feeds = [{session.get_inputs()[0].name: x} for session in sessions]
+    times: list[list[float]] = [[] for _ in sessions]
+    for repeat in range(repeats + 1):
+        for session, feed, spent in zip(sessions, feeds, times, strict=True):
+            start = time.perf_counter()
+            session.run(None, feed)
+            if repeat:
+                spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
 
 
 def ort_static_int8(fp32: Path, path: Path, calibration: torch.Tensor) -> Path:
@@ -79,16 +108,32 @@ def ort_static_int8(fp32: Path, path: Path, calibration: torch.Tensor) -> Path:
         def get_next(self) -> dict | None:
             return next(self.items, None)
 
-    with contextlib.redirect_stdout(io.StringIO()):  # it prints the model's inputs
-        quantize_static(
-            str(fp32),
-            str(path),
-            Batches(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-        )
+    logging.disable(logging.WARNING)  # its advice to pre-process the model
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints the model's inputs
+            quantize_static(
+                str(fp32),
+                str(path),
+                Batches(),
+                quant_format=QuantFormat.QDQ,
+                per_channel=True,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+            )
+    finally:
+        logging.disable(logging.NOTSET)
+    return path
+
+
+def fp32_with_fast_prelu(fp32: Path, path: Path) -> Path:
+    """``fp32`` with PRelu rewritten as the int8 export writes it (the same function, faster kernels)."""
+    import onnx
+
+    from sr_search_quantnas.quant.onnx_rewrites import prelu_as_min_mul_add
+
+    model = onnx.load(str(fp32))
+    prelu_as_min_mul_add(model)
+    onnx.save(model, str(path))
     return path
 
 
@@ -97,22 +142,30 @@ def part_onnx(args: argparse.Namespace, work: Path) -> None:
 
     h, w = args.lr_size
     print(
-        f"\n[cpu, onnxruntime {_ort_version()}] w8a8 int8 vs fp32, x2, LR {w}x{h}, median of "
-        f"{args.ort_repeats}; int8 = Brevitas PTQ QCDQ (zoo quantize), ort-static = onnxruntime's "
-        "quantize_static (reference)"
+        f"\n[cpu, onnxruntime {_ort_version()}, {torch.get_num_threads()} threads] w8a8 int8 vs fp32, x2, "
+        f"LR {w}x{h}, median of {args.ort_repeats}; int8 = quant.ptq defaults -> export_onnx_int8 "
+        "(zoo quantize); fp32* = fp32 with PRelu as min/mul/add like the int8 export; ort-static = "
+        "onnxruntime's quantize_static of fp32 (reference)"
     )
     for name, channels in (("sesr_m5", 1), ("edsr_baseline", 3)):
         torch.manual_seed(0)
         model = deploy(create_model(name, scale=2, in_channels=channels, out_channels=channels)).eval()
         calibration = torch.rand(16, channels, 48, 48)
         fp32 = export_onnx(model, work / f"{name}_fp32.onnx")
-        int8 = export_onnx_int8(ptq(model, calibration, 8, 8), work / f"{name}_int8.onnx", calibration[:1])
+        fast32 = fp32_with_fast_prelu(fp32, work / f"{name}_fp32_fast_prelu.onnx")
+        int8 = export_onnx_int8(ptq(model, calibration), work / f"{name}_int8.onnx", calibration[:1])
         static = ort_static_int8(fp32, work / f"{name}_ort_static.onnx", calibration)
         x = np.random.default_rng(0).random((1, channels, h, w), dtype=np.float32)
-        t32, t8, ts = (ort_latency(path, x, args.ort_repeats) for path in (fp32, int8, static))
+        t32, tf, t8, ts = ort_latencies([fp32, fast32, int8, static], x, args.ort_repeats)
+        kernels, static_kernels = conv_kernels(int8, work), conv_kernels(static, work)
         print(
-            f"  {name:14s} fp32 {t32 * 1e3:8.1f} ms | int8 {t8 * 1e3:8.1f} ms, {t32 / t8:5.2f}x "
-            f"({verdict(t32 / t8, 1.5)}) | ort-static {ts * 1e3:8.1f} ms, {t32 / ts:5.2f}x"
+            f"  {name:14s} fp32 {t32 * 1e3:7.1f} ms | fp32* {tf * 1e3:7.1f} ms | int8 {t8 * 1e3:7.1f} ms: "
+            f"{t32 / t8:4.2f}x fp32 ({verdict(t32 / t8, 1.5)}), {tf / t8:4.2f}x fp32* | "
+            f"ort-static {ts * 1e3:7.1f} ms: {t32 / ts:4.2f}x fp32"
+        )
+        print(
+            f"  {'':14s} onnxruntime kernels: int8 {kernels['QLinearConv']} QLinearConv + {kernels['Conv']} "
+            f"Conv; ort-static {static_kernels['QLinearConv']} QLinearConv + {static_kernels['Conv']} Conv"
         )
 
 

@@ -116,3 +116,19 @@ def test_deployed_models_export_to_onnx(tmp_path, model):
     (out,) = session.run(None, {"lr": x.numpy()})
     with torch.no_grad():
         np.testing.assert_allclose(out, deployed(x).numpy(), atol=1e-4, rtol=0)
+
+
+def test_create_model_deployed_builds_the_deployed_form():
+    from sr_blocks import create_model
+
+    torch.manual_seed(0)
+    trained = create_model("ecbsr_m4c16", scale=2)
+    built = create_model("ecbsr_m4c16", scale=2, deployed=True)
+    assert not built.training
+    assert_plain(built)
+    reference = deploy(trained)
+    assert built.state_dict().keys() == reference.state_dict().keys()
+    built.load_state_dict(reference.state_dict())  # a deployed checkpoint's weights fit it
+    x = torch.rand(1, 3, 9, 11)
+    with torch.no_grad():
+        torch.testing.assert_close(built(x), trained.eval()(x), atol=1e-5, rtol=0)

@@ -33,3 +33,20 @@ def test_missing_benchmarks_fall_back_to_samples(monkeypatch, tmp_path):
     found = open_test_sets(["NoSuchSet"], 2, notes)
     assert [type(s) for s in found] == [SampleImages]
     assert any("NoSuchSet" in n for n in notes)
+
+
+def test_split_holdout_keeps_the_last_images_out_of_training(tmp_path):
+    import numpy as np
+
+    from sr_data import split_holdout, write_image
+
+    for name in "abcd":
+        write_image(tmp_path / f"{name}.png", np.random.rand(8, 8, 3))
+    images = PairedFolder(tmp_path, scale=2)
+    train, held = split_holdout(images, 1)
+    assert [p.hr.name for p in train.pairs] == ["a.png", "b.png", "c.png"]
+    assert [p.hr.name for p in held.pairs] == ["d.png"]
+    assert held.name == "holdout" and held.scale == train.scale == 2
+    for count in (0, 4):
+        with pytest.raises(ValueError, match=f"cannot hold out {count} of 4"):
+            split_holdout(images, count)

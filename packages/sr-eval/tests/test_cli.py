@@ -67,6 +67,22 @@ def test_checkpoint_round_trip(fake_factory, tmp_path):
     assert torch.equal(by_name.body.weight, model.body.weight)
 
 
+def test_a_deployed_checkpoint_is_built_in_deployed_form(monkeypatch, tmp_path):
+    calls = []
+
+    def factory(name: str, scale: int = 2, deployed: bool = False, **kwargs) -> nn.Module:
+        calls.append(deployed)
+        return fake_create_model(name, scale, **kwargs)
+
+    monkeypatch.setattr(models, "model_factories", lambda: {"fake": factory})
+    ckpt = {"model_name": "upconv", "model_kwargs": {}, "scale": 2, "state_dict": UpConv(2).state_dict()}
+    torch.save({**ckpt, "deployed": True}, tmp_path / "deployed.pt")
+    torch.save(ckpt, tmp_path / "trained.pt")
+    models.load_model(str(tmp_path / "deployed.pt"), 2)
+    models.load_model(str(tmp_path / "trained.pt"), 2)
+    assert calls == [True, False]
+
+
 def test_bad_checkpoints_and_names(fake_factory, tmp_path):
     incomplete = tmp_path / "incomplete.pt"
     torch.save({"model_name": "upconv", "state_dict": {}}, incomplete)

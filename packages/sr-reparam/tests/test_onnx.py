@@ -64,3 +64,15 @@ def test_export_accepts_a_deployed_net_with_non_plain_layers(tmp_path):
     (out,) = session.run(None, {"lr": x.numpy()})
     with torch.no_grad():
         np.testing.assert_allclose(out, net(x).numpy(), atol=1e-5, rtol=0)
+
+
+def test_onnxruntime_max_difference_measures_the_exported_file(tmp_path):
+    from sr_reparam import onnxruntime_max_difference
+
+    net = plain_net()
+    path = export_onnx(net, tmp_path / "net.onnx")
+    x = torch.rand(1, 3, 9, 11)
+    assert onnxruntime_max_difference(net, path, x) < 1e-4
+    with torch.no_grad():
+        net[2].bias += 0.5  # the file still holds the old weights
+    assert onnxruntime_max_difference(net, path, x) > 0.1

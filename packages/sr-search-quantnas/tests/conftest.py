@@ -1,4 +1,4 @@
-"""Fixtures shared by the qnas-core tests: the seed's genotypes and a tiny search space."""
+"""Fixtures of the supernet, network and genotype tests: the seed genotypes and a tiny search space."""
 
 from __future__ import annotations
 

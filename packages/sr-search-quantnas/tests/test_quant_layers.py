@@ -195,3 +195,20 @@ def test_the_sample_study_prints_every_setting(tmp_path, capsys):
         pytest.skip(f"sample images need scikit-image: {error}")
     lines = [line for line in capsys.readouterr().out.splitlines() if "loss" in line]
     assert len(lines) == len(sample_study.ptq_settings()) + 2  # every PTQ variant, QAT twice
+
+
+@pytest.mark.parametrize(("weight_bits", "act_bits"), [(8, 8), (4, 4)])
+def test_uint8_activations_and_prelu_rewrite_keep_the_function(tmp_path, weight_bits, act_bits):
+    onnx = pytest.importorskip("onnx")
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.PReLU(4), nn.Conv2d(4, 3, 3, padding=1)).eval()
+    with torch.no_grad():
+        model[1].weight.copy_(torch.tensor([-0.5, 0.3, 1.7, 0.0]))  # any slope, not only 0..1
+    qmodel = quant.ptq(model, images(), weight_bits, act_bits)
+    path = quant.export_onnx_int8(qmodel, tmp_path / "prelu.onnx", images(count=1))
+    graph = onnx.load(path).graph
+    assert "PRelu" not in {node.op_type for node in graph.node}
+    integer_bounds = {n.input[1] for n in graph.node if n.op_type == "Clip"}  # below 8 bits, between Q and DQ
+    assert all(i.data_type == onnx.TensorProto.UINT8 for i in graph.initializer if i.name in integer_bounds)
+    assert len(integer_bounds) == (0 if act_bits == 8 else 1)
+    assert quant.onnx_int8_agreement(qmodel, path, images(count=1, size=29))["max_diff_255"] <= 2

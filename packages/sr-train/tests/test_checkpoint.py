@@ -68,3 +68,16 @@ def test_rng_states_round_trip_through_a_weights_only_file(tmp_path):
     restore_rng(load_checkpoint(tmp_path / "rng.pt")["rng"])
     got = (random.random(), np.random.rand(), torch.rand(3))
     assert got[0] == expected[0] and got[1] == expected[1] and torch.equal(got[2], expected[2])
+
+
+def test_deployed_checkpoint_keeps_how_to_rebuild_and_loads_weights_only(tmp_path):
+    from sr_train import deployed_checkpoint
+
+    model = torch.nn.Conv2d(3, 3, 3)
+    ckpt = {"model_name": "tiny", "model_kwargs": {"width": 8}, "scale": 2, "train_state": {"step": 1}}
+    save_checkpoint(tmp_path / "deployed.pt", deployed_checkpoint(ckpt, model))
+    loaded = load_checkpoint(tmp_path / "deployed.pt")
+    assert loaded["deployed"] is True and loaded["format"] == CHECKPOINT_FORMAT
+    assert (loaded["model_name"], loaded["model_kwargs"], loaded["scale"]) == ("tiny", {"width": 8}, 2)
+    assert "train_state" not in loaded
+    assert torch.equal(loaded["state_dict"]["weight"], model.weight.detach())

@@ -45,8 +45,8 @@ from typing import Any, Literal
 
 import yaml
 
-from sr_train import ConfigError, TrainConfig
-from sr_train.config import check_types
+from sr_train import ConfigError, TrainConfig, check_keys, check_types, find_config, read_yaml
+from sr_train import shipped_configs as shipped_config_names
 
 CONFIG_DIRS = (Path(__file__).parent / "configs", Path(__file__).resolve().parents[2] / "configs")
 
@@ -274,35 +274,15 @@ class EsrConfig:
         }
 
 
-def find_config(name_or_path: str) -> Path:
-    """A YAML path as given, or the shipped config of that name (e.g. "demo_samples")."""
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {path}")
-        return path
-    for folder in CONFIG_DIRS:
-        candidate = folder / f"{name_or_path}.yaml"
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"no config file {name_or_path!r} and no shipped config of that name; shipped: "
-        f"{', '.join(shipped_configs())}"
-    )
-
-
 def shipped_configs() -> list[str]:
     """Names of the configs in configs/."""
-    return sorted({p.stem for folder in CONFIG_DIRS if folder.is_dir() for p in folder.glob("*.yaml")})
+    return shipped_config_names(CONFIG_DIRS)
 
 
 def load_config(name_or_path: str, overrides: dict[str, Any] | None = None) -> EsrConfig:
     """Read and check a config; `overrides` (nested like the file) are merged over it first."""
-    path = find_config(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+    path = find_config(name_or_path, CONFIG_DIRS)
+    data = read_yaml(path)
     where = str(path)
     if overrides:
         data = merge(data, overrides)
@@ -351,21 +331,13 @@ def _build(cls: type, data: Any, prefix: str, where: str, default: Any = None) -
     A section absent from the file is `default` (the enclosing section's default for it, so
     `nas.dataset` and `fully_train.dataset` differ); a section present starts from the class defaults.
     """
-    name = prefix[:-1] or "the config"
     if data is None:
         data = {}
     else:
         default = None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{name} in {where} must be a mapping, got {data!r}")
     if cls is Trainer:
         return _build_trainer(data, prefix, where, default)
-    known = {f.name for f in dataclasses.fields(cls)}
-    for key in data:
-        if key not in known:
-            raise ConfigError(
-                f"unknown config key '{prefix}{key}' in {where}; known: {', '.join(sorted(known))}"
-            )
+    check_keys(data, [f.name for f in dataclasses.fields(cls)], prefix, where)
     base = default if default is not None else cls()
     values = {}
     for f in dataclasses.fields(cls):
@@ -382,12 +354,7 @@ def _build(cls: type, data: Any, prefix: str, where: str, default: Any = None) -
 
 def _build_trainer(data: dict, prefix: str, where: str, default: Trainer | None) -> Trainer:
     structured = {f.name for f in dataclasses.fields(Trainer)} - {"extras"}
-    known = structured | set(TRAINER_EXTRAS)
-    for key in data:
-        if key not in known:
-            raise ConfigError(
-                f"unknown config key '{prefix}{key}' in {where}; known: {', '.join(sorted(known))}"
-            )
+    check_keys(data, structured | set(TRAINER_EXTRAS), prefix, where)
     base = default or Trainer()
     extras = {**base.extras, **{k: v for k, v in data.items() if k in TRAINER_EXTRAS}}
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from sr_data import Benchmark, PairedImages, RandomPatches, SampleImages, open_training_images
+from sr_data import Benchmark, PairedImages, RandomPatches, SampleImages, open_training_images, split_holdout
 from sr_esr_ea.config import DatasetSection
 from sr_train import ConfigError, PatchTensors, stack_patches
 
@@ -62,8 +62,7 @@ def open_stage_images(data: str, scale: int, section: DatasetSection, key: str) 
                 f"(the number of training images of --data {data})"
             )
         count = int(held)
-        val: PairedImages | CenterCrops = PairedImages(train.pairs[-count:], scale)
-        train = PairedImages(train.pairs[:-count], scale)
+        train, val = split_holdout(train, count)
         notes.append(f"{key}: validation on the last {count} training images (held out)")
     elif section.val == "samples":
         val = SampleImages("test", scale)

@@ -15,18 +15,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from sr_blocks import create_model
 from sr_eval import EvalTable, evaluate, profile
+from sr_eval.models import model_from_checkpoint
 from sr_reparam import Reparameterizable, deploy, export_onnx
-from sr_train import load_checkpoint, save_checkpoint
+from sr_train import deployed_checkpoint, load_checkpoint, save_checkpoint
 
 
 def load_trained(path: Path) -> tuple[nn.Module, dict[str, Any]]:
     """(model in eval mode, checkpoint) rebuilt from an sr_train checkpoint that names its model."""
     ckpt = load_checkpoint(path)
-    model = create_model(ckpt["model_name"], scale=ckpt["scale"], **ckpt.get("model_kwargs", {}))
-    model.load_state_dict(ckpt["state_dict"])
-    return model.eval(), ckpt
+    return model_from_checkpoint(ckpt, path).eval(), ckpt
 
 
 def benchmark(
@@ -51,7 +49,7 @@ def deploy_and_export(
     info: dict[str, Any] = {"deploy_max_abs_diff": gap}
     if trained_form:
         path = folder / "deployed.pt"
-        save_checkpoint(path, {**_weights_only(ckpt), "deployed": True, "state_dict": deployed.state_dict()})
+        save_checkpoint(path, deployed_checkpoint(ckpt, deployed))
         info["deployed"] = str(path)
         log(f"{folder.name}: re-parameterised {len(trained_form)} blocks (max output difference {gap:.1e})")
     else:
@@ -83,7 +81,3 @@ def measure(model: nn.Module, scale: int) -> dict[str, int]:
     """Parameters and MACs for a 1280x720 output."""
     prof = profile(model, scale=scale)
     return {"params": prof.params, "macs_720p": prof.macs}
-
-
-def _weights_only(ckpt: dict[str, Any]) -> dict[str, Any]:
-    return {k: ckpt[k] for k in ("format", "model_name", "model_kwargs", "scale") if k in ckpt}

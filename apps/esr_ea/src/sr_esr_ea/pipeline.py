@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
 from sr_blocks import create_model
 from sr_data import open_test_sets, write_text_atomic
@@ -38,6 +37,7 @@ from sr_esr_ea.plot import plot_pareto
 from sr_esr_ea.report import write_table
 from sr_esr_ea.search import search
 from sr_esr_ea.version import __version__
+from sr_train import record_run_settings
 
 
 class SearchFailed(RuntimeError):
@@ -165,31 +165,20 @@ def _settings(request: Request) -> tuple[EsrConfig, str]:
 
 
 def _record(out: Path, config: EsrConfig, data: str) -> None:
-    """Write config.yaml and run.json; when they exist, refuse a run with other settings."""
-    settings = config.to_dict()
-    run_info = {"data": data, "config_source": config.source, "version": __version__}
-    path = out / "config.yaml"
-    if path.exists():
-        before = yaml.safe_load(path.read_text(encoding="utf-8"))
-        changed = _diff(before, settings)
-        before_data = json.loads((out / "run.json").read_text(encoding="utf-8"))["data"]
-        if before_data != data:
-            changed.append(f"data: {before_data!r} -> {data!r}")
-        if changed:
+    """Write run.json and config.yaml; when they exist, refuse a run with other settings or data."""
+    run_file = out / "run.json"
+    if run_file.exists():
+        before = json.loads(run_file.read_text(encoding="utf-8"))["data"]
+        if before != data:
             raise ValueError(
-                f"{out} holds a run with other settings ({'; '.join(changed)}); use another --out, "
+                f"{out} holds a run with other settings (data: {before!r} -> {data!r}); use another --out, "
                 f"or delete the folder to start over"
             )
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "run.json", json.dumps(run_info, indent=2) + "\n")
-    write_text_atomic(path, yaml.safe_dump(settings, sort_keys=False))
-
-
-def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b)) for d in _diff(a.get(k), b.get(k), f"{prefix}{k}.")]
-    return [] if a == b else [f"{prefix[:-1]}: {a!r} -> {b!r}"]
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        run_info = {"data": data, "config_source": config.source, "version": __version__}
+        write_text_atomic(run_file, json.dumps(run_info, indent=2) + "\n")
+    record_run_settings(out, config.to_dict())
 
 
 def _log_search_rate(history: list[dict], log) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sr_data import Benchmark, PairedImages, SampleImages, open_test_sets, open_training_images
+from sr_data import (
+    Benchmark,
+    PairedImages,
+    SampleImages,
+    open_test_sets,
+    open_training_images,
+    split_holdout,
+)
 from sr_zoo.recipe import DataSection
 
 
@@ -30,9 +37,7 @@ def build_run_data(data: str, scale: int, section: DataSection) -> RunData:
                 f"(the number of training images)"
             )
         count = int(held)
-        val = PairedImages(train.pairs[-count:], scale)
-        val.name = "holdout"
-        train = PairedImages(train.pairs[:-count], scale)
+        train, val = split_holdout(train, count)
         notes.append(f"validation: the last {count} of the training images (held out)")
     elif section.val == "samples":
         val = SampleImages("test", scale)

@@ -1,4 +1,4 @@
-"""Building registered models and loading trained ones from checkpoints (weights_only)."""
+"""Loading trained models from checkpoints (weights_only), and the deploy check."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from sr_blocks import create_model
+from sr_eval.models import model_from_checkpoint
 from sr_reparam import deploy
 from sr_train import load_checkpoint
 
@@ -16,34 +16,15 @@ from sr_train import load_checkpoint
 def load_trained(path: str | Path, deployed: bool = False) -> tuple[nn.Module, dict[str, Any]]:
     """(model, checkpoint) rebuilt from a checkpoint written by sr_train or `zoo deploy`.
 
-    The checkpoint names the model (`model_name`, `model_kwargs`, `scale`); a deployed checkpoint
-    (`"deployed": True`) is rebuilt as `deploy(create_model(...))` before its weights are loaded.
+    The checkpoint names the model (`model_name`, `model_kwargs`, `scale`; see
+    `sr_eval.models.model_from_checkpoint`, which also rebuilds deployed checkpoints);
+    `deployed=True` also deploys a training checkpoint's model after loading.
     """
     ckpt = load_checkpoint(path)
-    name = ckpt.get("model_name")
-    if not name:
-        raise ValueError(
-            f"{path}: the checkpoint does not name its model (no 'model_name'), so it cannot be rebuilt"
-        )
-    model = create_model(name, scale=ckpt["scale"], **ckpt.get("model_kwargs", {}))
-    if ckpt.get("deployed"):
-        model = deploy(model)
-    model.load_state_dict(ckpt["state_dict"])
+    model = model_from_checkpoint(ckpt, path)
     if deployed and not ckpt.get("deployed"):
         model = deploy(model)
     return model.eval(), ckpt
-
-
-def deployed_checkpoint(model: nn.Module, ckpt: dict[str, Any]) -> dict[str, Any]:
-    """The checkpoint dict of a deployed model (rebuilt by `load_trained`)."""
-    return {
-        "format": ckpt.get("format"),
-        "model_name": ckpt["model_name"],
-        "model_kwargs": ckpt["model_kwargs"],
-        "scale": ckpt["scale"],
-        "deployed": True,
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-    }
 
 
 @torch.no_grad()

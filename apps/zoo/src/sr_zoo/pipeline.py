@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch import nn
 
 from sr_blocks import create_model, model_entry
 from sr_data import RandomPatches, open_test_sets, write_text_atomic
 from sr_eval import evaluate, profile
 from sr_reparam import deploy, export_onnx
-from sr_train import Trainer, save_checkpoint
+from sr_train import Trainer, deployed_checkpoint, record_run_settings, save_checkpoint
 from sr_zoo.datasets import build_run_data
-from sr_zoo.models import deploy_gap, deployed_checkpoint, load_trained
+from sr_zoo.models import deploy_gap, load_trained
 from sr_zoo.recipe import load_recipe
 
 
@@ -77,7 +76,7 @@ def train(request: TrainRequest) -> dict[str, Any] | None:
         "recipe": recipe.source,
     }
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 writes
-        _record_settings(request.out, settings)
+        record_run_settings(request.out, settings, may_change=_MAY_CHANGE_ON_RESUME)
 
     run_data = build_run_data(request.data, request.scale, recipe.data)
     cache = request.out / "cache" if recipe.data.cache else None
@@ -140,7 +139,7 @@ def deploy_and_export(model: nn.Module, ckpt: dict[str, Any], out: Path, log=pri
     """Write deployed.pt (re-parameterised weights) and model.onnx (when onnx is installed)."""
     deployed = deploy(model)
     gap = deploy_gap(model, deployed)
-    save_checkpoint(out / "deployed.pt", deployed_checkpoint(deployed, ckpt))
+    save_checkpoint(out / "deployed.pt", deployed_checkpoint(ckpt, deployed))
     log(f"deployed model written to {out / 'deployed.pt'} (max output difference {gap:.2e})")
     prof = profile(deployed, scale=ckpt["scale"])
     info: dict[str, Any] = {
@@ -206,29 +205,7 @@ def export_checkpoint(weights: str, path: Path) -> str | None:
     return export(model, path)
 
 
-_MAY_CHANGE_ON_RESUME = ("train.progress:", "train.device:", "train.num_workers:")
-
-
-def _record_settings(out: Path, settings: dict[str, Any]) -> None:
-    """Write config.yaml; when resuming, refuse settings that differ from the recorded ones."""
-    path = out / "config.yaml"
-    if path.exists():
-        before = yaml.safe_load(path.read_text(encoding="utf-8"))
-        changed = [d for d in _diff(before, settings) if not d.startswith(_MAY_CHANGE_ON_RESUME)]
-        if changed:
-            raise ValueError(
-                f"{out} holds a run with other settings ({', '.join(changed)}); "
-                f"use another --out or delete {path} to start over"
-            )
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, yaml.safe_dump(settings, sort_keys=False))
-
-
-def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b)) for d in _diff(a.get(k), b.get(k), f"{prefix}{k}.")]
-    return [] if a == b else [f"{prefix[:-1]}: {a!r} -> {b!r}"]
+_MAY_CHANGE_ON_RESUME = ("train.progress", "train.device", "train.num_workers")
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -18,14 +18,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from sr_data import RandomPatches, open_test_sets, open_training_images, write_text_atomic
 from sr_eval import evaluate, rgb_to_y
 from sr_eval.profiling import infer_in_channels
-from sr_reparam import export_onnx
-from sr_train import PatchTensors, stack_patches, train_and_validate
+from sr_reparam import export_onnx, onnxruntime_max_difference
+from sr_train import LumaView, PatchTensors, stack_patches, train_and_validate
 from sr_zoo.models import load_trained
 
 ONNX_TOLERANCE = 2 / 255  # onnxruntime vs Brevitas: at most two 8-bit output levels apart
@@ -63,10 +62,8 @@ def training_patches(
 ) -> PatchTensors:
     """``count`` random training patches (HR side ``patch_size``), as Y when the model takes Y."""
     images = open_training_images(request.data, scale)
-    patches = stack_patches(RandomPatches(images, request.patch_size, count, seed=seed), count)
-    if channels == 1:
-        return PatchTensors(rgb_to_y(patches.lr), rgb_to_y(patches.hr))
-    return patches
+    patches = RandomPatches(images, request.patch_size, count, seed=seed)
+    return stack_patches(LumaView(patches) if channels == 1 else patches, count)
 
 
 def _quant():
@@ -116,16 +113,6 @@ def quantize_model(
     return qmodel.eval(), info
 
 
-@torch.no_grad()
-def onnxruntime_gap(path: Path, model: nn.Module, lr: torch.Tensor) -> float:
-    """Largest absolute difference between onnxruntime's output for ``lr`` and ``model``'s (CPU)."""
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (ort_out,) = session.run(None, {session.get_inputs()[0].name: lr.numpy()})
-    return (torch.from_numpy(ort_out) - model.cpu().eval()(lr)).abs().max().item()
-
-
 def quantize_checkpoint(request: QuantizeRequest, log=print) -> dict[str, Any]:
     """Quantise, evaluate float vs quantised, export and check the ONNX files; writes ``request.out``."""
     model, ckpt = load_trained(request.weights, deployed=True)
@@ -156,7 +143,7 @@ def quantize_checkpoint(request: QuantizeRequest, log=print) -> dict[str, Any]:
     check_input = (rgb_to_y(first) if channels == 1 else first).unsqueeze(0)
     export_onnx(model, request.out / "model_fp32.onnx")
     int8_path = _quant().export_onnx_int8(qmodel, request.out / f"model_{request.bits}.onnx", check_input)
-    gap = onnxruntime_gap(int8_path, qmodel, check_input)
+    gap = onnxruntime_max_difference(qmodel, int8_path, check_input)
     if gap > ONNX_TOLERANCE:
         log(f"WARNING: onnxruntime differs from the Brevitas model by {gap * 255:.2f}/255 (> 2/255)")
     report = {

@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from sr_train import ConfigError, TrainConfig
-from sr_train.config import check_types
+from sr_train import (
+    ConfigError,
+    TrainConfig,
+    check_keys,
+    check_types,
+    find_config,
+    read_yaml,
+    section_from_dict,
+    shipped_configs,
+)
 
 CONFIG_DIRS = (Path(__file__).parent / "configs", Path(__file__).resolve().parents[2] / "configs")
 
@@ -78,36 +84,19 @@ class Recipe:
         }
 
 
-def find_recipe(name_or_path: str) -> Path:
-    """A YAML path as given, or the shipped recipe of that name (e.g. "imdn" -> configs/imdn.yaml)."""
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {path}")
-        return path
-    for folder in CONFIG_DIRS:
-        candidate = folder / f"{name_or_path}.yaml"
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"no config file {name_or_path!r} and no shipped recipe of that name; shipped: "
-        f"{', '.join(shipped_recipes())}"
-    )
-
-
 def shipped_recipes() -> list[str]:
     """Names of the recipes in configs/."""
-    return sorted({p.stem for folder in CONFIG_DIRS if folder.is_dir() for p in folder.glob("*.yaml")})
+    return shipped_configs(CONFIG_DIRS)
 
 
 def load_recipe(name_or_path: str) -> Recipe:
     """Read and check a recipe; errors name the file and the offending key/value."""
-    path = find_recipe(name_or_path)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    path = find_config(name_or_path, CONFIG_DIRS)
+    data = read_yaml(path)
     where = str(path)
-    _check_keys(data, {"model", "data", "train"}, "", where)
-    model = _section(ModelSection, data.get("model") or {}, "model", where)
-    data_section = _section(DataSection, data.get("data") or {}, "data", where)
+    check_keys(data, {"model", "data", "train"}, "", where)
+    model = section_from_dict(ModelSection, data.get("model"), "model", where)
+    data_section = section_from_dict(DataSection, data.get("data"), "data", where)
     train = data.get("train") or {}
     if not isinstance(train, dict):
         raise ConfigError(f"section 'train' in {where} must be a mapping")
@@ -116,21 +105,3 @@ def load_recipe(name_or_path: str) -> Recipe:
         {"steps": 1, **train} if "epochs" not in train and "steps" not in train else train, source=where
     )  # checks every key and type now, before any work
     return recipe
-
-
-def _check_keys(data: Any, known: set[str], prefix: str, where: str) -> None:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{prefix or 'config'} in {where} must be a mapping, got {data!r}")
-    for key in data:
-        if key not in known:
-            raise ConfigError(
-                f"unknown config key '{prefix}{key}' in {where}; known: {', '.join(sorted(known))}"
-            )
-
-
-def _section(cls: type, data: dict, name: str, where: str) -> Any:
-    _check_keys(data, {f.name for f in dataclasses.fields(cls)}, f"{name}.", where)
-    try:
-        return cls(**data)
-    except ConfigError as err:
-        raise ConfigError(f"{name}.{err} in {where}") from None

@@ -32,12 +32,14 @@ from sr_data import (
     write_image_with_alpha,
 )
 from sr_data.image_io import to_float
+from sr_eval import rgb_to_ycbcr, ycbcr_to_rgb
 from sr_zoo.engines import Engine
-from sr_zoo.ycbcr import rgb_to_ycbcr, to_gray, ycbcr_to_rgb
 
 # extensions Pillow writes; others (and 16-bit images not going to PNG) are written as PNG
 WRITABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 LOSSY_QUALITY = 95  # JPEG / WebP outputs
+# full-range luma weights (what Pillow's convert("L") uses) for writing a grayscale result
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
 MAX_EXIT_STATUS = 100  # the exit status counts failed files up to this
 
 
@@ -68,6 +70,11 @@ class UpscaleReport:
     def exit_status(self) -> int:
         """0 when every file went through, else the number of failed files (at most 100)."""
         return min(len(self.failed), MAX_EXIT_STATUS)
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) -> (H, W) full-range luma, for writing the result of a grayscale input as grayscale."""
+    return rgb @ LUMA_WEIGHTS
 
 
 def output_suffix(source: Path, fmt: str) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 
 from torch import nn
 
+from sr_reparam import deploy
+
 ModelFn = Callable[..., nn.Module]
 
 
@@ -61,19 +63,21 @@ def model_entry(name: str) -> ModelEntry:
         raise KeyError(f"unknown model {name!r}; registered models: {', '.join(list_models())}") from None
 
 
-def create_model(name: str, scale: int = 2, **kwargs) -> nn.Module:
+def create_model(name: str, scale: int = 2, deployed: bool = False, **kwargs) -> nn.Module:
     """Build the registered model `name` for upscaling factor `scale`.
 
     Keyword arguments that are None are dropped, so a command line's unset options never override
     a preset's defaults. An unsupported scale (including a non-integer such as 2.0) is a ValueError
-    naming the supported ones.
+    naming the supported ones. `deployed=True` builds the re-parameterised (inference) form,
+    `sr_reparam.deploy(model)`, the form whose weights a deployed checkpoint holds.
     """
     entry = model_entry(name)
     is_integer = isinstance(scale, numbers.Integral) and not isinstance(scale, bool)
     if not is_integer or scale not in entry.scales:
         raise ValueError(f"model {name!r} supports scales {list(entry.scales)}, not {scale!r}")
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    return entry.fn(scale=int(scale), **kwargs)
+    model = entry.fn(scale=int(scale), **kwargs)
+    return deploy(model, inplace=True) if deployed else model
 
 
 def preset_kwargs(

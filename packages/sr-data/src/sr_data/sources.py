@@ -43,3 +43,18 @@ def open_test_sets(names: list[str], scale: int, notes: list[str]) -> list[Paire
         notes.append("no benchmark found: testing on the bundled sample test photos")
         found.append(SampleImages("test", scale))
     return found
+
+
+def split_holdout(images: PairedImages, count: int) -> tuple[PairedImages, PairedImages]:
+    """(training images, held-out images): the last `count` images kept out of training to validate on.
+
+    The held-out set is named "holdout" in result tables. `count` must leave at least one image for
+    training (0 < count < len(images)), else a ValueError says how many images there are.
+    """
+    if not 0 < count < len(images):
+        raise ValueError(
+            f"cannot hold out {count} of {len(images)} training images: need 0 < count < {len(images)}"
+        )
+    held = PairedImages(images.pairs[-count:], images.scale)
+    held.name = "holdout"
+    return PairedImages(images.pairs[:-count], images.scale), held

@@ -1,6 +1,6 @@
 """sr_eval: PSNR/SSIM as SR papers report them, params/MACs, latency and benchmark tables."""
 
-from sr_eval.color import rgb_to_y
+from sr_eval.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
 from sr_eval.evaluate import evaluate
 from sr_eval.latency import Latency, latency
 from sr_eval.metrics import psnr, psnr_ssim, ssim
@@ -23,6 +23,8 @@ __all__ = [
     "psnr_reference",
     "psnr_ssim",
     "rgb_to_y",
+    "rgb_to_ycbcr",
+    "ycbcr_to_rgb",
     "ssim",
     "ssim_reference",
     "tiled_forward",

@@ -1,4 +1,9 @@
-"""The luma (Y) channel that SR papers evaluate on: MATLAB's ``rgb2ycbcr`` (ITU-R BT.601, studio range)."""
+"""The luma (Y) channel that SR papers evaluate on: MATLAB's ``rgb2ycbcr`` (ITU-R BT.601, studio range).
+
+Also the whole conversion and its exact inverse (``rgb_to_ycbcr``/``ycbcr_to_rgb``): a Y-only model
+(in_channels=1: SESR, ECBSR as in their papers) upscales a colour photo by sending Y through the
+model and Cb/Cr through bicubic, then turning the three planes back into RGB.
+"""
 
 from __future__ import annotations
 
@@ -34,3 +39,19 @@ def rgb_to_y(img: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
     if not np.issubdtype(array.dtype, np.floating):
         raise TypeError(f"rgb_to_y expects a float array in [0, 1], got {array.dtype}")
     return luma_255(array[..., 0], array[..., 1], array[..., 2]) / 255.0
+
+
+# rows: Y, Cb, Cr on the 0..255 scale from R, G, B on the 0..1 scale (MATLAB rgb2ycbcr)
+_YCBCR_FORWARD = np.array([Y_WEIGHTS, (-37.797, -74.203, 112.0), (112.0, -93.786, -18.214)]) / 255.0
+_YCBCR_OFFSET = np.array([Y_OFFSET, 128.0, 128.0]) / 255.0
+_YCBCR_INVERSE = np.linalg.inv(_YCBCR_FORWARD)
+
+
+def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float RGB in [0, 1] -> (H, W, 3) float32 Y, Cb, Cr in [0, 1] (Y in 16/255..235/255)."""
+    return (rgb @ _YCBCR_FORWARD.T + _YCBCR_OFFSET).astype(np.float32)
+
+
+def ycbcr_to_rgb(ycbcr: np.ndarray) -> np.ndarray:
+    """The inverse of ``rgb_to_ycbcr`` (unclipped float32 RGB)."""
+    return ((ycbcr - _YCBCR_OFFSET) @ _YCBCR_INVERSE.T).astype(np.float32)

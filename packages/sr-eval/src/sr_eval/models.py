@@ -8,7 +8,9 @@ Checkpoint format (a ``.pt``/``.pth`` file read with ``torch.load(weights_only=T
 
     {"model_name": str, "model_kwargs": dict, "scale": int, "state_dict": dict[str, Tensor]}
 
-A plain state dict is also accepted for ``--weights`` when the model is given by name.
+A checkpoint marked ``"deployed": True`` holds re-parameterised weights; its model is built with
+``deployed=True`` (the factory returns the inference form). A plain state dict is also accepted
+for ``--weights`` when the model is given by name.
 """
 
 from __future__ import annotations
@@ -78,6 +80,27 @@ def _load_weights(model: nn.Module, state_dict: dict[str, torch.Tensor], path: s
         raise ValueError(f"weights in {path} do not fit {type(model).__name__}: {error}") from error
 
 
+def model_from_checkpoint(content: dict[str, Any], source: str | Path) -> nn.Module:
+    """The model a checkpoint dict describes (format in the module docstring), weights loaded strictly.
+
+    A checkpoint marked ``"deployed": True`` is built in its deployed form. Errors name ``source``.
+    """
+    missing = [key for key in CHECKPOINT_KEYS if key not in content]
+    if missing:
+        raise ValueError(
+            f"checkpoint {source} lacks {', '.join(missing)} (needs {', '.join(CHECKPOINT_KEYS)})"
+        )
+    if content["model_name"] is None:
+        raise ValueError(
+            f"checkpoint {source} does not name its model (model_name is None): "
+            f"pass --model NAME --weights {source}"
+        )
+    deployed = {"deployed": True} if content.get("deployed") else {}
+    model = create_model(content["model_name"], content["scale"], **deployed, **content["model_kwargs"])
+    _load_weights(model, content["state_dict"], source)
+    return model
+
+
 def load_model(
     spec: str, scale: int, weights: str | Path | None = None, **model_kwargs: Any
 ) -> tuple[nn.Module, str]:
@@ -89,20 +112,9 @@ def load_model(
         if weights is not None:
             raise ValueError("give either a checkpoint as the model or --weights, not both")
         content = read_checkpoint(spec)
-        missing = [key for key in CHECKPOINT_KEYS if key not in content]
-        if missing:
-            raise ValueError(
-                f"checkpoint {spec} lacks {', '.join(missing)} (needs {', '.join(CHECKPOINT_KEYS)})"
-            )
-        if content["model_name"] is None:
-            raise ValueError(
-                f"checkpoint {spec} does not name its model (model_name is None): "
-                f"pass --model NAME --weights {spec}"
-            )
-        if content["scale"] != scale:
+        if "scale" in content and content["scale"] != scale:
             raise ValueError(f"checkpoint {spec} is for scale {content['scale']}, not {scale}")
-        model = create_model(content["model_name"], scale, **content["model_kwargs"])
-        _load_weights(model, content["state_dict"], spec)
+        model = model_from_checkpoint(content, spec)
         return model, content["model_name"]
     model = create_model(spec, scale, **model_kwargs)
     if weights is not None:

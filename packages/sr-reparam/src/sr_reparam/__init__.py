@@ -26,7 +26,7 @@ from sr_reparam.kernels import (
     scaled_depthwise,
     sum_branches,
 )
-from sr_reparam.onnx_export import export_onnx
+from sr_reparam.onnx_export import export_onnx, onnxruntime_max_difference
 from sr_reparam.version import __version__
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "deploy",
     "depthwise_to_dense",
     "export_onnx",
+    "onnxruntime_max_difference",
     "fixed_filter",
     "fixed_filter_kernel",
     "fold_batchnorm",

@@ -82,3 +82,18 @@ def export_onnx(
         if os.path.exists(temp_name):
             os.remove(temp_name)
     return path
+
+
+@torch.no_grad()
+def onnxruntime_max_difference(model: nn.Module, path: str | os.PathLike, example: torch.Tensor) -> float:
+    """Largest absolute difference between onnxruntime's output for ``example`` and ``model``'s.
+
+    Checks that an exported file (float or QCDQ int8, one input, one output) computes what the
+    PyTorch model it came from does; both run on the CPU in float32. Needs ``onnxruntime``.
+    """
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    example = example.detach().cpu().float()
+    (ort_out,) = session.run(None, {session.get_inputs()[0].name: example.numpy()})
+    return (torch.from_numpy(ort_out) - model.cpu().eval()(example)).abs().max().item()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sr_data import write_text_atomic
-from sr_train import load_checkpoint, save_checkpoint
+from sr_train import load_checkpoint, save_checkpoint, settings_differences
 
 STATE_FILE = "search_state.pt"
 BEST_GENOTYPE_FILE = "best_arch.gen"
@@ -52,12 +52,10 @@ def load_state(out_dir: Path, settings: dict[str, Any]) -> dict[str, Any] | None
     state = load_checkpoint(path)
     if state.get("format") != STATE_FORMAT:
         raise ValueError(f"{path} is not a QuantNAS search state (format {state.get('format')!r})")
-    if state["settings"] != settings:
-        changed = sorted(
-            k for k in set(settings) | set(state["settings"]) if settings.get(k) != state["settings"].get(k)
-        )
+    changed = settings_differences(state["settings"], settings)
+    if changed:
         raise ValueError(
-            f"{path} was saved by a search with other settings ({', '.join(changed)} differ): "
+            f"{path} was saved by a search with other settings ({', '.join(changed)}): "
             f"use another output folder or the same config to resume"
         )
     return state

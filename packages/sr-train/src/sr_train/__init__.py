@@ -6,23 +6,46 @@ Y channel, atomic checkpoints and exact resume. `train_and_validate` is the sear
 """
 
 from sr_train.api import train_and_validate
-from sr_train.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
-from sr_train.config import ConfigError, TrainConfig
+from sr_train.checkpoint import CHECKPOINT_FORMAT, deployed_checkpoint, load_checkpoint, save_checkpoint
+from sr_train.config import TrainConfig
 from sr_train.data import PatchTensors, stack_patches
+from sr_train.distributed import resolve_device
+from sr_train.luma import LumaView
+from sr_train.run_settings import record_run_settings, settings_differences
+from sr_train.strict_config import (
+    ConfigError,
+    check_keys,
+    check_types,
+    find_config,
+    read_yaml,
+    section_from_dict,
+    shipped_configs,
+)
 from sr_train.trainer import NonFiniteLossError, Trainer, TrainResult
 from sr_train.version import __version__
 
 __all__ = [
     "CHECKPOINT_FORMAT",
     "ConfigError",
+    "LumaView",
     "NonFiniteLossError",
     "PatchTensors",
     "TrainConfig",
     "TrainResult",
     "Trainer",
     "__version__",
+    "check_keys",
+    "check_types",
+    "deployed_checkpoint",
+    "find_config",
     "load_checkpoint",
+    "read_yaml",
+    "record_run_settings",
+    "resolve_device",
     "save_checkpoint",
+    "section_from_dict",
+    "settings_differences",
+    "shipped_configs",
     "stack_patches",
     "train_and_validate",
 ]

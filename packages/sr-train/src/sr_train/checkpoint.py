@@ -8,6 +8,8 @@ A checkpoint is a dict of tensors and plain containers only, so it loads with
 - `"model_name"`, `"model_kwargs"`, `"scale"`: how to rebuild the model with
   `sr_blocks.create_model(model_name, scale=scale, **model_kwargs)` (name None when unknown);
 - `"format"`: `CHECKPOINT_FORMAT`;
+- `"deployed"`: True in a checkpoint of a re-parameterised model (`deployed_checkpoint`), rebuilt as
+  `create_model(..., deployed=True)` before its weights are loaded;
 - `"train_state"`: everything resume needs (raw model weights, optimiser, scheduler, grad scaler,
   EMA, step, epoch, position in the epoch, best PSNR, RNG states), and `"config"`.
 """
@@ -20,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from sr_data import atomic_write
 
@@ -33,6 +36,22 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """
     with atomic_write(path, fsync=True) as handle:
         torch.save(payload, handle)
+
+
+def deployed_checkpoint(ckpt: dict[str, Any], deployed_model: nn.Module) -> dict[str, Any]:
+    """The checkpoint of `deployed_model`, the re-parameterised form of the model `ckpt` describes.
+
+    It keeps how to rebuild the model (name, kwargs, scale), is marked `"deployed": True` and holds
+    the deployed weights on the CPU (no training state: a deployed model is for inference).
+    """
+    return {
+        "format": ckpt.get("format", CHECKPOINT_FORMAT),
+        "model_name": ckpt["model_name"],
+        "model_kwargs": ckpt["model_kwargs"],
+        "scale": ckpt["scale"],
+        "deployed": True,
+        "state_dict": {k: v.detach().cpu() for k, v in deployed_model.state_dict().items()},
+    }
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -1,24 +1,19 @@
 """`TrainConfig`: every knob of the training loop, loaded from a dict or a YAML file and checked.
 
 An unknown key is an error that names the key (and the file); a value of the wrong type is an error
-that names the key and the value. YAML 1.1 reads `2e-4` as a string, so float fields also accept a
-string that parses as a float.
+that names the key and the value (checks from `sr_train.strict_config`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from sr_train.strict_config import ConfigError, check_keys, check_types, read_yaml
 
-
-class ConfigError(ValueError):
-    """A configuration that cannot be used: unknown key, wrong type or inconsistent values."""
+__all__ = ["ConfigError", "TrainConfig", "check_types"]
 
 
 @dataclass
@@ -96,12 +91,7 @@ class TrainConfig:
         where = f" in {source}" if source else ""
         if not isinstance(data, dict):
             raise ConfigError(f"training config{where} must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in data:
-            if key not in known:
-                raise ConfigError(
-                    f"unknown training config key {key!r}{where}; known keys: {', '.join(sorted(known))}"
-                )
+        check_keys(data, [f.name for f in dataclasses.fields(cls)], source=source, what="training config key")
         try:
             return cls(**data)
         except ConfigError as err:
@@ -111,9 +101,9 @@ class TrainConfig:
     def from_yaml(cls, path: str | Path, section: str | None = None) -> TrainConfig:
         """Load a YAML file (optionally one top-level `section` of it)."""
         path = Path(path)
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path)
         if section is not None:
-            data = data.get(section, {}) if isinstance(data, dict) else data
+            data = data.get(section, {})
         return cls.from_dict(data, source=str(path))
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,43 +113,3 @@ class TrainConfig:
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (checked like the original)."""
         return TrainConfig.from_dict({**self.to_dict(), **changes})
-
-
-def check_types(config: Any) -> None:
-    """Check (and lightly coerce) every field of a dataclass instance against its annotation."""
-    hints = typing.get_type_hints(type(config))
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        setattr(config, f.name, _coerce(f.name, value, hints[f.name]))
-
-
-def _coerce(key: str, value: Any, hint: Any) -> Any:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(key, value, inner)
-    if origin is Literal:
-        if value not in args:
-            raise ConfigError(f"{key} must be one of {list(args)}, got {value!r}")
-        return value
-    if origin is list:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{key} must be a list, got {value!r}")
-        return [_coerce(f"{key}[{i}]", v, args[0]) for i, v in enumerate(value)]
-    if hint is float:
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif isinstance(value, hint):
-        return value
-    raise ConfigError(f"{key} must be {getattr(hint, '__name__', hint)}, got {value!r}")

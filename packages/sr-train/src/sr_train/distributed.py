@@ -45,8 +45,12 @@ def setup_distributed() -> DistContext:
     return DistContext(dist.get_world_size(), dist.get_rank(), local)
 
 
-def resolve_device(name: str, ctx: DistContext) -> torch.device:
-    """ "auto" -> this rank's CUDA device when present, else CPU; anything else as given."""
+def resolve_device(name: str, ctx: DistContext | None = None) -> torch.device:
+    """ "auto" -> this rank's CUDA device when present, else CPU; anything else as given.
+
+    Without `ctx` (one process) "auto" is CUDA device 0 when present.
+    """
+    ctx = ctx or DistContext()
     if name == "auto":
         return torch.device("cuda", ctx.local_rank) if torch.cuda.is_available() else torch.device("cpu")
     return torch.device(name)

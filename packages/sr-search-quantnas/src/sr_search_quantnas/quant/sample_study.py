@@ -25,7 +25,6 @@ import sr_blocks
 import sr_data
 import sr_reparam
 import sr_train
-from sr_eval import rgb_to_y
 from sr_search_quantnas.quant.quantize import ptq, qat
 from sr_search_quantnas.quant.quantizers import METHODS
 from sr_train.validation import validate
@@ -33,20 +32,6 @@ from sr_train.validation import validate
 CALIBRATION_PATCHES = 256
 QAT_LR = 5e-4
 TRAINING_PATCHES = 4096  # reused every epoch: ~250 MB of RGB patches
-
-
-class YInputs(Dataset):
-    """Items of `dataset` with the LR input reduced to its Y channel (the HR stays RGB for scoring)."""
-
-    def __init__(self, dataset: Dataset) -> None:
-        self.dataset = dataset
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        item = self.dataset[index]
-        return {"lr": rgb_to_y(item["lr"]), "hr": item["hr"]}
 
 
 def ptq_settings() -> list[tuple[str, dict]]:
@@ -78,11 +63,10 @@ def run_study(
     torch.manual_seed(0)
     model = sr_blocks.create_model(model_name, scale=scale, **channels)
     images = sr_data.SampleImages("train", scale)
-    patches = sr_train.stack_patches(sr_data.RandomPatches(images, 64, training_patches, cache_dir=cache_dir))
-    if y_only:
-        patches = sr_train.PatchTensors(rgb_to_y(patches.lr), rgb_to_y(patches.hr))
+    crops = sr_data.RandomPatches(images, 64, training_patches, cache_dir=cache_dir)
+    patches = sr_train.stack_patches(sr_train.LumaView(crops) if y_only else crops)
     test = sr_data.SampleImages("test", scale)
-    val = YInputs(test) if y_only else test
+    val = sr_train.LumaView(test, keys=("lr",)) if y_only else test
     started = time.perf_counter()
     sr_train.train_and_validate(model, patches, steps, val, batch_size=16, lr=1e-3, scheduler="cosine")
     model = sr_reparam.deploy(model).eval()
