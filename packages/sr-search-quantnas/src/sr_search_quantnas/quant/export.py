@@ -17,18 +17,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import onnx
 import torch
 from brevitas.export import export_onnx_qcdq
 from brevitas.nn.quant_layer import QuantWeightBiasInputOutputLayer as QuantWBIOL
 from torch import nn
 
 from sr_data import atomic_write
-from sr_search_quantnas.quant.onnx_rewrites import (
-    activations_as_uint8,
-    fold_constant_clips,
-    prelu_as_min_mul_add,
-)
 
 DEFAULT_OPSET = 13  # the first opset with per-channel QuantizeLinear / DequantizeLinear
 
@@ -49,6 +43,17 @@ def export_onnx_int8(
     """
     if not any(isinstance(m, QuantWBIOL) for m in qmodel.modules()):
         raise ValueError("export_onnx_int8 needs a model from quant.ptq or quant.qat (no quantised layer)")
+    try:  # the onnx extra is optional: quantising and QAT work without it
+        import onnx
+
+        from sr_search_quantnas.quant.onnx_rewrites import (
+            activations_as_uint8,
+            fold_constant_clips,
+            prelu_as_min_mul_add,
+        )
+    except ImportError as error:
+        hint = 'pip install "sr-search-quantnas[onnx]"'
+        raise ImportError(f"export_onnx_int8 needs the onnx extra: {hint}") from error
     if example.dim() == 3:
         example = example.unsqueeze(0)
     cpu_model = copy.deepcopy(qmodel).cpu().eval()
