@@ -5,6 +5,11 @@ genotypes (safe parser, derivation), the derived Brevitas network and its BitOps
 loop (`search`), training of a found genotype (`train_genotype`) and PTQ/QAT helpers (`quant`).
 """
 
+import warnings
+
+# Brevitas warns on import that an optional CUDA kernel package is missing; it changes nothing here.
+warnings.filterwarnings("ignore", message="fast_hadamard_transform package not found")
+
 from sr_search_quantnas import quant
 from sr_search_quantnas.adm import AdaptiveResidual
 from sr_search_quantnas.architecture import BLOCK_TYPES, DEFAULT_PRIMITIVES

@@ -18,7 +18,6 @@ import warnings
 from pathlib import Path
 
 import torch
-from brevitas.export import export_onnx_qcdq
 from brevitas.nn.quant_layer import QuantWeightBiasInputOutputLayer as QuantWBIOL
 from torch import nn
 
@@ -45,6 +44,7 @@ def export_onnx_int8(
         raise ValueError("export_onnx_int8 needs a model from quant.ptq or quant.qat (no quantised layer)")
     try:  # the onnx extra is optional: quantising and QAT work without it
         import onnx
+        from brevitas.export import export_onnx_qcdq
 
         from sr_search_quantnas.quant.onnx_rewrites import (
             activations_as_uint8,
