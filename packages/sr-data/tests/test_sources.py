@@ -1,52 +1,48 @@
+"""The one data grammar of every app: training images, validation specs and test-set names."""
+
+from __future__ import annotations
+
 import pytest
 
-from sr_data import PairedFolder, SampleImages, open_test_sets, open_training_images
+from sr_data import PairedFolder, open_test_sets, open_validation
+
+pytest.importorskip("skimage", reason="the bundled sample photos need scikit-image (sr-data[samples])")
 
 
-def test_samples_and_missing_folder(tmp_path):
-    pytest.importorskip("skimage")
-    assert isinstance(open_training_images("samples", 2), SampleImages)
-    with pytest.raises(FileNotFoundError, match="nope"):
-        open_training_images(str(tmp_path / "nope"), 2)
-
-
-def test_folder_kinds(tmp_path):
-    import numpy as np
-
-    from sr_data import write_image
-
-    (tmp_path / "HR").mkdir()
-    write_image(tmp_path / "HR" / "a.png", np.random.rand(8, 8, 3))
-    assert isinstance(open_training_images(str(tmp_path), 2), PairedFolder)
-    div2k = tmp_path / "div2k"
-    (div2k / "DIV2K_train_HR").mkdir(parents=True)
-    write_image(div2k / "DIV2K_train_HR" / "0001.png", np.random.rand(8, 8, 3))
-    with pytest.raises(FileNotFoundError, match="DIV2K: missing HR image"):  # a root is read as DIV2K
-        open_training_images(str(div2k), 2)
-
-
-def test_missing_benchmarks_fall_back_to_samples(monkeypatch, tmp_path):
-    pytest.importorskip("skimage")
-    monkeypatch.setenv("SR_DATASETS", str(tmp_path))
+def test_a_named_test_set_that_is_missing_is_an_error_never_the_sample_photos(tmp_path, monkeypatch):
     monkeypatch.setenv("SR_DATA_ROOT", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="test set 'Set5': benchmark Set5 not found"):
+        open_test_sets(["samples", "Set5"], 2)
+    with pytest.raises(ValueError, match="test set 'Set6': unknown benchmark"):
+        open_test_sets(["Set6"], 2)
+
+
+def test_optional_test_sets_are_skipped_with_a_note(tmp_path, monkeypatch, image_folder):
+    monkeypatch.setenv("SR_DATA_ROOT", str(tmp_path))
+    image_folder("Set14", {"a": (16, 16)})
     notes: list[str] = []
-    found = open_test_sets(["NoSuchSet"], 2, notes)
-    assert [type(s) for s in found] == [SampleImages]
-    assert any("NoSuchSet" in n for n in notes)
+    sets = open_test_sets(["samples", "Set5?", "Set14?"], 2, notes)
+    assert [s.name for s in sets] == ["samples-test", "Set14"]
+    assert notes == ["optional test sets not found (skipped): Set5"]
+    notes.clear()
+    fallback = open_test_sets(["Set5?", "BSD68?"], 2, notes)
+    assert [s.name for s in fallback] == ["samples-test"] and "bundled sample photos" in notes[-1]
 
 
-def test_split_holdout_keeps_the_last_images_out_of_training(tmp_path):
-    import numpy as np
-
-    from sr_data import split_holdout, write_image
-
-    for name in "abcd":
-        write_image(tmp_path / f"{name}.png", np.random.rand(8, 8, 3))
-    images = PairedFolder(tmp_path, scale=2)
-    train, held = split_holdout(images, 1)
-    assert [p.hr.name for p in train.pairs] == ["a.png", "b.png", "c.png"]
-    assert [p.hr.name for p in held.pairs] == ["d.png"]
-    assert held.name == "holdout" and held.scale == train.scale == 2
-    for count in (0, 4):
-        with pytest.raises(ValueError, match=f"cannot hold out {count} of 4"):
-            split_holdout(images, count)
+def test_validation_grammar(tmp_path, image_folder):
+    folder = image_folder("photos", {f"p{i}": (16, 16) for i in range(4)})
+    train = PairedFolder(folder, scale=2)
+    kept, val, notes = open_validation("holdout:1", train, 2)
+    assert (len(kept), len(val), val.name) == (3, 1, "holdout") and "last 1" in notes[0]
+    assert open_validation("none", train, 2)[1] is None
+    assert open_validation("samples", train, 2)[1].name == "samples-test"
+    assert len(open_validation(str(folder), train, 2)[1]) == 4  # a folder
+    for bad in ("holdout:4", "holdout:0", "holdout:x"):
+        with pytest.raises(
+            ValueError, match=rf"data\.val '{bad}': 'holdout:N' needs a whole number 0 < N < 4"
+        ):
+            open_validation(bad, train, 2, key="data.val")
+    with pytest.raises(
+        ValueError, match=r"data\.val 'Set6': unknown benchmark .*use holdout:N, samples, none"
+    ):
+        open_validation("Set6", train, 2, key="data.val")

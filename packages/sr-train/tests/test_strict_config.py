@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -11,9 +11,12 @@ from sr_train import (
     check_keys,
     check_types,
     find_config,
+    parse_assignment,
     read_yaml,
     section_from_dict,
+    section_to_dict,
     shipped_configs,
+    with_assignments,
 )
 
 
@@ -28,8 +31,9 @@ class Section:
 
 def test_read_yaml_gives_a_mapping_or_names_the_file(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text("")
-    assert read_yaml(path) == {}
+    path.write_text("# only a comment\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml is empty"):
+        read_yaml(path)
     path.write_text("a: {b: 1}\n")
     assert read_yaml(path) == {"a": {"b": 1}}
     path.write_text("- 1\n")
@@ -70,3 +74,58 @@ def test_find_config_takes_a_path_or_a_shipped_name(tmp_path):
     assert shipped_configs([shipped, tmp_path / "absent"]) == ["tiny"]
     with pytest.raises(FileNotFoundError, match="shipped: tiny"):
         find_config("huge", [shipped])
+
+
+def test_read_yaml_refuses_a_key_given_twice_naming_it_the_line_and_the_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("a: 1\nb:\n  x: 1\n  x: 2\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml: duplicate key 'x' at line 4 \(first at line 3\)"):
+        read_yaml(path)
+
+
+def test_assignments_merge_nested_keys_read_as_yaml():
+    data = {"nas": {"trainer": {"epochs": 5, "seed": 0}}, "top": 1}
+    merged = with_assignments(data, ["nas.trainer.epochs=2", "nas.trainer.optim.lr=0.002", "top=[1, 2]"])
+    assert merged == {"nas": {"trainer": {"epochs": 2, "seed": 0, "optim": {"lr": 0.002}}}, "top": [1, 2]}
+    assert data["nas"]["trainer"]["epochs"] == 5  # the input is not changed
+    for bad in ("nas.trainer.epochs", "=3", "a..b=1", "a=[1"):
+        with pytest.raises(ConfigError, match="--set"):
+            parse_assignment(bad)
+
+
+@dataclass
+class _Inner:
+    size: int = 1
+    name: str = "a"
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        if self.size < 1:
+            raise ConfigError(f"size must be >= 1, got {self.size}")
+
+
+@dataclass
+class _Outer:
+    first: _Inner = field(default_factory=lambda: _Inner(size=7))
+    second: _Inner = field(default_factory=_Inner)
+    rate: float = 0.5
+
+    def __post_init__(self) -> None:
+        check_types(self)
+
+
+def test_nested_sections_keep_the_enclosing_default_when_left_out_and_name_the_dotted_key():
+    built = section_from_dict(_Outer, {"second": {"name": "b"}}, "root", "f.yaml")
+    assert built == _Outer(first=_Inner(size=7), second=_Inner(name="b"))
+    assert section_from_dict(_Outer, {"first": {}}, "root").first == _Inner(size=1)  # given: class defaults
+    assert section_to_dict(built) == {
+        "first": {"size": 7, "name": "a"},
+        "second": {"size": 1, "name": "b"},
+        "rate": 0.5,
+    }
+    with pytest.raises(ConfigError, match=r"unknown config key 'root\.second\.nme' in f\.yaml"):
+        section_from_dict(_Outer, {"second": {"nme": "b"}}, "root", "f.yaml")
+    with pytest.raises(ConfigError, match=r"root\.first\.size must be >= 1, got 0 in f\.yaml"):
+        section_from_dict(_Outer, {"first": {"size": 0}}, "root", "f.yaml")
+    with pytest.raises(ConfigError, match=r"root\.rate must be float"):
+        section_from_dict(_Outer, {"rate": "fast"}, "root", "f.yaml")

@@ -24,7 +24,7 @@ from sr_data.patches import RandomPatches
 from sr_data.paths import find_datasets_root, list_images
 from sr_data.resize import imresize
 from sr_data.samples import SampleImages
-from sr_data.sources import open_test_sets, open_training_images, split_holdout
+from sr_data.sources import open_test_sets, open_training_images, open_validation, split_holdout
 from sr_data.version import __version__
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "modcrop",
     "open_test_sets",
     "open_training_images",
+    "open_validation",
     "split_holdout",
     "quantize",
     "read_image",

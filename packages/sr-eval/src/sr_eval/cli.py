@@ -11,17 +11,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
-
 from sr_eval.evaluate import evaluate
 from sr_eval.models import load_model
 from sr_eval.profiling import declared_in_channels, profile
+from sr_eval.runtime import add_version_argument, resolve_device, run_cli
+from sr_eval.version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sr-eval", description="PSNR/SSIM (Y, crop = scale) on SR benchmarks."
     )
+    add_version_argument(parser, __version__)
     parser.add_argument("--model", required=True, help="registered model name, or a checkpoint .pt file")
     parser.add_argument("--scale", type=int, required=True, help="upscaling factor (2, 3, 4 ...)")
     parser.add_argument(
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tile", type=int, default=None, help="LR tile size for tiled inference")
     parser.add_argument("--overlap", type=int, default=16, help="LR overlap between tiles")
     parser.add_argument("--self-ensemble", action="store_true", help="average over the 8 flips/rotations")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    parser.add_argument("--device", default=None, help="auto (default: CUDA when present), cpu, cuda, cuda:N")
     parser.add_argument("--out", default=None, help="folder for results.json / .csv / .md")
     parser.add_argument("--per-image", action="store_true", help="also print the per-image rows")
     return parser
@@ -62,29 +63,28 @@ def _channel_kwargs(in_channels: int | None) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        model, name = load_model(args.model, args.scale, args.weights, **_channel_kwargs(args.in_channels))
-        taken = declared_in_channels(model)  # None: channel-agnostic (bicubic)
-        if args.in_channels is not None and taken not in (None, args.in_channels):
-            raise ValueError(f"--in-channels {args.in_channels}, but {args.model} takes {taken} channels")
-        cost = profile(model, scale=args.scale, in_channels=args.in_channels)
-        table = evaluate(
-            model,
-            _benchmarks(args.data, args.scale),
-            args.scale,
-            tile=args.tile,
-            self_ensemble=args.self_ensemble,
-            device=device,
-            overlap=args.overlap,
-            data_root=args.data_root,
-            progress=True,
-            in_channels=args.in_channels,
-        )
-    except (FileNotFoundError, KeyError, LookupError, ValueError, ImportError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"sr-eval: error: {message}", file=sys.stderr)
-        return 2
+    return run_cli("sr-eval", lambda: _evaluate(args))
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
+    model, name = load_model(args.model, args.scale, args.weights, **_channel_kwargs(args.in_channels))
+    taken = declared_in_channels(model)  # None: channel-agnostic (bicubic)
+    if args.in_channels is not None and taken not in (None, args.in_channels):
+        raise ValueError(f"--in-channels {args.in_channels}, but {args.model} takes {taken} channels")
+    cost = profile(model, scale=args.scale, in_channels=args.in_channels)
+    table = evaluate(
+        model,
+        _benchmarks(args.data, args.scale),
+        args.scale,
+        tile=args.tile,
+        self_ensemble=args.self_ensemble,
+        device=device,
+        overlap=args.overlap,
+        data_root=args.data_root,
+        progress=True,
+        in_channels=args.in_channels,
+    )
     table.settings.update(model=name, params=cost.params, macs_720p=cost.macs)
     print(f"{name} x{args.scale}: {cost.params:,} parameters, {cost.gmacs:.2f} GMACs for a 1280x720 output")
     if table.settings["model_input"] == "Y":

@@ -11,15 +11,20 @@ from sr_train.config import TrainConfig
 from sr_train.data import PatchTensors, stack_patches
 from sr_train.distributed import resolve_device
 from sr_train.luma import LumaView
-from sr_train.run_settings import record_run_settings, settings_differences
+from sr_train.run_folder import RunFolder, SettingsChanged, path_setting, settings_differences
+from sr_train.run_settings import record_run_settings
 from sr_train.strict_config import (
     ConfigError,
     check_keys,
     check_types,
     find_config,
+    merge,
+    parse_assignment,
     read_yaml,
     section_from_dict,
+    section_to_dict,
     shipped_configs,
+    with_assignments,
 )
 from sr_train.trainer import NonFiniteLossError, Trainer, TrainResult
 from sr_train.version import __version__
@@ -30,6 +35,8 @@ __all__ = [
     "LumaView",
     "NonFiniteLossError",
     "PatchTensors",
+    "RunFolder",
+    "SettingsChanged",
     "TrainConfig",
     "TrainResult",
     "Trainer",
@@ -38,14 +45,19 @@ __all__ = [
     "check_types",
     "deployed_checkpoint",
     "find_config",
+    "merge",
+    "parse_assignment",
     "load_checkpoint",
+    "path_setting",
     "read_yaml",
     "record_run_settings",
     "resolve_device",
     "save_checkpoint",
     "section_from_dict",
+    "section_to_dict",
     "settings_differences",
     "shipped_configs",
     "stack_patches",
     "train_and_validate",
+    "with_assignments",
 ]

@@ -16,6 +16,7 @@ A checkpoint is a dict of tensors and plain containers only, so it loads with
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,15 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise FileNotFoundError(f"checkpoint not found: {path}")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises several types for a damaged file
-        raise ValueError(f"cannot load checkpoint {path}: {err}") from err
+    except pickle.UnpicklingError:  # torch's several-paragraph weights_only text, in one line
+        raise ValueError(
+            f"{path}: holds Python objects besides tensors, which a safe (weights_only) load refuses; "
+            f"only checkpoints of plain tensors and containers load"
+        ) from None
+    except Exception as err:  # torch raises several types (KeyError, RuntimeError, ...) for other files
+        text = str(err).strip()
+        detail = text.splitlines()[0] if text and not isinstance(err, KeyError) else "not a torch.save file"
+        raise ValueError(f"{path}: not a readable checkpoint ({detail})") from None
 
 
 def capture_rng() -> dict[str, Any]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from sr_eval.runtime import resolve_device as checked_device
+
 
 @dataclass(frozen=True)
 class DistContext:
@@ -45,15 +47,10 @@ def setup_distributed() -> DistContext:
     return DistContext(dist.get_world_size(), dist.get_rank(), local)
 
 
-def resolve_device(name: str, ctx: DistContext | None = None) -> torch.device:
-    """ "auto" -> this rank's CUDA device when present, else CPU; anything else as given.
-
-    Without `ctx` (one process) "auto" is CUDA device 0 when present.
-    """
-    ctx = ctx or DistContext()
-    if name == "auto":
-        return torch.device("cuda", ctx.local_rank) if torch.cuda.is_available() else torch.device("cpu")
-    return torch.device(name)
+def resolve_device(name: str | torch.device | None, ctx: DistContext | None = None) -> torch.device:
+    """The checked device (`sr_eval.runtime.resolve_device`); "auto" is this rank's CUDA device when
+    CUDA is present (device 0 without `ctx`), else the CPU."""
+    return checked_device(name, (ctx or DistContext()).local_rank)
 
 
 def barrier(ctx: DistContext) -> None:

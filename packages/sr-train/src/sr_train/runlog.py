@@ -15,10 +15,16 @@ from typing import Any
 
 
 class RunLog:
-    """Appends to `out_dir/train.log` and `out_dir/metrics.jsonl`; prints unless `quiet`."""
+    """Appends to `out_dir/<log_name>` and `out_dir/metrics.jsonl`; prints unless `quiet`."""
 
-    def __init__(self, out_dir: Path | None, quiet: bool = False, tensorboard: bool = False) -> None:
-        self.out_dir, self.quiet = out_dir, quiet
+    def __init__(
+        self,
+        out_dir: Path | None,
+        quiet: bool = False,
+        tensorboard: bool = False,
+        log_name: str = "train.log",
+    ) -> None:
+        self.out_dir, self.quiet, self.log_name = out_dir, quiet, log_name
         self.tb = None
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -31,7 +37,7 @@ class RunLog:
             print(text, file=sys.stderr, flush=True)
         if self.out_dir is not None:
             stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-            with open(self.out_dir / "train.log", "a", encoding="utf-8") as handle:
+            with open(self.out_dir / self.log_name, "a", encoding="utf-8") as handle:
                 handle.write(f"{stamp} {text}\n")
 
     def metrics(self, record: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ fields also accept a string that parses as a float.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -29,17 +30,73 @@ def _in(source: str | Path | None) -> str:
     return f" in {source}" if source else ""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a mapping with the same key twice (YAML would keep the last)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError(
+                f"duplicate key {key!r} at line {key_node.start_mark.line + 1} "
+                f"(first at line {seen[key] + 1})"
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """The mapping a YAML file holds ({} for an empty file); not YAML or not a mapping -> ConfigError."""
+    """The mapping a YAML file holds. Not YAML, empty, not a mapping, or a key given twice ->
+    ConfigError naming the file (and the key and line)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err})") from None
+        first = str(err).strip().splitlines()
+        raise ConfigError(f"{path}: not valid YAML ({' '.join(line.strip() for line in first)})") from None
     if data is None:
-        return {}
+        raise ConfigError(f"{path} is empty: a config file needs at least one key")
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of config keys, got {type(data).__name__}")
+    return data
+
+
+def merge(base: Any, overrides: Any) -> Any:
+    """`overrides` merged into `base`: nested mappings key by key, anything else replaced."""
+    if isinstance(base, dict) and isinstance(overrides, dict):
+        merged = dict(base)
+        for key, value in overrides.items():
+            merged[key] = merge(base.get(key), value)
+        return merged
+    return overrides
+
+
+def parse_assignment(text: str) -> dict[str, Any]:
+    """One `--set KEY.PATH=VALUE`: `"a.b=2"` -> {"a": {"b": 2}} (the value read as YAML)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", key):
+        raise ConfigError(f"--set {text!r}: expected KEY.PATH=VALUE, e.g. trainer.epochs=2")
+    try:
+        nested: Any = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        raise ConfigError(f"--set {text!r}: the value is not valid YAML") from None
+    for part in reversed(key.split(".")):
+        nested = {part: nested}
+    return nested
+
+
+def with_assignments(data: dict[str, Any], assignments: Iterable[str]) -> dict[str, Any]:
+    """`data` with every `--set KEY.PATH=VALUE` of `assignments` merged over it, in order."""
+    for text in assignments:
+        data = merge(data, parse_assignment(text))
     return data
 
 
@@ -65,17 +122,52 @@ def check_keys(
             )
 
 
-def section_from_dict(cls: type[Section], data: Any, name: str, source: str | Path | None = None) -> Section:
+def section_from_dict(
+    cls: type[Section], data: Any, name: str, source: str | Path | None = None, default: Any = None
+) -> Section:
     """The dataclass `cls` (config section `name`) built from a mapping (None = all defaults).
 
-    Unknown keys and values the section rejects are ConfigErrors naming `name.key` and `source`.
+    A field whose type is itself a dataclass is a nested section, built the same way: a nested
+    section present in `data` starts from its class defaults, one left out keeps the enclosing
+    default's value (so two sections of one class can have different defaults). `default` is that
+    enclosing default for `cls` itself. Unknown keys and values a section rejects are ConfigErrors
+    naming the dotted key (`name.key`) and `source`.
     """
-    data = {} if data is None else data
-    check_keys(data, [f.name for f in dataclasses.fields(cls)], f"{name}.", source)
+    if data is None:
+        return default if default is not None else _build(cls, {}, name, source)
+    return _build(cls, data, name, source)
+
+
+def _build(cls: type[Section], data: Any, name: str, source: str | Path | None) -> Section:
+    prefix = f"{name}." if name else ""
+    check_keys(data, [f.name for f in dataclasses.fields(cls)], prefix, source)
+    hints = typing.get_type_hints(cls)
+    base = cls()
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data and not dataclasses.is_dataclass(hints[f.name]):
+            continue
+        if dataclasses.is_dataclass(hints[f.name]):
+            values[f.name] = section_from_dict(
+                hints[f.name], data.get(f.name), f"{prefix}{f.name}", source, getattr(base, f.name)
+            )
+        else:
+            values[f.name] = data[f.name]
     try:
-        return cls(**data)
+        return cls(**values)
     except ConfigError as err:
-        raise ConfigError(f"{name}.{err}{_in(source)}") from None
+        if str(err).startswith(prefix) and prefix:
+            raise
+        raise ConfigError(f"{prefix}{err}{_in(source)}") from None
+
+
+def section_to_dict(section: Any) -> Any:
+    """A section (nested sections included) as plain YAML-ready data, loadable again."""
+    if dataclasses.is_dataclass(section):
+        return {f.name: section_to_dict(getattr(section, f.name)) for f in dataclasses.fields(section)}
+    if isinstance(section, (list, tuple)):
+        return [section_to_dict(v) for v in section]
+    return section
 
 
 def find_config(name_or_path: str | Path, folders: Sequence[Path]) -> Path:

@@ -20,11 +20,13 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
 
+from sr_eval.runtime import Interrupted, RunFailed
 from sr_train.checkpoint import CHECKPOINT_FORMAT, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from sr_train.config import TrainConfig
 from sr_train.data import PatchTensors, ResumableSampler, as_dataset, iterate_batches
 from sr_train.distributed import barrier, min_across_ranks, resolve_device, setup_distributed
 from sr_train.ema import ModelEMA
+from sr_train.interrupt import StopRequest, stop_on_interrupt
 from sr_train.losses import build_loss
 from sr_train.optim import build_optimizer, build_scheduler
 from sr_train.progress import ProgressBar
@@ -34,7 +36,7 @@ from sr_train.validation import validate
 _AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(RunFailed, FloatingPointError):
     """The training loss became NaN or infinite; `step` is the first optimiser step where it did."""
 
     def __init__(self, step: int, value: float) -> None:
@@ -152,11 +154,12 @@ class Trainer:
         previous = torch.are_deterministic_algorithms_enabled()
         torch.use_deterministic_algorithms(previous or self.config.deterministic)
         try:
-            return self._fit()
+            with stop_on_interrupt() as stop:
+                return self._fit(stop)
         finally:
             torch.use_deterministic_algorithms(previous)
 
-    def _fit(self) -> TrainResult:
+    def _fit(self, stop: StopRequest) -> TrainResult:
         cfg = self.config
         resumed = self._maybe_resume()
         if not resumed:
@@ -213,6 +216,8 @@ class Trainer:
                     self.save(self.out_dir / "last.pt")
                 if window_step == self.step:  # a window just closed: validation/saving do not count
                     window_t = time.perf_counter()
+                if stop.requested:
+                    self._stop_at_interrupt(bar)
                 if self.step >= self.total_steps:
                     break
         bar.close()
@@ -239,6 +244,16 @@ class Trainer:
             )
         )
         return result
+
+    def _stop_at_interrupt(self, bar: ProgressBar) -> None:
+        """Ctrl-C: write last.pt at this step boundary (so the rerun resumes here) and stop."""
+        bar.close()
+        saved = ""
+        if self.out_dir is not None:
+            self.save(self.out_dir / "last.pt")
+            saved = f" (checkpoint {self.out_dir / 'last.pt'})"
+        self.log.message(f"interrupted at step {self.step} of {self.total_steps}{saved}")
+        raise Interrupted(f"step {self.step} of {self.total_steps}{saved}")
 
     def _due(self, every: int | None) -> bool:
         """True at multiples of `every` and at the last step (never when `every` is None)."""
