@@ -36,16 +36,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_reparam import bench_training, median_times, sesr_macs, verdict  # noqa: E402
+from bench_reparam import bench_training, sesr_macs  # noqa: E402
+from bench_timing import verdict  # noqa: E402
+from upscale_workload import upscale_rates, write_frames  # noqa: E402
 
 from sr_blocks import create_model  # noqa: E402
-from sr_data import find_datasets_root, list_images  # noqa: E402
+from sr_deploy import TorchEngine  # noqa: E402
 from sr_reparam import deploy, export_onnx  # noqa: E402
-from sr_zoo.engines import TorchEngine  # noqa: E402
-from sr_zoo.upscale import plan_jobs, upscale_files  # noqa: E402
 
 PARTS = ("training", "onnx", "upscale")
 
@@ -129,7 +128,7 @@ def fp32_with_fast_prelu(fp32: Path, path: Path) -> Path:
     """``fp32`` with PRelu rewritten as the int8 export writes it (the same function, faster kernels)."""
     import onnx
 
-    from sr_search_quantnas.quant.onnx_rewrites import prelu_as_min_mul_add
+    from sr_deploy.quant.onnx_rewrites import prelu_as_min_mul_add
 
     model = onnx.load(str(fp32))
     prelu_as_min_mul_add(model)
@@ -138,7 +137,7 @@ def fp32_with_fast_prelu(fp32: Path, path: Path) -> Path:
 
 
 def part_onnx(args: argparse.Namespace, work: Path) -> None:
-    from sr_search_quantnas.quant import export_onnx_int8, ptq
+    from sr_deploy.quant import export_onnx_int8, ptq
 
     h, w = args.lr_size
     print(
@@ -175,57 +174,31 @@ def _ort_version() -> str:
     return onnxruntime.__version__
 
 
-def write_frames(folder: Path, count: int, size: tuple[int, int]) -> None:
-    """``count`` frames of ``size`` (H, W) as PNG: SunHays80 photos cropped to the aspect and resized
-    (real image content, so decoding and encoding cost what they cost on photos), else noise."""
-    folder.mkdir(parents=True, exist_ok=True)
-    root = find_datasets_root()
-    photos = list_images(root / "SunHays80" / "HR") if root and (root / "SunHays80" / "HR").is_dir() else []
-    height, width = size
-    for index in range(count):
-        if photos:
-            with Image.open(photos[index % len(photos)]) as photo:
-                photo = photo.convert("RGB")
-                crop_h = min(photo.height, photo.width * height // width)
-                crop_w = crop_h * width // height
-                frame = photo.crop((0, 0, crop_w, crop_h)).resize((width, height), Image.Resampling.BICUBIC)
-        else:
-            frame = Image.fromarray(
-                np.random.default_rng(index).integers(0, 256, (height, width, 3), np.uint8)
-            )
-        frame.save(folder / f"frame_{index:04d}.png")
-
-
 def part_upscale(devices: list[torch.device], args: argparse.Namespace, work: Path) -> None:
     frames = work / "frames"
-    write_frames(frames, args.frames, tuple(args.frame_size))
-    source = "SunHays80 photos" if find_datasets_root() else "noise"
+    source = write_frames(frames, args.frames, tuple(args.frame_size))
     h, w = args.frame_size
     for device in devices:
         torch.manual_seed(0)
         engine = TorchEngine(deploy(create_model("sesr_m5", scale=2)), 2, "sesr_m5", device)
-        x = torch.rand(1, 3, h, w, device=device)
-        with torch.inference_mode():
-            forward = {"forward": lambda engine=engine, x=x: engine.model(x)}
-            bare = median_times(forward, device, warmup=1, repeats=args.forward_repeats)
-        bare_rate = 1 / bare["forward"]
-        out = work / f"out_{device.type}"
-        jobs = plan_jobs([frames], out)
-        upscale_files(jobs[:1], engine, progress=False)  # warm-up (first-call costs), not timed
-        start = time.perf_counter()
-        report = upscale_files(
-            jobs, engine, overwrite=True, workers=args.workers, progress=False, png_level=args.png_level
+        rates = upscale_rates(
+            engine,
+            frames,
+            work / f"out_{device.type}",
+            (h, w),
+            args.workers,
+            args.png_level,
+            args.forward_repeats,
         )
-        rate = len(report.written) / (time.perf_counter() - start)
         print(
-            f"\n[{device}] zoo upscale, SESR-M5 x2 RGB, {len(jobs)} {w}x{h} PNG frames ({source}) -> "
+            f"\n[{device}] zoo upscale, SESR-M5 x2 RGB, {rates.frames} {w}x{h} PNG frames ({source}) -> "
             f"{2 * w}x{2 * h} PNG (zlib level {args.png_level}), {args.workers} I/O threads, "
             f"{torch.get_num_threads()} torch threads"
         )
-        print(f"  bare forward  {bare['forward'] * 1e3:9.1f} ms  = {bare_rate:6.3f} images/s")
-        print(f"  zoo upscale   {1e3 / rate:9.1f} ms  = {rate:6.3f} images/s")
-        met = "met" if rate >= 0.8 * bare_rate else "NOT met"
-        print(f"  upscale / bare {rate / bare_rate:6.1%}  (target >= 80%: {met})")
+        print(f"  bare forward  {1e3 / rates.bare_per_s:9.1f} ms  = {rates.bare_per_s:6.3f} images/s")
+        print(f"  zoo upscale   {1e3 / rates.upscale_per_s:9.1f} ms  = {rates.upscale_per_s:6.3f} images/s")
+        met = "met" if rates.share >= 0.8 else "NOT met"
+        print(f"  upscale / bare {rates.share:6.1%}  (target >= 80%: {met})")
 
 
 def main() -> None:

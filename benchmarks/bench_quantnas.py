@@ -17,46 +17,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
-
-from sr_search_quantnas.search import BilevelStep
-from sr_search_quantnas.settings import SearchSettings
-from sr_search_quantnas.supernet import Supernet
-
-SEED_PRIMITIVES = {
-    "head": ["simple_3x3", "simple_5x5", "simple_3x3_grouped_3", "simple_5x5_grouped_3"],
-    "body": ["conv_5x1_1x5", "conv_3x1_1x3", "simple_3x3", "simple_5x5"],
-    "skip": ["simple_1x1", "simple_3x3", "simple_5x5"],
-    "tail": ["simple_1x1", "simple_3x3", "simple_5x5", "simple_5x5_grouped_3", "simple_3x3_grouped_3"],
-    "upsample": ["simple_5x5_grouped_3", "simple_3x3_grouped_3", "simple_3x3", "simple_5x5"],
-}
-SEED_PATTERN = {"head": 2, "skip": 1, "tail": 2, "body": 2, "upsample": 1}
-REFERENCE_CPU_STEPS_PER_S = {"noise": 0.34, "shared": 0.40}  # 2 cores, batch 4 (issue 7)
-SCALE, CROP, BITS = 4, 45, [8, 4]
-
-
-def batch_of(batch: int, device: str, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-    lr = torch.rand(batch, 3, CROP, CROP, generator=g)
-    hr = torch.rand(batch, 3, CROP * SCALE, CROP * SCALE, generator=g)
-    return lr.to(device), hr.to(device)
-
-
-def ours(mode: str, batch: int, device: str) -> Callable[[], None]:
-    """One step of our search on the seed's supernet (penalty and entropy terms on)."""
-    torch.manual_seed(0)
-    supernet = Supernet(SCALE, 36, SEED_PATTERN, 3, BITS, SEED_PRIMITIVES, skip_mode=False, quant_mode=mode)
-    supernet.to(device).train()
-    settings = SearchSettings(
-        penalty=1e-3, sparse_type="entropy", sparse_coef=1e-3, quant_noise=mode == "noise"
-    )
-    step = BilevelStep(supernet, settings)
-    w, a = batch_of(batch, device, 1), batch_of(batch, device, 2)
-    return lambda: step(w, a, True, 0.5)
+from bench_timing import steps_per_s
+from quantnas_workload import (
+    BITS,
+    CROP,
+    REFERENCE_CPU_STEPS_PER_S,
+    SCALE,
+    SEED_PATTERN,
+    SEED_PRIMITIVES,
+    batch_of,
+    seed_search_step,
+)
 
 
 def reference(mode: str, batch: int, reference_dir: Path) -> Callable[[], None]:
@@ -102,19 +77,6 @@ def reference(mode: str, batch: int, reference_dir: Path) -> Callable[[], None]:
     return step
 
 
-def steps_per_s(step: Callable[[], None], device: str, warmup: int, steps: int) -> float:
-    for _ in range(warmup):
-        step()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return steps / (time.perf_counter() - t0)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batch", type=int, default=32, help="LR crops per batch (4 for the CPU comparison)")
@@ -141,7 +103,7 @@ def main() -> None:
         for mode in args.modes:
             label = "QN" if mode == "noise" else mode
             runs_ours, runs_ref = [], []
-            step_ours = ours(mode, args.batch, device)
+            step_ours = seed_search_step(mode, args.batch, device)
             step_ref = None
             if args.reference_dir and device == "cpu" and mode != "separate":
                 step_ref = reference(mode, args.batch, args.reference_dir)

@@ -13,92 +13,13 @@ Models run on one channel (Y), as in the ECBSR and SESR papers.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import torch
-from torch import nn
+from bench_timing import inference_times, median_times, verdict
+from reparam_workloads import deploy_cases, sesr_train_step
 from torch.utils.flop_counter import FlopCounterMode
 
 from sr_blocks import create_model
-from sr_reparam import deploy
-
-
-class PlainECBSR(nn.Module):
-    """ECBSR's inference topology from plain layers: 3x3 convs + PReLU, residual, pixel shuffle."""
-
-    def __init__(self, m: int, c: int, scale: int, channels: int):
-        super().__init__()
-        widths = [channels] + [c] * (m + 1)
-        layers: list[nn.Module] = []
-        for cin, cout in zip(widths[:-1], widths[1:], strict=True):
-            layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.PReLU(cout)]
-        layers.append(nn.Conv2d(c, channels * scale * scale, 3, padding=1))
-        self.body = nn.Sequential(*layers)
-        self.upsample = nn.PixelShuffle(scale)
-        self.scale = scale
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.upsample(self.body(x) + x.repeat_interleave(self.scale**2, dim=1))
-
-
-class PlainSESR(nn.Module):
-    """SESR's inference topology from plain bias-free convs: 5x5, m x (3x3 + PReLU), 5x5, residuals."""
-
-    def __init__(self, m: int, f: int, scale: int, channels: int):
-        super().__init__()
-        self.first = nn.Conv2d(channels, f, 5, padding=2, bias=False)
-        self.body = nn.Sequential(
-            *(nn.Sequential(nn.Conv2d(f, f, 3, padding=1, bias=False), nn.PReLU(f)) for _ in range(m))
-        )
-        self.last = nn.Conv2d(f, channels * scale * scale, 5, padding=2, bias=False)
-        self.upsample = nn.PixelShuffle(scale)
-        self.scale = scale
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        first = self.first(x - 0.5)
-        y = self.last(self.body(first) + first) + x.repeat_interleave(self.scale**2, dim=1)
-        return self.upsample(y).clamp(0.0, 1.0)
-
-
-def median_times(
-    fns: dict[str, Callable[[], object]], device: torch.device, warmup: int, repeats: int
-) -> dict:
-    """Median wall time of each function over ``repeats`` rounds, after ``warmup`` rounds.
-
-    Each round runs every function once, in rotating order, so drifts in machine load hit all of
-    them alike (a fairer comparison on a shared machine than timing one after the other).
-    """
-
-    def sync() -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    names = list(fns)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for round_index in range(warmup + repeats):
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            sync()
-            start = time.perf_counter()
-            fns[name]()
-            sync()
-            if round_index >= warmup:
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
-def inference_times(models: dict[str, nn.Module], x: torch.Tensor, args: argparse.Namespace) -> dict:
-    models = {name: model.to(x.device).eval() for name, model in models.items()}
-    with torch.inference_mode():
-        calls = {name: (lambda model=model: model(x)) for name, model in models.items()}
-        return median_times(calls, x.device, args.warmup, args.repeats)
-
-
-def verdict(ratio: float, target: float, higher_is_better: bool = True) -> str:
-    ok = ratio >= target if higher_is_better else ratio <= target
-    return f"target {'>=' if higher_is_better else '<='} {target:g}x: {'met' if ok else 'NOT met'}"
 
 
 def bench_inference(device: torch.device, args: argparse.Namespace) -> None:
@@ -107,32 +28,16 @@ def bench_inference(device: torch.device, args: argparse.Namespace) -> None:
     print(
         f"\n[{device}] inference, LR input 1x{args.channels}x{h}x{w}, x{args.scale}, median of {args.repeats}"
     )
-    kwargs = {"in_channels": args.channels, "out_channels": args.channels}
-    ecbsr = create_model("ecbsr_m16c64", scale=args.scale, **kwargs)
-    sesr_expanded = create_model("sesr_m5", scale=args.scale, training_mode="expanded", **kwargs)
-    sesr_collapsed = create_model("sesr_m5", scale=args.scale, training_mode="collapsed", **kwargs)
-    shape = (args.scale, args.channels)
-    cases = [
-        ("ECBSR-M16C64", ecbsr, [("training form", ecbsr, True)], PlainECBSR(16, 64, *shape)),
-        (
-            "SESR-M5",
-            sesr_collapsed,
-            [  # the target is for the expanded form; the collapsed one is SESR's cheap training form
-                ("training form, expanded", sesr_expanded, True),
-                ("training form, collapsed", sesr_collapsed, False),
-            ],
-            PlainSESR(5, 16, *shape),
-        ),
-    ]
-    for name, source, training_forms, plain in cases:
-        forms = {label: model for label, model, _ in training_forms}
-        times = inference_times({"deployed": deploy(source), "plain": plain, **forms}, x, args)
+    for case in deploy_cases(args.scale, args.channels):
+        models = {"deployed": case.deployed, "plain": case.plain, **case.training_forms}
+        models = {name: model.to(device) for name, model in models.items()}
+        times = inference_times(models, x, args.warmup, args.repeats)
         deployed_time, plain_time = times["deployed"], times["plain"]
-        print(f"  {name}: deployed {deployed_time * 1e3:8.2f} ms")
-        for label, _, has_target in training_forms:
+        print(f"  {case.name}: deployed {deployed_time * 1e3:8.2f} ms")
+        for label in case.training_forms:
             t = times[label]
             ratio = t / deployed_time
-            note = verdict(ratio, 5) if has_target else "collapses its kernels at every call"
+            note = verdict(ratio, 5) if label == case.targeted else "collapses its kernels at every call"
             print(f"    {label:26s} {t * 1e3:8.2f} ms   speed-up {ratio:6.2f}x ({note})")
         ratio = deployed_time / plain_time
         print(
@@ -146,23 +51,7 @@ def bench_training(device: torch.device, args: argparse.Namespace) -> None:
     lr = torch.rand(batch, args.channels, args.size, args.size, device=device)
     hr = torch.rand(batch, args.channels, args.size * args.scale, args.size * args.scale, device=device)
     print(f"\n[{device}] SESR-M5 training step (forward + L1 backward + Adam), batch {tuple(lr.shape)}")
-    steps = {}
-    for mode in ("expanded", "collapsed"):
-        model = create_model(
-            "sesr_m5",
-            scale=args.scale,
-            in_channels=args.channels,
-            out_channels=args.channels,
-            training_mode=mode,
-        ).to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-
-        def step(model: nn.Module = model, optimizer: torch.optim.Optimizer = optimizer) -> None:
-            optimizer.zero_grad(set_to_none=True)
-            nn.functional.l1_loss(model(lr), hr).backward()
-            optimizer.step()
-
-        steps[mode] = step
+    steps = {mode: sesr_train_step(mode, lr, hr, args.scale) for mode in ("expanded", "collapsed")}
     times = median_times(steps, device, warmup=2, repeats=args.train_repeats)
     for mode, seconds in times.items():
         print(f"  {mode:9s} {seconds * 1e3:9.1f} ms / step")

@@ -17,9 +17,10 @@ import resource
 import time
 
 import torch
+from train_workload import measure
 
 from sr_blocks import create_model
-from sr_train import PatchTensors, TrainConfig, Trainer, train_and_validate
+from sr_train import PatchTensors, train_and_validate
 
 
 def configurations(device: str, with_compile: bool) -> list[tuple[str, str, bool]]:
@@ -29,41 +30,6 @@ def configurations(device: str, with_compile: bool) -> list[tuple[str, str, bool
     if with_compile:
         modes += [(f"{label}+compile", amp, True) for label, amp, _ in modes]
     return modes
-
-
-def measure(
-    model_name: str,
-    device: str,
-    amp: str,
-    compile_: bool,
-    batch: int,
-    patch: int,
-    scale: int,
-    warmup: int,
-    steps: int,
-) -> dict[str, float]:
-    """Steady-state steps/s and patches/s of `steps` training steps after `warmup` steps."""
-    g = torch.Generator().manual_seed(0)
-    hr = torch.rand(batch * 4, 3, patch, patch, generator=g)
-    lr = torch.nn.functional.avg_pool2d(hr, scale)
-    model = create_model(model_name, scale=scale)
-    config = TrainConfig(
-        steps=warmup + steps,
-        batch_size=batch,
-        log_every=warmup,
-        scale=scale,
-        amp=amp,
-        compile=compile_,
-        channels_last=device == "cuda",
-        device=device,
-        progress=False,
-        scheduler="constant",
-        lr=1e-4,
-    )
-    start = time.perf_counter()
-    result = Trainer(model, PatchTensors(lr, hr), None, config).fit()
-    rate = result.steady_patches_per_s or result.patches_per_s
-    return {"patches_per_s": rate, "steps_per_s": rate / batch, "wall_s": time.perf_counter() - start}
 
 
 def search_calls(calls: int, device: str) -> None:

@@ -13,7 +13,9 @@ for p in "${PROJECTS[@]}"; do
 done
 if [ -d tests ]; then
   echo "=== cross-package tests"
-  "$PY" -m pytest tests -q "$@" || failed+=(tests)
+  "$PY" -m pytest tests -q --ignore=tests/tooling "$@" || failed+=(tests)
+  echo "=== workspace tooling (scripts/: affected.py, release.py, the release and range checks)"
+  "$PY" -m pytest tests/tooling -q "$@" || failed+=(tests/tooling)
 fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"

@@ -14,8 +14,8 @@ import torch
 import yaml
 
 from sr_data import SampleImages, write_image
+from sr_deploy import load_trained
 from sr_esr_ea.cli import main
-from sr_esr_ea.finish import load_trained
 from sr_search_evo import esrn_params
 
 pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")

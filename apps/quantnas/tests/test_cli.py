@@ -1,13 +1,23 @@
-"""`quantnas` configs and a shrunk `batch` run end to end on the bundled sample photos (CPU)."""
+"""`quantnas` through its real command line (subprocesses): run folders that refuse other settings and
+leave nothing behind when a command is rejected, one-line errors with exit statuses, resumable and
+finished runs; the shipped configs; a shrunk `batch` end to end on the bundled sample photos (CPU)."""
+
+from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from sr_quantnas.cli import main
-from sr_quantnas.config import load_config
-from sr_train import ConfigError
+from sr_quantnas.config import CONFIG_DIRS, load_config
+from sr_quantnas.version import __version__
+from sr_train import find_config
 
 # the keys of the reference's configs/quant_config.yaml (On-Point-RND/QuantNAS, 2022)
 REFERENCE_KEYS = {
@@ -15,49 +25,12 @@ REFERENCE_KEYS = {
     "arch": {"bits", "channels", "c_fixed", "scale", "arch_pattern", "body_cells", "skip_mode", "primitives"},
     "env": {"run_name", "gpu", "log_dir", "im_dir", "workers", "seed", "print_freq"},
     "search": {
-        "warm_up",
-        "load_path",
-        "penalty",
-        "alpha_selector",
-        "sparse_type",
-        "sparse_coef",
-        "optimizer",
-        "quant_noise",
-        "lr_scheduler",
-        "w_lr",
-        "w_momentum",
-        "w_weight_decay",
-        "w_grad_clip",
-        "epochs",
-        "alpha_lr",
-        "alpha_weight_decay",
-        "temp_max",
-        "temp_min",
+        *("warm_up", "load_path", "penalty", "alpha_selector", "sparse_type", "sparse_coef", "optimizer"),
+        *("quant_noise", "lr_scheduler", "w_lr", "w_momentum", "w_weight_decay", "w_grad_clip", "epochs"),
+        *("alpha_lr", "alpha_weight_decay", "temp_max", "temp_min"),
     },
     "train": {"warm_up", "lr_scheduler", "lr", "weight_decay", "print_freq", "epochs", "genotype_path"},
 }
-
-
-@pytest.mark.parametrize("name", ["quant_config.yaml", "fp_config.yaml"])
-def test_shipped_configs_hold_the_reference_keys_verbatim(name):
-    config = load_config(name)
-    data = yaml.safe_load(open(config.source, encoding="utf-8"))
-    assert {section: set(keys) for section, keys in data.items()} == REFERENCE_KEYS
-    assert config.arch.bits == ([32] if name == "fp_config.yaml" else [8, 4])
-    assert config.search.quant_mode == ("shared" if name == "fp_config.yaml" else "noise")
-
-
-def test_an_unknown_key_is_an_error_naming_it_and_the_file(tmp_path, capsys):
-    path = tmp_path / "bad.yaml"
-    path.write_text("search:\n  penalti: 0.1\n")
-    with pytest.raises(ConfigError, match=r"search\.penalti.*bad\.yaml"):
-        load_config(path)
-    assert main(["search", "-c", str(path)]) == 2
-    assert "search.penalti" in capsys.readouterr().err
-    path.write_text("searchh:\n  penalty: 0.1\n")
-    with pytest.raises(ConfigError, match="unknown config section 'searchh'"):
-        load_config(path)
-
 
 TINY = """
 dataset: {scale: 2, search_subsample: 1.0, batch_size: 4, crop_size: 12, files_list: samples,
@@ -79,10 +52,176 @@ env: {gpu: cpu, log_dir: LOG_DIR, seed: 1, print_freq: 100}
 search: {epochs: 1, quant_noise: True, alpha_lr: 3e-2}
 train: {epochs: 2, warm_up: 1, lr: 1e-3, print_freq: 2}
 """
+OTHER_GENOTYPE = (
+    "Genotype_SR(head=[('simple_1x1', 8)], body=[('simple_1x1', 4)], tail=[], "
+    "skip=[('simple_1x1', 8)], upsample=[('simple_3x3', 8)])"
+)
+UNAVAILABLE = "cuda:99" if torch.cuda.is_available() else "cuda"
 
 
-def test_a_shrunk_batch_writes_one_table_and_one_plot_over_all_runs(tmp_path):
-    pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
+def quantnas(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the `quantnas` command line in a fresh interpreter (one thread)."""
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    command = [sys.executable, "-m", "sr_quantnas.cli", *args]
+    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=900)
+
+
+def one_line_error(result: subprocess.CompletedProcess, status: int, *fragments: str) -> None:
+    """`result` exited with `status` and said one line on stderr holding every fragment, no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == status, result.stderr
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A folder holding tiny.yaml, a finished search (runs/search) and a finished augment (runs/train)."""
+    root = tmp_path_factory.mktemp("quantnas")
+    (root / "tiny.yaml").write_text(TINY.replace("LOG_DIR", "runs"))
+    search = quantnas("search", "-c", "tiny.yaml", "--out", "runs/search", "--quiet", cwd=root)
+    assert search.returncode == 0, search.stderr
+    augment = ("augment", "-c", "tiny.yaml", "--genotype", "runs/search/best_arch.gen", "--out", "runs/train")
+    result = quantnas(*augment, "--quiet", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_version():
+    result = subprocess.run(
+        [sys.executable, "-m", "sr_quantnas.cli", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.strip() == f"quantnas {__version__}"
+
+
+def test_a_finished_run_rerun_does_nothing_even_on_another_device_or_worker_count(trained):
+    recorded = (trained / "runs" / "search" / "config.yaml").read_bytes()
+    state = (trained / "runs" / "search" / "search_state.pt").stat().st_mtime_ns
+    again = quantnas(
+        "search",
+        "-c",
+        "tiny.yaml",
+        "--out",
+        "runs/search",
+        "--device",
+        "auto",
+        "--set",
+        "env.workers=1",
+        cwd=trained,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "search: already done, skipped" in again.stderr
+    assert (trained / "runs" / "search" / "search_state.pt").stat().st_mtime_ns == state
+    assert (trained / "runs" / "search" / "config.yaml").read_bytes() == recorded
+    again = quantnas(
+        "augment",
+        "-c",
+        "tiny.yaml",
+        "--genotype",
+        "runs/search/best_arch.gen",
+        "--out",
+        "runs/train",
+        cwd=trained,
+    )
+    assert again.returncode == 0 and "augment: already done, skipped" in again.stderr, again.stderr
+
+
+def test_a_changed_penalty_is_refused_with_the_diff_and_config_yaml_is_unchanged(trained):
+    recorded = (trained / "runs" / "search" / "config.yaml").read_bytes()
+    result = quantnas("search", "-c", "tiny.yaml", "--out", "runs/search", "--penalty", "0.5", cwd=trained)
+    one_line_error(result, 2, "other settings", "search.penalty: 0.0 -> 0.5")
+    assert (trained / "runs" / "search" / "config.yaml").read_bytes() == recorded
+
+
+def test_a_changed_learning_rate_or_another_genotype_is_refused(trained):
+    recorded = (trained / "runs" / "train" / "config.yaml").read_bytes()
+    augment = ("augment", "-c", "tiny.yaml", "--out", "runs/train")
+    result = quantnas(
+        *augment, "--genotype", "runs/search/best_arch.gen", "--set", "train.lr=2e-3", cwd=trained
+    )
+    one_line_error(result, 2, "train.lr: 0.001 -> 0.002")
+    (trained / "other.gen").write_text(OTHER_GENOTYPE + "\n")
+    result = quantnas(*augment, "--genotype", "other.gen", cwd=trained)
+    one_line_error(result, 2, "other settings", "genotype: ", "simple_1x1', 8")
+    assert (trained / "runs" / "train" / "config.yaml").read_bytes() == recorded
+
+
+REJECTED = {
+    "unavailable device": (["--device", UNAVAILABLE], None, f"device '{UNAVAILABLE}'"),
+    "unknown device": (["--device", "tpu"], None, "unknown device 'tpu'"),
+    "unavailable env.gpu": (["--set", "env.gpu=99"], None, "env.gpu 99"),
+    "batch size 0": (["--set", "dataset.batch_size=0"], None, "dataset.batch_size must be >= 1"),
+    "scale mismatch": (["--set", "arch.scale=3"], None, "dataset.scale 2 and arch.scale 3 differ"),
+    "unknown key": (["--set", "search.penalti=1"], None, "unknown config key 'search.penalti'"),
+    "unknown op": (["--set", "arch.primitives.body=[simple_4x4]"], None, "arch.primitives.body"),
+    "empty config": ([], "", "is empty"),
+    "duplicate key": ([], "search:\n  penalty: 0.1\n  penalty: 0.2\n", "duplicate key 'penalty'"),
+    "missing data": (["--data", "no/such/folder"], None, "no/such/folder"),
+}
+
+
+@pytest.mark.parametrize("case", list(REJECTED))
+def test_a_rejected_search_is_one_line_exit_2_and_leaves_no_folder(tmp_path, case):
+    args, config_text, fragment = REJECTED[case]
+    config = tmp_path / "config.yaml"
+    config.write_text(TINY.replace("LOG_DIR", "runs") if config_text is None else config_text)
+    result = quantnas("search", "-c", "config.yaml", "--out", "out", *args, cwd=tmp_path)
+    one_line_error(result, 2, fragment)
+    if config_text is not None:
+        assert str(config) in result.stderr or "config.yaml" in result.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("genotype", ["Genotype_SR(head=[('simple_3x3', 8)", None])
+def test_a_bad_or_missing_genotype_file_leaves_no_folder(tmp_path, genotype):
+    (tmp_path / "tiny.yaml").write_text(TINY.replace("LOG_DIR", "runs"))
+    if genotype is not None:
+        (tmp_path / "bad.gen").write_text(genotype)
+    result = quantnas("augment", "-c", "tiny.yaml", "--genotype", "bad.gen", "--out", "out", cwd=tmp_path)
+    one_line_error(result, 2, "bad.gen")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
+
+
+def test_validate_refuses_a_named_test_set_that_is_missing_and_uses_optional_ones_when_found(
+    trained, tmp_path
+):
+    empty = {"SR_DATA_ROOT": str(tmp_path)}
+    weights = str(trained / "runs" / "train" / "best.pt")
+    result = quantnas(
+        "validate",
+        "--weights",
+        weights,
+        "--scale",
+        "2",
+        "--sets",
+        "Set5",
+        "--out",
+        "v1",
+        cwd=tmp_path,
+        env=empty,
+    )
+    one_line_error(result, 2, "Set5")
+    assert not (tmp_path / "v1").exists()
+    result = quantnas(
+        "validate", "--weights", weights, "--scale", "2", "--out", "v2", cwd=tmp_path, env=empty
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "v2" / "validation.json").read_text())
+    assert list(report["psnr"]) == ["samples-test"] and "Set5" in report["notes"][0]
+    assert report["bitops_256x256"] > report["bitops_32x32"] > 0
+
+
+@pytest.mark.parametrize("name", ["quant_config.yaml", "fp_config.yaml"])
+def test_shipped_configs_hold_the_reference_keys_verbatim(name):
+    config = load_config(name)
+    data = yaml.safe_load(find_config(name, CONFIG_DIRS).read_text(encoding="utf-8"))
+    assert {section: set(keys) for section, keys in data.items()} == REFERENCE_KEYS
+    assert config.arch.bits == ([32] if name == "fp_config.yaml" else [8, 4])
+    assert config.search.quant_mode == ("shared" if name == "fp_config.yaml" else "noise")
+
+
+def test_a_shrunk_batch_writes_one_table_and_one_plot_over_all_runs(tmp_path, capsys):
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY.replace("LOG_DIR", str(tmp_path / "runs")))
     argv = [
@@ -122,5 +261,11 @@ def test_a_shrunk_batch_writes_one_table_and_one_plot_over_all_runs(tmp_path):
         "validation/validation.json",
     ):
         assert (run / path).is_file(), path
-    # a second call finds every stage done and only rebuilds the table
+    # a second call finds every stage done and only rebuilds the table; another train.lr is refused
+    state = (run / "search" / "search_state.pt").stat().st_mtime_ns
     assert main(argv) == 0
+    assert (run / "search" / "search_state.pt").stat().st_mtime_ns == state
+    assert json.loads((root / "batch_results.json").read_text()) == rows
+    capsys.readouterr()
+    assert main([*argv, "--set", "train.lr=5e-4"]) == 2
+    assert "train.lr: 0.001 -> 0.0005" in capsys.readouterr().err

@@ -5,9 +5,9 @@ import json
 import pytest
 import torch
 
+from sr_deploy import load_trained
 from sr_train import load_checkpoint
 from sr_zoo.cli import main
-from sr_zoo.models import load_trained
 
 pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
 

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from sr_data import write_image
+from sr_deploy import open_engine
 from sr_zoo.cli import main
 from sr_zoo.compare import CAPTION_HEIGHT, PAD, Crop, compare_panels
-from sr_zoo.engines import open_engine
 
 
 def photo(height: int, width: int) -> np.ndarray:

@@ -5,9 +5,9 @@ import torch
 
 from sr_blocks import create_model
 from sr_data import SampleImages
+from sr_deploy import load_trained
 from sr_eval import evaluate
 from sr_zoo.cli import main
-from sr_zoo.models import load_trained
 
 pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
 

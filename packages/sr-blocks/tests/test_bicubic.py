@@ -1,43 +1,25 @@
-"""Bicubic: equals a direct transcription of MATLAB imresize's bicubic upscaling."""
+"""create_model("bicubic") is sr-data's BicubicUpsampler, found through the sr_toolkit.models entry
+points; names sr_blocks does not define go to the installed factories, with a clear error otherwise."""
 
 import pytest
 import torch
+from torch import nn
 
-from sr_blocks import create_model
-from sr_blocks.bicubic import Bicubic, phase_filters, symmetric_indices
+from sr_blocks import create_model, list_models, model_entry
+from sr_blocks import registry as registry_module
+from sr_data import imresize
+from sr_data.upsampler import BicubicUpsampler
 
-# No trainable parameters at any scale (MATLAB imresize has none to compare).
-OFFICIAL_PARAMS = {("bicubic", 2): 0, ("bicubic", 4): 0}
+GROUP = "sr_toolkit.models"
+
+OFFICIAL_PARAMS = {("bicubic", 2): 0, ("bicubic", 4): 0}  # parameter-free (sr-data's factory)
 
 
-def matlab_cubic(x):
-    ax = x.abs()
-    return (1.5 * ax**3 - 2.5 * ax**2 + 1) * (ax <= 1) + (-0.5 * ax**3 + 2.5 * ax**2 - 4 * ax + 2) * (
-        (ax > 1) & (ax <= 2)
+@pytest.mark.parametrize(("name", "scale"), sorted(OFFICIAL_PARAMS))
+def test_bicubic_has_no_parameters(name, scale):
+    assert (
+        sum(p.numel() for p in create_model(name, scale=scale).parameters()) == OFFICIAL_PARAMS[name, scale]
     )
-
-
-def matlab_resize_matrix(in_len, scale):
-    """MATLAB's contributions() for upscaling as an (out_len, in_len) matrix; indices 1-based as there."""
-    out_len = in_len * scale
-    x = torch.arange(1, out_len + 1, dtype=torch.float64)
-    u = x / scale + 0.5 * (1 - 1 / scale)
-    left = torch.floor(u - 4 / 2)
-    taps = left[:, None] + torch.arange(4 + 2, dtype=torch.float64)[None, :]
-    weights = matlab_cubic(u[:, None] - taps)
-    weights /= weights.sum(dim=1, keepdim=True)
-    aux = torch.cat([torch.arange(1, in_len + 1), torch.arange(in_len, 0, -1)])
-    indices = aux[torch.remainder(taps.long() - 1, len(aux))] - 1
-    matrix = torch.zeros(out_len, in_len, dtype=torch.float64)
-    for row in range(out_len):
-        matrix[row].index_add_(0, indices[row], weights[row])
-    return matrix
-
-
-def matlab_imresize(img, scale):
-    """img (C, H, W) float64 -> (C, H*scale, W*scale), one axis after the other."""
-    rows, cols = matlab_resize_matrix(img.shape[1], scale), matlab_resize_matrix(img.shape[2], scale)
-    return torch.einsum("oh,chw,pw->cop", rows, img, cols)
 
 
 def _random(*shape, seed=0, dtype=torch.float64):
@@ -45,58 +27,79 @@ def _random(*shape, seed=0, dtype=torch.float64):
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
-@pytest.mark.parametrize("size", [(7, 9), (1, 1), (2, 3), (1, 6), (16, 5)])
-def test_matches_matlab_transcription_float64(scale, size):
-    img = _random(3, *size, seed=scale)
-    torch.testing.assert_close(Bicubic(scale)(img[None])[0], matlab_imresize(img, scale), rtol=0, atol=1e-12)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_bicubic_is_sr_data_imresize_exactly(scale, dtype):
+    model = create_model("bicubic", scale=scale)
+    assert isinstance(model, BicubicUpsampler) and model.scale == scale
+    x = _random(2, 3, 7, 9, seed=scale, dtype=dtype)
+    torch.testing.assert_close(model(x), imresize(x, scale), rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("scale", [2, 3, 4])
-def test_float32_batch_matches_to_float_precision(scale):
-    imgs = _random(4, 3, 10, 11)
-    actual = create_model("bicubic", scale=scale)(imgs.float())
-    for img, out in zip(imgs, actual, strict=True):
-        torch.testing.assert_close(out.double(), matlab_imresize(img, scale), rtol=0, atol=2e-6)
-
-
-@pytest.mark.parametrize("scale", [2, 3, 4])
-def test_reproduces_linear_ramps_away_from_the_border(scale):
-    # Keys' cubic reproduces polynomials up to degree 2, so an interior ramp samples exactly at
-    # MATLAB's coordinates u = (o + 0.5) / scale - 0.5 (0-based).
-    w = 12
-    ramp = torch.arange(w, dtype=torch.float64).view(1, 1, 1, w).expand(1, 1, 5, w)
-    out = Bicubic(scale, 1, 1)(ramp)[0, 0, 0]
-    u = (torch.arange(w * scale, dtype=torch.float64) + 0.5) / scale - 0.5
-    interior = slice(2 * scale, (w - 2) * scale)
-    torch.testing.assert_close(out[interior], u[interior], rtol=0, atol=1e-12)
-
-
-def test_constant_image_stays_constant_and_model_has_no_parameters():
-    model = create_model("bicubic", scale=3)
+def test_bicubic_takes_the_registry_keywords():
+    model = create_model("bicubic", scale=3, in_channels=1, out_channels=1, width=None, deployed=True)
     assert sum(p.numel() for p in model.parameters()) == 0
-    assert model(torch.full((1, 3, 4, 5), 0.25)).sub(0.25).abs().max() < 1e-7
-
-
-def test_phase_filters_sum_to_one_and_hit_pixel_centres_for_odd_scales():
-    for scale in (2, 3, 4):
-        torch.testing.assert_close(phase_filters(scale).sum(dim=1), torch.ones(scale, dtype=torch.float64))
-    middle = phase_filters(3)[1]
-    torch.testing.assert_close(middle, torch.tensor([0, 0, 1, 0, 0], dtype=torch.float64))
-
-
-def test_symmetric_indices_repeat_the_edge():
-    assert symmetric_indices(4, 2).tolist() == [1, 0, 0, 1, 2, 3, 3, 2]
-    assert symmetric_indices(1, 2).tolist() == [0, 0, 0, 0, 0]
-
-
-def test_gradient_flows_to_the_input():
-    x = torch.rand(1, 3, 4, 4, requires_grad=True)
-    Bicubic(2)(x).sum().backward()
-    assert x.grad is not None and torch.isfinite(x.grad).all()
-
-
-def test_rejects_channel_change_and_bad_scale():
+    assert model(torch.rand(1, 1, 4, 5)).shape == (1, 1, 12, 15)
     with pytest.raises(ValueError, match="keeps the channel count"):
         create_model("bicubic", in_channels=3, out_channels=1)
     with pytest.raises(ValueError, match="positive integer scale"):
-        Bicubic(0)
+        create_model("bicubic", scale=2.0)
+
+
+def test_bicubic_is_listed_and_has_an_entry_through_sr_data_factory():
+    assert "bicubic" in list_models() and list_models("bic*") == ["bicubic"]
+    assert model_entry("bicubic").scales == (2, 3, 4)
+    assert isinstance(model_entry("bicubic").fn(scale=3), BicubicUpsampler)
+
+
+def test_deprecated_bicubic_alias_warns_and_builds_the_same_model():
+    from sr_blocks.bicubic import Bicubic
+
+    with pytest.deprecated_call(match="create_model"):
+        model = Bicubic(4)
+    assert isinstance(model, BicubicUpsampler) and model.scale == 4
+
+
+class _EntryPoint:
+    """Stands in for an importlib.metadata.EntryPoint."""
+
+    def __init__(self, name, factory):
+        self.name, self._factory = name, factory
+
+    def load(self):
+        return self._factory
+
+
+def _only_knows(known):
+    def factory(name, scale=2, deployed=False, **kwargs):
+        if name != known:
+            raise KeyError(f"no {name!r} here")
+        return nn.Upsample(scale_factor=scale)
+
+    return factory
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch):
+    """Replace the installed factories with `sr_blocks` (itself, skipped) and two fake providers."""
+    eps = [
+        _EntryPoint("sr_blocks", registry_module.create_model),
+        _EntryPoint("first", _only_knows("alpha")),
+        _EntryPoint("second", _only_knows("beta")),
+    ]
+    monkeypatch.setattr(
+        registry_module, "entry_points", lambda group: eps if group == "sr_toolkit.models" else []
+    )
+
+
+def test_unknown_names_go_to_each_installed_factory_but_never_back_to_sr_blocks(fake_entry_points):
+    assert set(registry_module.installed_factories()) == {"first", "second"}
+    assert create_model("beta", scale=3).scale_factor == 3
+    assert create_model("alpha").scale_factor == 2
+
+
+def test_a_name_no_factory_knows_is_a_key_error_naming_models_and_factories(fake_entry_points):
+    with pytest.raises(KeyError) as err:
+        create_model("gamma")
+    message = str(err.value)
+    assert "unknown model 'gamma'" in message and "edsr_baseline" in message and "imdn" in message
+    assert "sr_toolkit.models factories (first, second)" in message

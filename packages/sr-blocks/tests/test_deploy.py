@@ -1,9 +1,11 @@
 """deploy() equals the training form (float32 1e-5, float64 1e-9) for ECB, ECBSR, SESR linear blocks and
 SESR in both training modes, with every weight, bias and scale random and non-zero, on odd sizes; the
-deployed nets are plain and export to ONNX."""
+deployed nets are plain and export to ONNX. The training form's eval mode runs a cached fused kernel
+that equals the unfused branches after every kind of weight change, and is differentiable."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import pytest
@@ -11,6 +13,7 @@ import torch
 from torch import nn
 
 from sr_blocks.ecbsr import ECB, ECBSR
+from sr_blocks.layers import FusedKernelCache
 from sr_blocks.sesr import SESR, LinearBlock
 from sr_reparam import assert_plain, deploy, export_onnx
 
@@ -37,18 +40,47 @@ def randomize_(model: nn.Module, gain: float = 1.0, spread: float = 0.3, seed: i
     return model
 
 
+@contextlib.contextmanager
+def running_branches(model: nn.Module):
+    """Every ECB / linear block runs its unfused branches (own training flag on, 'expanded' mode),
+    everything else (activations) keeps its mode: the reference the fused forms must equal."""
+    blocks = [m for m in model.modules() if isinstance(m, ECB | LinearBlock)]
+    saved = [(block.training, block.training_mode) for block in blocks]
+    try:
+        for block in blocks:
+            block.training, block.training_mode = True, "expanded"
+        yield model
+    finally:
+        for block, (training, mode) in zip(blocks, saved, strict=True):
+            block.training, block.training_mode = training, mode
+
+
+def unfused_eval(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``model(x)`` in eval mode with every re-parameterisable block running its branches."""
+    was_training = model.training
+    model.eval()
+    try:
+        with running_branches(model), torch.no_grad():
+            return model(x)
+    finally:
+        model.train(was_training)
+
+
 def assert_deploy_matches(model: nn.Module, x: torch.Tensor, dtype: torch.dtype) -> nn.Module:
-    """Deploy ``model`` from training mode: the result is plain, entirely in eval mode, equal."""
+    """Deploy ``model`` from training mode: the result is plain, entirely in eval mode, equal to the
+    unfused branches, and so is the training form's own (cached, fused) eval-mode output."""
     model = model.to(dtype).train()
     x = x.to(dtype)
     deployed = deploy(model)
     assert_plain(deployed)
     assert not any(m.training for m in deployed.modules())
     assert model.training, "deploy must leave the training form as it was"
+    expected = unfused_eval(model, x)
     model.eval()
     with torch.no_grad():
-        expected, actual = model(x), deployed(x)
+        actual, fused_eval = deployed(x), model(x)
     torch.testing.assert_close(actual, expected, atol=TOLERANCE[dtype], rtol=0)
+    torch.testing.assert_close(fused_eval, expected, atol=TOLERANCE[dtype], rtol=0)
     return deployed
 
 
@@ -131,4 +163,110 @@ def test_create_model_deployed_builds_the_deployed_form():
     built.load_state_dict(reference.state_dict())  # a deployed checkpoint's weights fit it
     x = torch.rand(1, 3, 9, 11)
     with torch.no_grad():
-        torch.testing.assert_close(built(x), trained.eval()(x), atol=1e-5, rtol=0)
+        torch.testing.assert_close(built(x), unfused_eval(trained, x), atol=1e-5, rtol=0)
+
+
+# --- the training form in eval mode: a cached fused kernel, never stale -------------------------------
+
+
+def _training_form(kind: str, seed: int = 0) -> nn.Module:
+    if kind == "ecbsr":
+        model = ECBSR(2, 8, 2, 1, 1, with_idt=True)
+    else:
+        model = SESR(2, m=2, f=8, feature_size=16, in_channels=1, out_channels=1, training_mode=kind)
+    return randomize_(model, gain=0.3, spread=0.02, seed=seed).double()
+
+
+def _count_fusions(monkeypatch) -> list[int]:
+    """Count the calls of ECB.fused and LinearBlock.collapsed_conv."""
+    calls = [0]
+    for cls, name in ((ECB, "fused"), (LinearBlock, "collapsed_conv")):
+        original = getattr(cls, name)
+
+        def counted(self, _original=original):
+            calls[0] += 1
+            return _original(self)
+
+        monkeypatch.setattr(cls, name, counted)
+    return calls
+
+
+def _blocks(model: nn.Module) -> int:
+    return sum(isinstance(m, ECB | LinearBlock) for m in model.modules())
+
+
+def _assert_eval_equals_branches(model: nn.Module, x: torch.Tensor, atol: float = 1e-9) -> torch.Tensor:
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+    torch.testing.assert_close(out, unfused_eval(model, x), atol=atol, rtol=0)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["ecbsr", "collapsed", "expanded"])
+def test_eval_mode_fuses_once_and_refuses_after_every_weight_change(kind, monkeypatch):
+    model = _training_form(kind)
+    x = torch.rand(2, 1, 9, 11, dtype=torch.float64)
+    calls = _count_fusions(monkeypatch)
+    model.eval()
+    with torch.no_grad():
+        first = model(x)
+    assert calls[0] == _blocks(model), "each block fuses once"
+    with torch.no_grad():
+        assert torch.equal(model(x), first)
+    with torch.inference_mode():
+        assert torch.equal(model(x), first)
+    assert calls[0] == _blocks(model), "an unchanged model must reuse its fused kernels"
+    torch.testing.assert_close(first, unfused_eval(model, x), atol=1e-9, rtol=0)
+
+    # An optimiser step in training mode, then validation: the new weights, not the cached ones.
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.train()
+    model(x).square().mean().backward()
+    optimizer.step()
+    after_step = _assert_eval_equals_branches(model, x)
+    assert (after_step - first).abs().max() > 1e-4
+
+    # load_state_dict, an in-place write under no_grad, a dtype change.
+    other = _training_form(kind, seed=1)
+    model.load_state_dict(other.state_dict())
+    torch.testing.assert_close(
+        _assert_eval_equals_branches(model, x), unfused_eval(other, x), atol=1e-9, rtol=0
+    )
+    with torch.no_grad():
+        next(model.parameters()).mul_(0.5)
+    _assert_eval_equals_branches(model, x)
+    _assert_eval_equals_branches(model.float(), x.float(), atol=1e-5)
+
+    # Writes through .data bypass the version counter: clearing the caches is the documented remedy.
+    for p in model.parameters():
+        p.data.mul_(1.5)
+    for block in model.modules():
+        for cache in vars(block).values():
+            if isinstance(cache, FusedKernelCache):
+                cache.clear()
+    _assert_eval_equals_branches(model, x.float(), atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["ecbsr", "collapsed", "expanded"])
+def test_eval_mode_with_autograd_gives_the_branches_gradients(kind):
+    model = _training_form(kind).eval()
+    x = torch.rand(1, 1, 7, 9, dtype=torch.float64)
+    with torch.no_grad():
+        model(x)  # fills the caches, which a gradient-recording forward must not use
+    loss = model(x).square().mean()
+    fused_grads = torch.autograd.grad(loss, list(model.parameters()), allow_unused=True)
+    with running_branches(model):
+        reference = torch.autograd.grad(model(x).square().mean(), list(model.parameters()), allow_unused=True)
+    for got, want in zip(fused_grads, reference, strict=True):
+        assert (got is None) == (want is None)
+        if got is not None:
+            torch.testing.assert_close(got, want, atol=1e-9, rtol=1e-7)
+
+
+def test_eval_mode_runs_on_the_meta_device():
+    """Shape-only runs (sr_eval.profile counts MACs on 'meta') work with the cache."""
+    for model in (ECBSR(1, 4, 2, 1, 1), SESR(2, m=1, f=4, feature_size=8, in_channels=1, out_channels=1)):
+        meta = model.to("meta").eval()
+        with torch.no_grad():
+            assert meta(torch.zeros(1, 1, 5, 6, device="meta")).shape == (1, 1, 10, 12)

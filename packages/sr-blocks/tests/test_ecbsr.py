@@ -89,3 +89,47 @@ def test_depth_multiplier_too_small_for_one_channel_is_named():
 def test_unknown_activation_is_named():
     with pytest.raises(ValueError, match="'gelu'"):
         ECB(4, 4, act="gelu")
+
+
+def _train(model: torch.nn.Module, steps: int, dtype: torch.dtype) -> list[float]:
+    """`steps` Adam steps of L1 on fixed random Y patches; the loss of each step."""
+    generator = torch.Generator().manual_seed(1)
+    hr = torch.rand(2, 1, 16, 16, generator=generator, dtype=dtype)
+    lr = torch.nn.functional.avg_pool2d(hr, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.l1_loss(model(lr), hr)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize(("dtype", "tolerance"), [(torch.float64, 1e-10), (torch.float32, 1e-4)])
+def test_collapsed_training_follows_the_expanded_loss_curve(dtype, tolerance):
+    """Same function, same gradients: 100 training steps give the same losses in both modes."""
+    models = {}
+    for mode in ("expanded", "collapsed"):
+        torch.manual_seed(0)
+        models[mode] = ECBSR(2, 8, 2, 1, 1, with_idt=True, training_mode=mode).to(dtype)
+    curves = {mode: _train(model, 100, dtype) for mode, model in models.items()}
+    assert curves["collapsed"][-1] < curves["collapsed"][0] * 0.9, "the run must actually train"
+    assert curves["collapsed"] == pytest.approx(curves["expanded"], rel=tolerance, abs=0)
+    for a, b in zip(models["collapsed"].parameters(), models["expanded"].parameters(), strict=True):
+        torch.testing.assert_close(a, b, atol=tolerance * 10, rtol=0)
+
+
+def test_training_mode_switches_every_block():
+    model = create_model("ecbsr_m4c8", scale=2, training_mode="expanded")
+    assert model.training_mode == "expanded"
+    model.training_mode = "collapsed"
+    assert {block.training_mode for block in model.modules() if isinstance(block, ECB)} == {"collapsed"}
+    assert deploy(model).training_mode == "deployed"
+    model.head.training_mode = "expanded"
+    assert model.training_mode == "mixed"
+    with pytest.raises(ValueError, match="training_mode"):
+        model.training_mode = "folded"
+    with pytest.raises(ValueError, match="training_mode"):
+        ECB(4, 4, training_mode="fused")

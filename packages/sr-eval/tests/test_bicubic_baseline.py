@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from sr_data.upsampler import BicubicUpsampler
 from sr_eval import evaluate
-from sr_eval.bicubic_baseline import BicubicUpsampler
 
 # MATLAB figures of the SR literature (Y rounded to uint8 there, hence the 0.03 dB tolerance).
 PUBLISHED_SET5 = {2: (33.66, 0.9299), 3: (30.39, 0.8682), 4: (28.42, 0.8104)}
@@ -32,3 +32,10 @@ def test_set14_and_bsd68_match_cross_check(datasets_root, name, scale):
     result = evaluate(BicubicUpsampler(scale), name, scale, data_root=datasets_root).summary[name]
     assert result["psnr"] == pytest.approx(CROSS_CHECK[name, scale][0], abs=0.01)
     assert result["ssim"] == pytest.approx(CROSS_CHECK[name, scale][1], abs=1e-4)
+
+
+def test_moved_bicubic_upsampler_keeps_a_deprecated_alias():
+    import sr_eval.bicubic_baseline as baseline
+
+    with pytest.deprecated_call(match="sr_data.upsampler.BicubicUpsampler"):
+        assert baseline.BicubicUpsampler is BicubicUpsampler

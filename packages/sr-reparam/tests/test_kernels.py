@@ -139,6 +139,26 @@ def test_pad_with_bias_keeps_interior_exactly(x):
     torch.testing.assert_close(padded[1, :, -1, 5], bias)
 
 
+@pytest.mark.parametrize("padding", [1, 2])
+def test_pad_with_bias_values_and_gradients_equal_a_full_ring(x, padding):
+    """Border-only writes give the map and the gradients of 'zero-pad, then add bias times a ring mask'."""
+    x = x.clone().requires_grad_()
+    bias = rand(3).requires_grad_()
+    h, w = x.shape[-2:]
+    ring = F.pad(torch.zeros(1, 1, h, w, dtype=x.dtype), (padding,) * 4, value=1.0)
+    expected = F.pad(x, (padding,) * 4) + ring * bias.view(1, -1, 1, 1)
+    padded = K.pad_with_bias(x, bias, padding)
+    assert torch.equal(padded, expected)
+    weights = rand(*padded.shape)
+    grads = torch.autograd.grad((padded * weights).sum(), (x, bias))
+    expected_grads = torch.autograd.grad((expected * weights).sum(), (x, bias))
+    for got, want in zip(grads, expected_grads, strict=True):
+        torch.testing.assert_close(got, want, atol=ATOL, rtol=0)
+    assert K.pad_with_bias(x, bias, 0) is x
+    with pytest.raises(ValueError, match="padding"):
+        K.pad_with_bias(x, bias, -1)
+
+
 def test_algebra_is_differentiable():
     w1, b1 = rand(5, 3, 1, 1).requires_grad_(), rand(5).requires_grad_()
     weight, bias = K.fuse_kxk_after_1x1(w1, b1, rand(4, 5, 3, 3), rand(4))

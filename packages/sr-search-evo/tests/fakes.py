@@ -125,3 +125,97 @@ class HistoryWatcher:
         except FileNotFoundError:
             self.lines_seen.append(0)
         return fake_fitness(genes)
+
+
+# -- faults of the environment, raised by real torch / import calls ----------------------------
+ABSENT_DEVICE = "cuda:99"  # absent everywhere: CPU torch has no CUDA, a GPU machine no 100th GPU
+
+
+class DeviceFitness:
+    """fake_fitness after putting a tensor on `device` (as training would)."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+
+    def __call__(self, genes: Sequence[str]) -> dict:
+        import torch
+
+        torch.zeros(1, device=self.device)
+        return fake_fitness(genes)
+
+
+class ImportingFitness:
+    """fake_fitness that imports `module` from call `from_call` on (counted in this process)."""
+
+    def __init__(self, module: str, from_call: int = 1) -> None:
+        self.module, self.from_call, self.calls = module, from_call, 0
+
+    def __call__(self, genes: Sequence[str]) -> dict:
+        import importlib
+
+        self.calls += 1
+        if self.calls >= self.from_call:
+            importlib.import_module(self.module)
+        return fake_fitness(genes)
+
+
+def cuda_oom_fitness(genes: Sequence[str]) -> dict:
+    """What torch raises when a CUDA allocation fails (its text, as torch words it)."""
+    import torch
+
+    raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def nonfinite_loss_fitness(genes: Sequence[str]) -> dict:
+    """A candidate whose training diverges: sr_train's own error, a failure of the candidate."""
+    from sr_train import NonFiniteLossError
+
+    raise NonFiniteLossError(3, float("nan"))
+
+
+def unbuildable_fitness(genes: Sequence[str]) -> dict:
+    """A candidate whose network cannot be built: sr_blocks' own error for a bad gene."""
+    from sr_blocks import create_model
+
+    create_model("esrn", scale=2, genes=["X_1_2_3"])
+    raise AssertionError("unreachable: the gene is invalid")
+
+
+class BlockOrFault:
+    """The first call (across processes) writes its pid to `folder`/blocker and sleeps for an hour;
+    every later call fails to import a module. Shows that a fault does not wait for a busy worker."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def __call__(self, genes: Sequence[str]) -> dict:
+        import time
+
+        try:
+            fd = os.open(os.path.join(self.folder, "blocker"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            import sr_search_evo_no_such_module  # noqa: F401
+
+            raise AssertionError("unreachable") from None
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        time.sleep(3600)
+        return fake_fitness(genes)
+
+
+class PidThenSleep:
+    """Writes this worker's pid to `folder`/<pid> and sleeps for an hour: a search that never ends."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def __call__(self, genes: Sequence[str]) -> dict:
+        import time
+
+        with open(os.path.join(self.folder, f"{os.getpid()}.tmp"), "w") as stream:
+            stream.write(str(os.getpid()))
+        os.replace(
+            os.path.join(self.folder, f"{os.getpid()}.tmp"), os.path.join(self.folder, str(os.getpid()))
+        )
+        time.sleep(3600)
+        return fake_fitness(genes)

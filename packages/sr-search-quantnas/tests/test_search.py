@@ -16,6 +16,7 @@ import torch
 pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
 
 from sr_data import SampleImages  # noqa: E402
+from sr_eval.runtime import Interrupted  # noqa: E402
 from sr_search_quantnas.bitops import bitops  # noqa: E402
 from sr_search_quantnas.network import build_network  # noqa: E402
 from sr_search_quantnas.search import run_search  # noqa: E402
@@ -23,6 +24,7 @@ from sr_search_quantnas.search_data import make_search_data  # noqa: E402
 from sr_search_quantnas.search_state import STATE_FILE, read_history  # noqa: E402
 from sr_search_quantnas.settings import SearchSettings  # noqa: E402
 from sr_search_quantnas.supernet import Supernet  # noqa: E402
+from sr_train import SettingsChanged  # noqa: E402
 
 TINY = {
     "scale": 2,
@@ -134,7 +136,8 @@ def test_a_killed_search_resumes_from_its_last_epoch_and_ends_like_an_uninterrup
         sparse_coef=0.1,
         alpha_selector="gumbel",
     )
-    assert lines[0].startswith("resuming the search at epoch 2/4")
+    assert lines[0].startswith("search: 16 weight / 16 alpha / 16 selection patches of 12x12 LR per epoch")
+    assert lines[1].startswith("resuming the search at epoch 2/4")
     whole = tiny_run(
         tmp_path / "whole", cache, epochs=4, sparse_type="entropy", sparse_coef=0.1, alpha_selector="gumbel"
     )
@@ -155,8 +158,20 @@ def test_a_killed_search_resumes_from_its_last_epoch_and_ends_like_an_uninterrup
 
 def test_resuming_with_other_settings_is_an_error(tmp_path):
     tiny_run(tmp_path / "run", tmp_path / "cache", epochs=1)
-    with pytest.raises(ValueError, match="other settings.*penalty"):
+    with pytest.raises(SettingsChanged, match=r"other settings \(penalty: 0\.0 -> 1\.0\)"):
         tiny_run(tmp_path / "run", tmp_path / "cache", epochs=1, penalty=1.0)
+
+
+def test_ctrl_c_stops_with_the_saved_epochs_named_and_the_rerun_resumes(tmp_path):
+    def interrupt_after_epoch_1(line: str) -> None:
+        if line.startswith("epoch 1/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted, match=r"search epoch 2 of 2 \(1 finished epoch\(s\) saved"):
+        tiny_run(tmp_path / "run", tmp_path / "cache", log=interrupt_after_epoch_1, epochs=2)
+    lines: list[str] = []
+    history = tiny_run(tmp_path / "run", tmp_path / "cache", log=lines.append, epochs=2)
+    assert "resuming the search at epoch 2/2" in lines and [row["epoch"] for row in history] == [1, 2]
 
 
 def test_alphas_stay_frozen_during_warm_up_and_load_path_starts_from_a_saved_supernet(tmp_path):

@@ -11,6 +11,7 @@ from sr_search_quantnas.train_genotype import (
     load_trained_network,
     set_quantization,
     train_genotype,
+    validation_report,
 )
 from sr_train import stack_patches
 
@@ -72,3 +73,8 @@ def test_train_genotype_writes_a_best_checkpoint_that_rebuilds_the_quantised_net
     with torch.no_grad():
         torch.testing.assert_close(reloaded(x), result.network(x))
     assert reloaded(x).shape == (1, 3, 18, 22)
+    summary, table = validation_report(reloaded, [SampleImages("test", 2)], lr_sizes=((8, 8), (16, 16)))
+    assert summary["genotype"] == str(GENOTYPE) and summary["params"] > 0
+    assert summary["bitops_16x16"] == pytest.approx(4 * summary["bitops_8x8"])
+    assert summary["psnr"] == {"samples-test": table.summary["samples-test"]["psnr"]}
+    assert 5 < summary["psnr"]["samples-test"] < 60

@@ -29,9 +29,9 @@ import torch
 
 from sr_blocks import create_model
 from sr_data import open_test_sets, write_text_atomic
+from sr_deploy import benchmark, measure, ship_trained
 from sr_esr_ea.config import EsrConfig, load_config, merge
 from sr_esr_ea.data import open_stage_images
-from sr_esr_ea.finish import benchmark, deploy_and_export, load_trained, measure
 from sr_esr_ea.fully_train import fully_train
 from sr_esr_ea.plot import plot_pareto
 from sr_esr_ea.report import write_table
@@ -124,22 +124,15 @@ def _finish(
     if done.exists():
         log(f"{folder.name}: already evaluated, deployed and exported ({done})")
         return json.loads(done.read_text(encoding="utf-8"))
-    weights = folder / "best.pt" if (folder / "best.pt").exists() else folder / "last.pt"
-    model, ckpt = load_trained(weights)
-    table = benchmark(model, tests, ckpt["scale"], folder, device)
-    log(f"{folder.name} ({weights.name}):\n" + table.to_markdown())
     row = {
         "name": folder.name,
         "genes": trained["genes"],
         "key": candidate["key"],
         "search_psnr": candidate["psnr"],
-        **measure(model, ckpt["scale"]),
         "best_val_psnr": trained["best_val_psnr"],
         "train_steps": trained["steps"],
         "train_seconds": trained["train_seconds"],
-        "weights": str(weights),
-        "benchmarks": table.summary,
-        **deploy_and_export(model, ckpt, folder, log),
+        **ship_trained(folder, tests, device=device, log=lambda text: log(f"{folder.name}: {text}")),
     }
     write_text_atomic(done, json.dumps(row, indent=2) + "\n")
     return row

@@ -21,50 +21,41 @@ def _save(figure: Any, path: Path) -> Path:
     return path
 
 
-def _bits(text: str) -> int:
-    return int(text) if text.isdigit() else 0
-
-
 def plot_alpha_history(history: list[dict[str, Any]], path: Path) -> Path:
-    """One panel per searchable layer: softmax of each (op, bits) alpha against the epoch."""
-    layers = len(history[0]["alpha_probs"]) if history else 0
-    cols = min(4, max(layers, 1))
-    rows = max(1, -(-layers // cols))
+    """One panel per searchable layer: softmax of each (op, bits) alpha against the epoch (dashed:
+    the lowest bit width)."""
+    layers = history[-1]["layers"]
+    cols = min(4, len(layers))
+    rows = -(-len(layers) // cols)
     figure, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
     epochs = [row["epoch"] for row in history]
-    last = history[-1] if history else {}
-    for index in range(layers):
-        ax = axes[index // cols][index % cols]
-        series = list(zip(*[row["alpha_probs"][index] for row in history], strict=True))
-        labels = last.get("candidates", [[]] * layers)[index] or [str(i) for i in range(len(series))]
-        lowest = min((label.rsplit("@", 1)[-1] for label in labels), key=_bits, default="")
+    for index, (ax, labels) in enumerate(zip(axes.flat, history[-1]["candidates"], strict=False)):
+        lowest = min(int(label.rsplit("@", 1)[-1]) for label in labels)
+        series = zip(*[row["alpha_probs"][index] for row in history], strict=True)
         for values, label in zip(series, labels, strict=True):
             style = "--" if label.endswith(f"@{lowest}") else "-"
             ax.plot(epochs, values, marker="o", markersize=2, linewidth=1, label=label, linestyle=style)
-        ax.set_title(last.get("layers", [f"layer {i}" for i in range(layers)])[index], fontsize=8)
+        ax.set_title(layers[index], fontsize=8)
         ax.tick_params(labelsize=7)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize=5, ncol=2)
-    for index in range(layers, rows * cols):
-        axes[index // cols][index % cols].axis("off")
+    for ax in axes.flat[len(layers) :]:
+        ax.axis("off")
     figure.suptitle("softmax(alpha) per (op, bits) over search epochs (dashed: lowest bit width)", fontsize=9)
     return _save(figure, path)
 
 
-def plot_psnr_vs_bitops(rows: list[dict[str, Any]], path: Path, bitops_key: str, sets: list[str]) -> Path:
+def plot_psnr_vs_bitops(rows: list[dict[str, Any]], path: Path, bitops_key: str) -> Path:
     """PSNR of every run on each test set against its BitOps (log x), points labelled by penalty."""
     figure, ax = plt.subplots(figsize=(6.4, 4.4))
-    for name in sets:
-        points = [(r[bitops_key], r["psnr"][name], r["penalty"]) for r in rows if name in r.get("psnr", {})]
-        if not points:
-            continue
-        xs, ys, _ = zip(*points, strict=True)
-        ax.scatter(xs, ys, label=name)
-        for x, y, penalty in points:
-            ax.annotate(f"{penalty:g}", (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7)
-    ax.set_xscale("log")
-    ax.set_xlabel(f"BitOps ({bitops_key.removeprefix('bitops_')} LR input)")
-    ax.set_ylabel("PSNR (dB, Y)")
+    for name in rows[0]["psnr"]:
+        ax.scatter([r[bitops_key] for r in rows], [r["psnr"][name] for r in rows], label=name)
+        for r in rows:
+            xy = (r[bitops_key], r["psnr"][name])
+            ax.annotate(f"{r['penalty']:g}", xy, textcoords="offset points", xytext=(4, 3), fontsize=7)
+    ax.set(
+        xscale="log", xlabel=f"BitOps ({bitops_key.removeprefix('bitops_')} LR input)", ylabel="PSNR (dB, Y)"
+    )
     ax.set_title("QuantNAS runs: PSNR vs BitOps (labels: penalty)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)

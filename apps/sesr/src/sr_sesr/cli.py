@@ -17,6 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sr_deploy.quant import check_bits
 from sr_sesr.int8 import Int8Settings
 from sr_sesr.pipeline import RunRequest, comparison_markdown, run
 from sr_sesr.settings import MODEL_NAMES, SCALES, Network, Recipe
@@ -33,10 +34,11 @@ def quant_bits(text: str) -> int:
     try:
         bits = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a bit width 2..8 or true/false, got {text!r}") from None
-    if not 2 <= bits <= 8:
-        raise argparse.ArgumentTypeError(f"bit width must be 2..8, got {bits}")
-    return bits
+        raise argparse.ArgumentTypeError(f"expected a bit width or true/false, got {text!r}") from None
+    try:
+        return check_bits(bits, "bit width")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

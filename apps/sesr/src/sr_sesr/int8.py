@@ -1,6 +1,6 @@
 """int8 (and lower) versions of the deployed SESR: PTQ, QAT fine-tuning, QCDQ ONNX checked in onnxruntime.
 
-The collapsed (deployed) network is quantised with ``sr_search_quantnas.quant``: per-channel int
+The collapsed (deployed) network is quantised with ``sr_deploy.quant``: per-channel int
 weights, per-tensor activations at each conv input, PReLU/pixel shuffle/residual adds left in float
 (QCDQ). PTQ calibrates on Y training patches; QAT (``--quant_W``/``--quant_A``) starts from the same
 calibration and fine-tunes with sr_train's loop, the recipe's loss and optimiser at a lower rate.
@@ -17,13 +17,10 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from sr_eval import evaluate
-from sr_reparam import onnxruntime_max_difference
-from sr_search_quantnas.quant import export_onnx_int8, ptq, qat, quantized_layers
-from sr_sesr.onnx_check import ONNX_MISSING, onnx_available
-from sr_train import TrainConfig, Trainer, load_checkpoint
+from sr_deploy.quant import fine_tune as train_quantised
+from sr_deploy.quant import int8_report, ptq, qat
+from sr_train import TrainConfig
 
-ONNX_TOLERANCE = 2 / 255  # onnxruntime vs Brevitas: at most two 8-bit output levels apart
 PTQ_BITS = (8, 8)
 
 
@@ -69,18 +66,7 @@ def fine_tune(
     (resumable); returns the model holding the best validation weights (the last without validation)."""
     weight_bits, act_bits = settings.qat_bits
     qmodel = qat(deployed, weight_bits, act_bits, calibration_batches=calibration, method=settings.method)
-    trainer = Trainer(qmodel, patches, val, config)
-    result = trainer.fit()
-    trainer.close()
-    best = Path(config.out_dir) / "best.pt"
-    if best.is_file():
-        qmodel.load_state_dict(load_checkpoint(best)["state_dict"])
-    return qmodel.eval(), {
-        "steps": result.steps,
-        "train_seconds": result.total_seconds,
-        "best_val_psnr": result.best_psnr,
-        "best_step": result.best_step,
-    }
+    return train_quantised(qmodel, patches, val, config)
 
 
 def quantized_report(
@@ -93,25 +79,4 @@ def quantized_report(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Benchmark table of ``qmodel`` into ``folder``, its QCDQ ONNX, and onnxruntime vs Brevitas."""
-    folder.mkdir(parents=True, exist_ok=True)
-    table = evaluate(qmodel, test_sets, scale, device=device, in_channels=1)
-    table.save(folder, "benchmark")
-    log(f"{folder.name} (PSNR/SSIM on Y, crop = scale):\n" + table.to_markdown())
-    layers = quantized_layers(qmodel)
-    report: dict[str, Any] = {
-        "benchmarks": table.summary,
-        "quantized_layers": len(layers),
-        "weight_bits": sorted({layer.weight_bits for layer in layers}),
-        "act_bits": sorted({layer.act_bits for layer in layers}),
-        "onnx": None,
-    }
-    if not onnx_available():
-        log(ONNX_MISSING)
-        return report
-    qmodel = qmodel.cpu().eval()
-    path = export_onnx_int8(qmodel, folder / "model_int8.onnx", check_input.cpu())
-    gap = onnxruntime_max_difference(qmodel, path, check_input)
-    report.update(onnx=str(path), onnx_max_abs_diff=gap, onnx_within_2_255=gap <= ONNX_TOLERANCE)
-    verdict = "within" if gap <= ONNX_TOLERANCE else "NOT within"
-    log(f"{path}: onnxruntime vs Brevitas max difference {gap:.2e} ({verdict} 2/255)")
-    return report
+    return int8_report(qmodel, test_sets, scale, folder, example=check_input, device=device, log=log)

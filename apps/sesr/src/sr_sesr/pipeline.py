@@ -21,14 +21,13 @@ from torch.utils.data import Dataset
 
 from sr_blocks import create_model
 from sr_data import write_text_atomic
-from sr_eval import evaluate, profile, rgb_to_y
-from sr_reparam import deploy, export_onnx, onnxruntime_max_difference
+from sr_deploy import benchmark, deploy_verified, export_onnx_checked, find_weights
+from sr_eval import profile, rgb_to_y
 from sr_sesr.data import open_run_data
 from sr_sesr.int8 import Int8Settings, bits_name, fine_tune, post_training, quantized_report
-from sr_sesr.onnx_check import ONNX_MISSING, onnx_available
 from sr_sesr.settings import Network, Recipe
 from sr_sesr.stages import Stages, plain
-from sr_sesr.transfer import check_x2_checkpoint, find_x2_checkpoint, load_x2_weights, trained_checkpoint
+from sr_sesr.transfer import check_x2_checkpoint, find_x2_checkpoint, load_x2_weights
 from sr_train import (
     Trainer,
     deployed_checkpoint,
@@ -183,21 +182,16 @@ class SESRRun:
 
     def benchmark(self, deployed: nn.Module) -> dict[str, Any]:
         """fp32 PSNR/SSIM on Y of the collapsed network: benchmark.{md,json,csv}."""
-        table = evaluate(deployed, self.data.test, self.network.scale, device=self.device, in_channels=1)
-        deployed.cpu()
-        table.save(self.run_dir, "benchmark")
+        table = benchmark(deployed, self.data.test, self.network.scale, self.run_dir, self.device)
         self.log.message("fp32 benchmark (PSNR/SSIM on Y, crop = scale):\n" + table.to_markdown())
         return {"benchmarks": table.summary}
 
     def export(self, deployed: nn.Module) -> dict[str, Any]:
         """model.onnx of the collapsed network, compared with it in onnxruntime."""
-        if not onnx_available():
-            self.log.message(ONNX_MISSING)
-            return {"onnx": None}
-        path = export_onnx(deployed.cpu(), self.run_dir / "model.onnx")
-        gap = onnxruntime_max_difference(deployed, path, self.check_input)
-        self.log.message(f"{path}: onnxruntime vs PyTorch max difference {gap:.2e}")
-        return {"onnx": str(path), "onnx_max_abs_diff": gap}
+        report = export_onnx_checked(
+            deployed, self.run_dir / "model.onnx", self.check_input, self.log.message
+        )
+        return {"onnx": None} if report is None else report.to_dict()
 
     def ptq(self, deployed: nn.Module) -> dict[str, Any]:
         qmodel = post_training(deployed, self.calibration_inputs(), self.request.int8)
@@ -223,15 +217,11 @@ class SESRRun:
 
 def deploy_trained(network: Network, run_dir: Path, log: RunLog) -> dict[str, Any]:
     """Collapse the trained weights (best.pt, else last.pt) into deployed.pt; report the sizes."""
-    weights = trained_checkpoint(run_dir)
+    weights = find_weights(run_dir)
     trained = load_checkpoint(weights)
     model = build_model(network)
     model.load_state_dict(trained["state_dict"])
-    model.eval()
-    deployed = deploy(model)
-    x = torch.rand(1, 1, 24, 24, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        gap = (model(x) - deployed(x)).abs().max().item()
+    deployed, gap, _ = deploy_verified(model.eval())
     save_checkpoint(run_dir / "deployed.pt", deployed_checkpoint(trained, deployed))
     prof = profile(deployed, scale=network.scale, in_channels=1)
     log.message(

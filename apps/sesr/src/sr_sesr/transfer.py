@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from sr_deploy import find_weights
 from sr_sesr.settings import Network
 from sr_train import load_checkpoint
 
@@ -37,27 +38,17 @@ class Transfer:
     skipped: list[str]
 
 
-def trained_checkpoint(run_dir: Path) -> Path:
-    """The weights a finished run stands for: best.pt (best validation PSNR), else last.pt."""
-    for name in ("best.pt", "last.pt"):
-        if (run_dir / name).is_file():
-            return run_dir / name
-    raise FileNotFoundError(f"{run_dir}: no best.pt or last.pt (has this run been trained?)")
-
-
 def find_x2_checkpoint(network: Network, out: Path, x2_model: Path | None = None) -> Path:
     """The x2 checkpoint for an x4 ``network``: ``x2_model`` (a checkpoint or a run folder) when
     given, else the run of the same configuration at x2 under ``out``."""
     if x2_model is not None:
-        path = Path(x2_model)
-        if path.is_dir():
-            return trained_checkpoint(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"--x2_model {path}: no such checkpoint or run folder")
-        return path
+        try:
+            return find_weights(x2_model)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f"--x2_model: {err}") from None
     run_dir = network.at_scale(2).run_dir(out)
     try:
-        return trained_checkpoint(run_dir)
+        return find_weights(run_dir)
     except FileNotFoundError:
         raise FileNotFoundError(
             f"x4 training starts from the x2 model of the same configuration, and there is none: "

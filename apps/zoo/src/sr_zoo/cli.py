@@ -18,13 +18,11 @@ import sys
 from pathlib import Path
 
 from sr_blocks import list_models
+from sr_deploy import engine_from_spec, open_engine, plan_jobs, upscale_files
 from sr_train import NonFiniteLossError
 from sr_zoo.compare import Crop, compare
-from sr_zoo.engines import engine_from_spec, open_engine
 from sr_zoo.pipeline import TrainRequest, deploy_checkpoint, evaluate_checkpoint, export_checkpoint, train
-from sr_zoo.quantize import QuantizeRequest, quantize_checkpoint
 from sr_zoo.recipe import shipped_recipes
-from sr_zoo.upscale import plan_jobs, upscale_files
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "compare":
             _compare(args)
         elif args.command == "quantize":
+            from sr_deploy.quant import QuantizeRequest, quantize_checkpoint  # the quant extra
+
             quantize_checkpoint(
                 QuantizeRequest(
                     weights=Path(args.weights),

@@ -15,9 +15,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from sr_data import atomic_write, imresize, modcrop, quantize, read_image
+from sr_deploy import Engine, upscale_rgb
 from sr_eval import psnr
-from sr_zoo.engines import Engine
-from sr_zoo.upscale import upscale_rgb
 
 PAD = 8  # pixels between panels and around the grid
 CAPTION_HEIGHT = 36  # two lines of text under each panel

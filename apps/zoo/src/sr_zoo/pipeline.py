@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from sr_blocks import create_model, model_entry
 from sr_data import RandomPatches, open_test_sets, write_text_atomic
-from sr_eval import evaluate, profile
-from sr_reparam import deploy, export_onnx
-from sr_train import Trainer, deployed_checkpoint, record_run_settings, save_checkpoint
+from sr_deploy import deploy_and_export, export_onnx_checked, load_trained, ship_trained
+from sr_eval import evaluate
+from sr_train import Trainer, record_run_settings
 from sr_zoo.datasets import build_run_data
-from sr_zoo.models import deploy_gap, load_trained
 from sr_zoo.recipe import load_recipe
 
 
@@ -90,10 +88,7 @@ def train(request: TrainRequest) -> dict[str, Any] | None:
     if not trainer.dist.is_main:
         return None
     patches_seen = result.steps * cfg.batch_size * trainer.dist.world_size
-    best = request.out / "best.pt"
-    final, ckpt = load_trained(best if best.exists() else request.out / "last.pt")
-    trainer.log.message(f"testing the {'best' if best.exists() else 'last'} weights")
-    report = finish(final, ckpt, run_data.test, request.out, device=trainer.device, log=trainer.log.message)
+    report = ship_trained(request.out, run_data.test, device=trainer.device, log=trainer.log.message)
     report.update(
         # the whole run, also when it was resumed (or re-run after it finished)
         train_seconds=result.total_seconds,
@@ -106,61 +101,6 @@ def train(request: TrainRequest) -> dict[str, Any] | None:
     _write_json(request.out / "results.json", report)
     trainer.close()
     return report
-
-
-def finish(
-    model: nn.Module,
-    ckpt: dict[str, Any],
-    benchmarks: list,
-    out: Path,
-    device: torch.device | None = None,
-    log=print,
-) -> dict[str, Any]:
-    """Benchmark table (computed on `device`), params/MACs, deployed checkpoint and ONNX, into `out`."""
-    scale = ckpt["scale"]
-    table = evaluate(model, benchmarks, scale, device=device)
-    model = model.cpu()
-    table.save(out, "benchmark")
-    log("benchmark (PSNR/SSIM on Y, crop = scale):\n" + table.to_markdown())
-    prof = profile(model, scale=scale)
-    report: dict[str, Any] = {
-        "model": ckpt["model_name"],
-        "model_kwargs": ckpt["model_kwargs"],
-        "scale": scale,
-        "params": prof.params,
-        "macs_720p": prof.macs,
-        "benchmarks": table.summary,
-    }
-    report.update(deploy_and_export(model, ckpt, out, log))
-    return report
-
-
-def deploy_and_export(model: nn.Module, ckpt: dict[str, Any], out: Path, log=print) -> dict[str, Any]:
-    """Write deployed.pt (re-parameterised weights) and model.onnx (when onnx is installed)."""
-    deployed = deploy(model)
-    gap = deploy_gap(model, deployed)
-    save_checkpoint(out / "deployed.pt", deployed_checkpoint(ckpt, deployed))
-    log(f"deployed model written to {out / 'deployed.pt'} (max output difference {gap:.2e})")
-    prof = profile(deployed, scale=ckpt["scale"])
-    info: dict[str, Any] = {
-        "deploy_max_abs_diff": gap,
-        "deployed_params": prof.params,
-        "deployed_macs_720p": prof.macs,
-    }
-    info["onnx"] = export(deployed, out / "model.onnx", log)
-    return info
-
-
-def export(deployed: nn.Module, path: Path, log=print) -> str | None:
-    """ONNX export of a deployed model; None (with the reason logged) when it cannot be made."""
-    try:
-        import onnx  # noqa: F401  (export needs it; skip cleanly without)
-    except ImportError:
-        log("ONNX export skipped: the onnx package is not installed (pip install onnx)")
-        return None
-    export_onnx(deployed, path)
-    log(f"ONNX written to {path}")
-    return str(path)
 
 
 def evaluate_checkpoint(
@@ -194,15 +134,14 @@ def evaluate_checkpoint(
 def deploy_checkpoint(weights: str, out: Path) -> dict[str, Any]:
     """Deployed checkpoint + ONNX of trained weights, into `out`."""
     model, ckpt = load_trained(weights)
-    out.mkdir(parents=True, exist_ok=True)
     return deploy_and_export(model, ckpt, out)
 
 
 def export_checkpoint(weights: str, path: Path) -> str | None:
     """ONNX of the deployed form of trained (or already deployed) weights."""
     model, _ = load_trained(weights, deployed=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return export(model, path)
+    report = export_onnx_checked(model, path)
+    return None if report is None else str(report.path)
 
 
 _MAY_CHANGE_ON_RESUME = ("train.progress", "train.device", "train.num_workers")

@@ -6,6 +6,12 @@ scale and bias — and is re-parameterised into one 3x3 conv for inference (`sr_
 The network is ECBs with pixel-shuffle upsampling and a global residual: the input, repeated once
 per sub-pixel, is added before the shuffle (as in the official code, which trains on the Y channel;
 pass ``in_channels=out_channels=1`` for that).
+
+Training: by default (``training_mode="collapsed"``) an ECB trains on the one 3x3 conv its branches
+sum to, computed from the branch weights at every step with ``sr_reparam``'s exact algebra: the same
+function of the same parameters (borders included, thanks to the bias padding), so the same
+gradients, for one convolution instead of five. ``"expanded"`` runs the five branches, as the
+official code does; the two agree to float rounding (tests train both for 100 steps).
 """
 
 from __future__ import annotations
@@ -16,6 +22,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from sr_blocks.layers import (
+    FusedKernelCache,
+    check_training_mode,
+    records_gradients,
+    set_training_mode,
+    training_mode_of,
+)
 from sr_blocks.registry import preset_kwargs, register_model
 from sr_reparam.kernels import (
     fixed_filter,
@@ -85,11 +98,17 @@ class Conv1x1EdgeFilter(nn.Module):
 class ECB(nn.Module):
     """Edge-oriented Convolution Block: five parallel 3x3-equivalent branches, summed, then activated.
 
+    The block runs the one 3x3 conv its branches sum to, except in training mode with
+    ``training_mode="expanded"`` (then every branch runs). While gradients are recorded that kernel
+    is fused with autograd at every call; otherwise (eval: validation, a search's scoring) it is
+    fused once and cached until a parameter changes (``FusedKernelCache``), at deployed speed.
+
     Args:
         in_channels, out_channels: channels in and out.
         depth_multiplier: width of the 1x1->3x3 branch as a multiple of ``out_channels``.
         act: 'prelu', 'relu', 'rrelu', 'softplus' or 'linear'.
         with_idt: add the input (identity branch); only used when ``in_channels == out_channels``.
+        training_mode: 'collapsed' (default) or 'expanded' (see the module docstring).
     """
 
     def __init__(
@@ -99,6 +118,7 @@ class ECB(nn.Module):
         depth_multiplier: float = 2.0,
         act: str = "prelu",
         with_idt: bool = False,
+        training_mode: str = "collapsed",
     ):
         super().__init__()
         mid_channels = int(out_channels * depth_multiplier)
@@ -108,22 +128,36 @@ class ECB(nn.Module):
                 f"-> {mid_channels} channels in the 1x1->3x3 branch; it needs at least 1"
             )
         self.with_idt = with_idt and in_channels == out_channels
+        self.training_mode = check_training_mode(training_mode)
         self.conv3x3 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
         self.conv1x1_3x3 = ExpandSqueeze3x3(in_channels, out_channels, mid_channels)
         self.conv1x1_sbx = Conv1x1EdgeFilter(in_channels, out_channels, "sobel_x")
         self.conv1x1_sby = Conv1x1EdgeFilter(in_channels, out_channels, "sobel_y")
         self.conv1x1_lpl = Conv1x1EdgeFilter(in_channels, out_channels, "laplacian")
         self.act = make_activation(act, out_channels)
+        self._fused_cache = FusedKernelCache()
 
     def _branches(self) -> tuple[nn.Module, ...]:
         return (self.conv1x1_3x3, self.conv1x1_sbx, self.conv1x1_sby, self.conv1x1_lpl)
 
+    def _fused_parameters(self) -> list[Tensor]:
+        """The parameters the fused kernel depends on (all but the activation's)."""
+        return [p for module in (self.conv3x3, *self._branches()) for p in module.parameters()]
+
     def forward(self, x: Tensor) -> Tensor:
-        y = self.conv3x3(x)
-        for branch in self._branches():
-            y = y + branch(x)
-        if self.with_idt:
-            y = y + x
+        if self.training and self.training_mode == "expanded":
+            y = self.conv3x3(x)
+            for branch in self._branches():
+                y = y + branch(x)
+            if self.with_idt:
+                y = y + x
+        else:
+            parameters = self._fused_parameters()
+            if records_gradients(parameters):
+                weight, bias = self.fused()
+            else:
+                weight, bias = self._fused_cache.get(parameters, self.fused)
+            y = F.conv2d(x, weight, bias, padding=1)
         return y if self.act is None else self.act(y)
 
     def fused(self) -> tuple[Tensor, Tensor]:
@@ -156,6 +190,7 @@ class ECBSR(nn.Module):
         act: activation of every ECB but the linear tail ('prelu', 'relu', 'rrelu', 'softplus', 'linear').
         with_idt: identity branch in the ECBs whose input and output widths agree (official default: off).
         depth_multiplier: width of the 1x1->3x3 branches relative to their output (official: 2).
+        training_mode: 'collapsed' (default) or 'expanded' (see the module docstring); settable later.
     """
 
     def __init__(
@@ -168,18 +203,28 @@ class ECBSR(nn.Module):
         act: str = "prelu",
         with_idt: bool = False,
         depth_multiplier: float = 2.0,
+        training_mode: str = "collapsed",
     ):
         super().__init__()
         self.scale = scale
         self.global_residual = in_channels == out_channels
 
         def ecb(cin: int, cout: int, block_act: str) -> ECB:
-            return ECB(cin, cout, depth_multiplier, block_act, with_idt)
+            return ECB(cin, cout, depth_multiplier, block_act, with_idt, training_mode)
 
         self.head = ecb(in_channels, c, act)
         self.body = nn.Sequential(*(ecb(c, c, act) for _ in range(m)))
         self.tail = ecb(c, out_channels * scale * scale, "linear")
         self.upsample = nn.PixelShuffle(scale)
+
+    @property
+    def training_mode(self) -> str:
+        """'collapsed' or 'expanded' ('deployed' once no ECB is left); setting it switches every ECB."""
+        return training_mode_of(self, ECB)
+
+    @training_mode.setter
+    def training_mode(self, mode: str) -> None:
+        set_training_mode(self, ECB, mode)
 
     def forward(self, x: Tensor) -> Tensor:
         y = self.tail(self.body(self.head(x)))

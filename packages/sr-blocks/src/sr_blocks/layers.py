@@ -1,12 +1,14 @@
 """Building blocks shared by several model families.
 
-Same-padding convolutions, the fixed mean shift of EDSR, pixel-shuffle upsamplers, channel shuffle
-and the "run blocks, concatenate every output, fuse" body that RDN, ESRN, IMDN and RFDN all use.
+Same-padding convolutions, the fixed mean shift of EDSR, pixel-shuffle upsamplers, channel shuffle,
+the "run blocks, concatenate every output, fuse" body that RDN, ESRN, IMDN and RFDN all use, and
+the cache that lets a re-parameterisable block (ECB, SESR's linear block) run its fused kernel in
+eval mode.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -138,3 +140,75 @@ class FusedBlockChain(nn.Module):
             x = block(x)
             outputs.append(x)
         return self.conv_after_body(self.act(self.fuse(torch.cat(outputs, dim=1))))
+
+
+#: How a re-parameterisable block (ECB, SESR's linear block) trains: "collapsed" runs the one conv its
+#: branches sum to, with the fused kernel computed from the branch weights at every step (the same
+#: function and the same gradients, far fewer convolutions); "expanded" runs every branch.
+TRAINING_MODES = ("collapsed", "expanded")
+
+
+def check_training_mode(mode: str) -> str:
+    if mode not in TRAINING_MODES:
+        raise ValueError(f"training_mode must be one of {TRAINING_MODES}, got {mode!r}")
+    return mode
+
+
+def training_mode_of(model: nn.Module, block_type: type) -> str:
+    """The training mode shared by every `block_type` block in `model` ('deployed' when none is left)."""
+    modes = {block.training_mode for block in model.modules() if isinstance(block, block_type)}
+    if len(modes) > 1:
+        return "mixed"
+    return modes.pop() if modes else "deployed"
+
+
+def set_training_mode(model: nn.Module, block_type: type, mode: str) -> None:
+    """Switch every `block_type` block in `model` to `mode` ('collapsed' or 'expanded')."""
+    check_training_mode(mode)
+    for block in model.modules():
+        if isinstance(block, block_type):
+            block.training_mode = mode
+
+
+class FusedKernelCache:
+    """The fused ``(weight, bias)`` of a re-parameterisable block, kept until one of its parameters changes.
+
+    A training-form block in eval mode (validation during training, a search scoring candidates)
+    should cost what its deployed form costs: it fuses its branches once and reuses the result. The
+    key is every parameter's storage address, version counter, dtype and device, so an optimiser
+    step, ``load_state_dict``, an in-place write under ``torch.no_grad()`` or ``.to(...)`` all cause a
+    new fusion. Writes through ``param.data`` bypass PyTorch's version counter: call :meth:`clear`
+    after them. The cached tensors are computed without autograd; blocks use the cache only when no
+    gradient is being recorded.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._value: tuple[torch.Tensor, torch.Tensor | None] | None = None
+
+    @staticmethod
+    def _key_of(parameters: Sequence[torch.Tensor]) -> tuple:
+        return tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in parameters)
+
+    def get(
+        self,
+        parameters: Sequence[torch.Tensor],
+        fuse: Callable[[], tuple[torch.Tensor, torch.Tensor | None]],
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``fuse()``'s result for the current values of ``parameters`` (computed at most once per change)."""
+        key = self._key_of(parameters)
+        if key != self._key or self._value is None:
+            with torch.no_grad():
+                self._value = fuse()
+            self._key = key
+        return self._value
+
+    def clear(self) -> None:
+        """Forget the cached kernel (needed only after writes through ``param.data``)."""
+        self._key, self._value = None, None
+
+
+def records_gradients(parameters: Sequence[torch.Tensor]) -> bool:
+    """True when autograd is on and some parameter requires a gradient (then a fused kernel must be
+    computed with autograd, not taken from a :class:`FusedKernelCache`)."""
+    return torch.is_grad_enabled() and any(p.requires_grad for p in parameters)

@@ -1,6 +1,10 @@
 """Model registry: presets are plain functions registered by name, built by `create_model`.
 
-Importing `sr_blocks` registers every model; there is no discovery by file name.
+Importing `sr_blocks` registers every model; there is no discovery by file name. A name sr_blocks
+does not define is asked of the other factories installed in the entry-point group
+``sr_toolkit.models`` (each `factory(name, scale=..., deployed=..., **kwargs)` raises KeyError for a
+name it does not know), so a model that lives in a package sr_blocks may not import -- sr-data's
+parameter-free "bicubic" -- is still built by `create_model("bicubic", scale=s)` once installed.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import fnmatch
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import Any
 
 from torch import nn
@@ -16,6 +21,7 @@ from torch import nn
 from sr_reparam import deploy
 
 ModelFn = Callable[..., nn.Module]
+ENTRY_POINT_GROUP = "sr_toolkit.models"
 
 
 @dataclass(frozen=True)
@@ -50,17 +56,52 @@ def register_model(
 
 
 def list_models(pattern: str | None = None) -> list[str]:
-    """Sorted names of the registered models, optionally filtered by a shell-style pattern."""
-    names = sorted(_REGISTRY)
+    """Sorted names of every model `create_model` builds (those registered here and those the
+    installed factories declare in their `model_names`), optionally filtered by a shell pattern."""
+    names = sorted(set(_REGISTRY) | set(installed_model_names()))
     return fnmatch.filter(names, pattern) if pattern else names
 
 
 def model_entry(name: str) -> ModelEntry:
-    """The registry entry for `name`; an unknown name is a KeyError that lists the known ones."""
-    try:
+    """The registry entry for `name` (an installed factory's model lists the factory's
+    `model_scales`, default 2, 3, 4); an unknown name is a KeyError that lists the known ones."""
+    if name in _REGISTRY:
         return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(list_models())}") from None
+    provider = installed_model_names().get(name)
+    if provider is None:
+        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(list_models())}")
+    factory = installed_factories()[provider]
+    scales = tuple(getattr(factory, "model_scales", (2, 3, 4)))
+    return ModelEntry(name, lambda scale, **kw: factory(name, scale=scale, **kw), scales)
+
+
+def installed_factories() -> dict[str, ModelFn]:
+    """The other packages' factories in the entry-point group ``sr_toolkit.models``, by entry name."""
+    factories = {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return {provider: f for provider, f in factories.items() if f is not create_model}
+
+
+def installed_model_names() -> dict[str, str]:
+    """{model name: factory entry name} of the names the installed factories declare."""
+    return {
+        name: provider
+        for provider, factory in installed_factories().items()
+        for name in getattr(factory, "model_names", ())
+    }
+
+
+def _create_installed(name: str, scale: int, deployed: bool, kwargs: dict[str, Any]) -> nn.Module:
+    """`name` built by the first installed factory that knows it, else the unknown-model KeyError."""
+    factories = installed_factories()
+    for factory in factories.values():
+        try:
+            return factory(name, scale=scale, deployed=deployed, **kwargs)
+        except KeyError:
+            continue
+    asked = (
+        f"; nor do the installed {ENTRY_POINT_GROUP} factories ({', '.join(factories)})" if factories else ""
+    )
+    raise KeyError(f"unknown model {name!r}; registered models: {', '.join(list_models())}{asked}")
 
 
 def create_model(name: str, scale: int = 2, deployed: bool = False, **kwargs) -> nn.Module:
@@ -69,13 +110,16 @@ def create_model(name: str, scale: int = 2, deployed: bool = False, **kwargs) ->
     Keyword arguments that are None are dropped, so a command line's unset options never override
     a preset's defaults. An unsupported scale (including a non-integer such as 2.0) is a ValueError
     naming the supported ones. `deployed=True` builds the re-parameterised (inference) form,
-    `sr_reparam.deploy(model)`, the form whose weights a deployed checkpoint holds.
+    `sr_reparam.deploy(model)`, the form whose weights a deployed checkpoint holds. A name that is
+    not registered here goes to the installed ``sr_toolkit.models`` factories (module docstring).
     """
-    entry = model_entry(name)
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    if name not in _REGISTRY:
+        return _create_installed(name, scale, deployed, kwargs)
+    entry = _REGISTRY[name]
     is_integer = isinstance(scale, numbers.Integral) and not isinstance(scale, bool)
     if not is_integer or scale not in entry.scales:
         raise ValueError(f"model {name!r} supports scales {list(entry.scales)}, not {scale!r}")
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
     model = entry.fn(scale=int(scale), **kwargs)
     return deploy(model, inplace=True) if deployed else model
 

@@ -31,23 +31,25 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from sr_blocks.layers import TRAINING_MODES as TRAINING_MODES  # re-exported (apps/sesr reads it here)
+from sr_blocks.layers import (
+    FusedKernelCache,
+    check_training_mode,
+    records_gradients,
+    set_training_mode,
+    training_mode_of,
+)
 from sr_blocks.registry import preset_kwargs, register_model
 from sr_reparam.kernels import fold_residual, fuse_1x1_after_kxk
-
-TRAINING_MODES = ("collapsed", "expanded")
-
-
-def _check_mode(mode: str) -> str:
-    if mode not in TRAINING_MODES:
-        raise ValueError(f"training_mode must be one of {TRAINING_MODES}, got {mode!r}")
-    return mode
 
 
 class LinearBlock(nn.Module):
     """kxk conv to ``feature_size`` channels, 1x1 conv to ``out_channels``, optional short residual.
 
     ``residual`` adds the input (needs ``in_channels == out_channels``); in collapsed mode it is
-    folded into the kernel as an identity tap.
+    folded into the kernel as an identity tap. In eval mode, while no gradient is recorded, either
+    training mode runs the collapsed kernel, computed once and cached until a parameter changes
+    (``FusedKernelCache``), as the deployed form would.
     """
 
     def __init__(
@@ -64,9 +66,10 @@ class LinearBlock(nn.Module):
         if residual and in_channels != out_channels:
             raise ValueError(f"a residual needs in == out channels, got {in_channels} -> {out_channels}")
         self.residual = residual
-        self.training_mode = _check_mode(training_mode)
+        self.training_mode = check_training_mode(training_mode)
         self.expand = nn.Conv2d(in_channels, feature_size, kernel_size, padding=kernel_size // 2, bias=bias)
         self.project = nn.Conv2d(feature_size, out_channels, 1, bias=bias)
+        self._collapsed_cache = FusedKernelCache()
 
     def collapsed_conv(self) -> tuple[Tensor, Tensor | None]:
         """The (weight, bias) of the one kxk conv equal to this block, residual included."""
@@ -78,6 +81,11 @@ class LinearBlock(nn.Module):
         return weight, (bias if self.expand.bias is not None else None)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not self.training:
+            parameters = list(self.parameters())
+            if not records_gradients(parameters):
+                weight, bias = self._collapsed_cache.get(parameters, self.collapsed_conv)
+                return F.conv2d(x, weight, bias, padding=self.expand.padding)
         if self.training_mode == "collapsed":
             weight, bias = self.collapsed_conv()
             return F.conv2d(x, weight, bias, padding=self.expand.padding)
@@ -137,15 +145,11 @@ class SESR(nn.Module):
     @property
     def training_mode(self) -> str:
         """'collapsed' or 'expanded' ('deployed' once no linear block is left); setting it switches all."""
-        modes = {block.training_mode for block in self.modules() if isinstance(block, LinearBlock)}
-        return modes.pop() if modes else "deployed"
+        return training_mode_of(self, LinearBlock)
 
     @training_mode.setter
     def training_mode(self, mode: str) -> None:
-        _check_mode(mode)
-        for module in self.modules():
-            if isinstance(module, LinearBlock):
-                module.training_mode = mode
+        set_training_mode(self, LinearBlock, mode)
 
     def forward(self, x: Tensor) -> Tensor:
         first = self.conv_first(x - 0.5)

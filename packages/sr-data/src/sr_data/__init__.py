@@ -25,9 +25,11 @@ from sr_data.paths import find_datasets_root, list_images
 from sr_data.resize import imresize
 from sr_data.samples import SampleImages
 from sr_data.sources import open_test_sets, open_training_images, open_validation, split_holdout
+from sr_data.upsampler import BicubicUpsampler
 from sr_data.version import __version__
 
 __all__ = [
+    "BicubicUpsampler",
     "atomic_write",
     "write_text_atomic",
     "BENCHMARK_FOLDERS",

@@ -1,4 +1,4 @@
-"""The bicubic baseline row of every SR table, computed with sr_data's MATLAB-compatible imresize.
+"""The bicubic baseline row of every SR table: sr-data's `BicubicUpsampler` (MATLAB imresize).
 
 Run ``python -m sr_eval.bicubic_baseline [--data Set5 Set14 BSD68] [--scales 2 3 4]`` to print
 the PSNR/SSIM table of bicubic upscaling; it needs only sr-eval and sr-data.
@@ -7,24 +7,22 @@ the PSNR/SSIM table of bicubic upscaling; it needs only sr-eval and sr-data.
 from __future__ import annotations
 
 import argparse
+import warnings
 
-import torch
-from torch import nn
-
+from sr_data.upsampler import BicubicUpsampler as _BicubicUpsampler
 from sr_eval.evaluate import evaluate
 
 
-class BicubicUpsampler(nn.Module):
-    """A parameter-free "model": MATLAB bicubic upscaling of (N, C, h, w) by ``scale``."""
-
-    def __init__(self, scale: int):
-        super().__init__()
-        self.scale = scale
-
-    def forward(self, lr: torch.Tensor) -> torch.Tensor:
-        from sr_data import imresize
-
-        return imresize(lr, self.scale)
+def __getattr__(name: str):
+    """`BicubicUpsampler` moved to `sr_data.upsampler`; this alias goes in the next release."""
+    if name == "BicubicUpsampler":
+        warnings.warn(
+            "sr_eval.bicubic_baseline.BicubicUpsampler moved to sr_data.upsampler.BicubicUpsampler",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return _BicubicUpsampler
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def bicubic_table(datasets: list[str], scales: list[int], data_root: str | None = None) -> str:
@@ -33,7 +31,7 @@ def bicubic_table(datasets: list[str], scales: list[int], data_root: str | None 
     lines = [header, "|---|" + "---|" * len(scales)]
     cells: dict[str, list[str]] = {name: [] for name in datasets}
     for scale in scales:
-        table = evaluate(BicubicUpsampler(scale), datasets, scale, data_root=data_root, progress=True)
+        table = evaluate(_BicubicUpsampler(scale), datasets, scale, data_root=data_root, progress=True)
         for name, row in zip(datasets, table.summary.values(), strict=True):
             cells[name].append(f"{row['psnr']:.2f} / {row['ssim']:.4f}")
     lines += [f"| {name} | " + " | ".join(cells[name]) + " |" for name in datasets]

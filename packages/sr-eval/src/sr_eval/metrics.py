@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sr_eval.color import luma_255
+from sr_eval.color import Y_OFFSET, Y_WEIGHTS
 from sr_eval.reference import (
     SSIM_C1,
     SSIM_C2,
@@ -30,6 +30,7 @@ from sr_eval.reference import (
 
 _CHUNK_ELEMENTS = 1 << 18
 _SSIM_TAPS = gaussian_kernel_1d().tolist()
+_Y_PER_LEVEL = tuple(weight / 255.0 for weight in Y_WEIGHTS)  # Y weights for R, G, B on the 0..255 scale
 
 
 def _as_batch(img: torch.Tensor, name: str) -> torch.Tensor:
@@ -53,9 +54,15 @@ def _to_protocol(img: torch.Tensor, crop_border: int, test_y_channel: bool) -> t
     else:
         img = img.to(torch.float64, copy=True).clamp_(0.0, 1.0).mul_(255.0).round_()
     if test_y_channel and img.shape[1] == 3:
-        rgb = img / 255.0
-        img = luma_255(rgb[:, 0:1], rgb[:, 1:2], rgb[:, 2:3])
+        img = _luma_of_levels(img)
     return img
+
+
+def _luma_of_levels(rgb: torch.Tensor) -> torch.Tensor:
+    """MATLAB's Y (0..255 scale, unrounded) of (N, 3, h, w) RGB levels 0..255: four passes over one plane."""
+    y = rgb[:, 0:1] * _Y_PER_LEVEL[0]
+    y.add_(rgb[:, 1:2], alpha=_Y_PER_LEVEL[1]).add_(rgb[:, 2:3], alpha=_Y_PER_LEVEL[2])
+    return y.add_(Y_OFFSET)
 
 
 def _filter_valid(planes: torch.Tensor) -> torch.Tensor:

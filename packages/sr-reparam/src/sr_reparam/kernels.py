@@ -180,6 +180,17 @@ def pad_with_bias(x: Tensor, bias: Tensor, padding: int = 1) -> Tensor:
 
     This is what a 1x1 conv with bias would output on the zero-padded ring of its input, so a kxk
     conv on this map equals the fused conv of :func:`fuse_kxk_after_1x1` at the borders too.
+    Only the ring is written after the copy of ``x`` (no full-size temporaries); differentiable in
+    ``x`` and ``bias``.
     """
-    ring = F.pad(x.new_zeros(1, 1, *x.shape[-2:]), (padding,) * 4, value=1.0)
-    return F.pad(x, (padding,) * 4) + ring * bias.view(1, -1, 1, 1)
+    if padding < 0:
+        raise ValueError(f"pad_with_bias: padding must be >= 0, got {padding}")
+    if padding == 0:
+        return x
+    out = F.pad(x, (padding,) * 4)
+    ring = bias.view(1, -1, 1, 1).to(out.dtype)
+    out[:, :, :padding, :] = ring
+    out[:, :, -padding:, :] = ring
+    out[:, :, padding:-padding, :padding] = ring
+    out[:, :, padding:-padding, -padding:] = ring
+    return out

@@ -7,9 +7,9 @@ and handles height/width as dynamic axes, so one file serves any input size.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 from torch import nn
@@ -29,19 +29,21 @@ def _example_input(model: nn.Module) -> torch.Tensor:
 
 def export_onnx(
     model: nn.Module,
-    path: str | os.PathLike,
+    path: str | os.PathLike | BinaryIO,
     dynamic_hw: bool = True,
     opset: int = DEFAULT_OPSET,
     example_input: torch.Tensor | None = None,
-) -> Path:
-    """Write ``model`` (a deployed network, see `sr_reparam.deploy`) to ``path`` as ONNX.
+) -> Path | BinaryIO:
+    """Write ``model`` (a deployed network, see `sr_reparam.deploy`) as ONNX to ``path``; returns it.
 
     Any deployed network exports, plain or not (IMDN's attention, for instance); what is refused is
-    a model that still holds a training form, since exporting it would bake the slow branches in.
+    a model that still holds a training form, since exporting it would bake the slow branches in:
+    a ``ValueError`` naming the modules not deployed, raised before anything is written.
 
     Input ``"lr"`` and output ``"sr"`` are NCHW; with ``dynamic_hw`` batch, height and width are
-    dynamic. The file is written to a temporary name beside ``path`` and renamed, so a failed
-    export never leaves a half-written file. Raises ``ValueError`` naming the modules not deployed.
+    dynamic. ``path`` is a file path or a binary stream, written where told: an export that fails
+    midway can leave a partial file. For an all-or-nothing file with an onnxruntime check, use
+    ``sr_deploy.export_onnx_checked``.
     """
     pending = undeployed_modules(model)
     if pending:
@@ -49,13 +51,10 @@ def export_onnx(
             "export_onnx expects a deployed model (call sr_reparam.deploy first); "
             f"still in training form: {', '.join(pending)}"
         )
-    path = Path(path)
+    target = path if hasattr(path, "write") else Path(path)
     if example_input is None:
         example_input = _example_input(model)
     dynamic_axes = {"lr": {0: "batch", 2: "height", 3: "width"}, "sr": {0: "batch", 2: "height", 3: "width"}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(suffix=".onnx.tmp", dir=path.parent)
-    os.close(handle)
     was_training = model.training
     model.eval()
     try:
@@ -66,22 +65,16 @@ def export_onnx(
             torch.onnx.export(
                 model,
                 (example_input,),
-                temp_name,
+                target,
                 input_names=["lr"],
                 output_names=["sr"],
                 dynamic_axes=dynamic_axes if dynamic_hw else None,
                 opset_version=opset,
                 dynamo=False,
             )
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp_name, 0o666 & ~umask)  # a plain open()'s permissions, not mkstemp's 0600
-        os.replace(temp_name, path)
     finally:
         model.train(was_training)
-        if os.path.exists(temp_name):
-            os.remove(temp_name)
-    return path
+    return target
 
 
 @torch.no_grad()

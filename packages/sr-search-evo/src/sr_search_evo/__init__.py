@@ -2,14 +2,19 @@
 
 The engine (`run_search`, `EvoSettings`, the evaluators) knows nothing of super-resolution; a
 `SearchSpace` (here `ESRSpace`) and a picklable fitness function (here `ESRFitness`) plug in.
+`EnvironmentFault` (from `sr_eval.runtime`) is what a search raises when the environment, not a
+candidate, failed: nothing is recorded for it, and the rerun evaluates what was left.
 """
 
+from sr_eval.runtime import EnvironmentFault
 from sr_search_evo.devices import current_device
 from sr_search_evo.engine import run_search
 from sr_search_evo.esr_fitness import ESRFitness, candidate_seed
 from sr_search_evo.esr_params import block_params, esrn_params
 from sr_search_evo.esr_space import ESRSpace
+from sr_search_evo.evaluator_base import Evaluator
 from sr_search_evo.evaluators import InProcessEvaluator, ProcessPoolEvaluator, make_evaluator
+from sr_search_evo.fitness_call import call_fitness, environment_fault
 from sr_search_evo.operators import block_credit, roulette_weights, two_point_crossover
 from sr_search_evo.result import SearchResult
 from sr_search_evo.settings import EvoSettings
@@ -29,6 +34,8 @@ def __getattr__(name: str):
 __all__ = [
     "ESRFitness",
     "ESRSpace",
+    "EnvironmentFault",
+    "Evaluator",
     "EvoSettings",
     "InProcessEvaluator",
     "ProcessPoolEvaluator",
@@ -38,8 +45,10 @@ __all__ = [
     "__version__",
     "block_credit",
     "block_params",
+    "call_fitness",
     "candidate_seed",
     "current_device",
+    "environment_fault",
     "esrn_params",
     "make_evaluator",
     "roulette_weights",

@@ -19,6 +19,7 @@ from typing import Any
 
 from deap import base, creator, tools
 
+from sr_eval.runtime import EnvironmentFault
 from sr_search_evo.checkpoint import (
     CHECKPOINT_NAME,
     RESUMABLE_CHANGES,
@@ -192,16 +193,24 @@ class _Search:
         cached = len({self.space.key(ind) for ind in population}) - len(items)
         self.log(f"generation {generation}: {len(items)} to train, {cached} cached")
         decoded = [self.space.decode(ind) for _, ind in items]
-        for done, (index, result) in enumerate(self.toolbox.map_unordered(decoded), 1):
-            key, ind = items[index]
-            record = {
-                **result,
-                "generation": generation,
-                "key": key,
-                "individual": ind,
-                "decoded": decoded[index],
-            }
-            self.log(_describe(self.history.append(record), done, len(items)))
+        done = 0
+        try:
+            for index, result in self.toolbox.map_unordered(decoded):
+                key, ind = items[index]
+                record = {
+                    **result,
+                    "generation": generation,
+                    "key": key,
+                    "individual": ind,
+                    "decoded": decoded[index],
+                }
+                done += 1
+                self.log(_describe(self.history.append(record), done, len(items)))
+        except EnvironmentFault as fault:
+            raise EnvironmentFault(
+                f"search stopped in generation {generation}: {fault}; {done} of {len(items)} candidates "
+                f"recorded, the others not: fix this and rerun, the rerun evaluates them"
+            ) from fault
         self.assign_fitness(population)
 
     def credit(self) -> dict[Hashable, float] | None:
@@ -279,6 +288,11 @@ def run_search(
     finishes) and population.json (after every generation); when they exist the search resumes
     from them (same settings and space, or a ValueError naming what differs; num_generation may be
     raised to extend a search). Candidates whose key is already in the history are never retrained.
+
+    A candidate whose fitness raises is recorded as failed ("psnr": None, "error") and the search
+    goes on; an error of the environment (device absent or out of memory, a module that cannot be
+    imported) raises `EnvironmentFault` instead, records nothing for the candidates not finished,
+    and leaves the search to resume where it stopped once the environment is fixed.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

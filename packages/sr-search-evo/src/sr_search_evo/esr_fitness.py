@@ -11,6 +11,7 @@ import torch
 
 from sr_blocks import create_model
 from sr_eval import profile
+from sr_eval.runtime import resolve_device
 from sr_search_evo.devices import current_device
 from sr_train import PatchTensors, train_and_validate
 
@@ -37,8 +38,9 @@ class ESRFitness:
     `train_overrides` are `TrainConfig` fields (lr, batch_size, scheduler, ...). The training seed
     is derived from the gene list and `seed` (see `candidate_seed`), so a candidate gets the same
     result whichever worker trains it and in whatever order. `device` None means the evaluator
-    worker's device (`current_device()`). MACs are counted for an `hr_size` output (default: a
-    1280x720 frame).
+    worker's device (`current_device()`); a named device is checked here, before any work (an
+    unknown or absent one is a `sr_eval.runtime.DeviceError`). MACs are counted for an `hr_size`
+    output (default: a 1280x720 frame).
     """
 
     def __init__(
@@ -56,6 +58,8 @@ class ESRFitness:
         reserved = {"steps", "scale", "seed", "device"} & set(train_overrides or {})
         if reserved:
             raise ValueError(f"ESRFitness: set {sorted(reserved)} through ESRFitness's own arguments")
+        if device is not None:
+            resolve_device(device)
         self.train_data = _as_patches(train_data, "train_data")
         self.val_data = _as_patches(val_data, "val_data")
         self.steps, self.scale, self.G0 = steps, scale, G0

@@ -1,8 +1,10 @@
 """Evaluators: run a picklable fitness function over candidates, yielding results as they finish.
 
-Every evaluator has `imap_unordered(candidates) -> Iterator[(index, result)]`, `close()`, and is a
-context manager. A fitness call that raises becomes a result {"psnr": None, "error": "..."} so one
-broken candidate (say, out of memory) does not end a long search.
+Every evaluator has `imap_unordered(candidates) -> Iterator[(index, result)]`, `close()`, `abort()`
+and is a context manager. A fitness call that raises for the candidate becomes a result
+{"psnr": None, "error": "..."}, so one broken candidate does not end a long search; an error of the
+environment raises `EnvironmentFault` instead (see `sr_search_evo.fitness_call`). Devices are
+checked when the evaluator is made, before any work.
 """
 
 from __future__ import annotations
@@ -10,46 +12,28 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from sr_eval.runtime import EnvironmentFault, resolve_device
 from sr_search_evo.devices import set_current_device
-
-Fitness = Callable[[Any], dict]
-
-
-def call_fitness(fn: Fitness, candidate: Any) -> dict:
-    """`fn(candidate)` checked to be a dict with "psnr"; an exception becomes an error result."""
-    try:
-        result = fn(candidate)
-    except Exception as err:  # noqa: BLE001 - reported in the history, the search goes on
-        return {"psnr": None, "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()}
-    if not isinstance(result, dict) or "psnr" not in result:
-        raise TypeError(f"the fitness function must return a dict with 'psnr', got {result!r}")
-    return result
-
-
-class Evaluator:
-    """Base: context-manager support and a no-op `close()`; subclasses define `imap_unordered`."""
-
-    def close(self) -> None:
-        """Release workers (nothing to release by default)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+from sr_search_evo.evaluator_base import Evaluator
+from sr_search_evo.fitness_call import Fitness, as_environment_fault, call_fitness
+from sr_search_evo.worker_lifetime import SigtermGuard, exit_with_parent
 
 
 class InProcessEvaluator(Evaluator):
-    """Evaluate one candidate after another in this process (on `device`, default: the current one)."""
+    """Evaluate one candidate after another in this process (on `device`, default: the current one).
+
+    An unknown or absent `device` is a `sr_eval.runtime.DeviceError` here, before any work.
+    """
 
     def __init__(self, fn: Fitness, device: str | None = None) -> None:
         self.fn = fn
         if device is not None:
+            resolve_device(device)
             set_current_device(device)
 
     def imap_unordered(self, candidates: Sequence[Any]) -> Iterator[tuple[int, dict]]:
@@ -59,20 +43,31 @@ class InProcessEvaluator(Evaluator):
 
 # -- process pool -----------------------------------------------------------------------------
 _WORKER_FN: Fitness | None = None
+_WORKER_FAULT: EnvironmentFault | None = None
 
 
 def _init_worker(fn_bytes: bytes, devices: Any, threads: int | None) -> None:
-    global _WORKER_FN
-    device = devices.get()
-    set_current_device(device)
-    if threads:
-        import torch
+    """Start a worker: exit with the parent, take a device, unpickle the fitness.
 
-        torch.set_num_threads(threads)
-    _WORKER_FN = pickle.loads(fn_bytes)
+    A failure here is kept and raised by the worker's first task as an `EnvironmentFault` (an
+    initializer that raises would only break the pool, without saying why).
+    """
+    global _WORKER_FN, _WORKER_FAULT
+    exit_with_parent()
+    try:
+        set_current_device(devices.get())
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        _WORKER_FN = pickle.loads(fn_bytes)
+    except Exception as err:  # noqa: BLE001 - reported by the first task
+        _WORKER_FAULT = as_environment_fault(err, "a pool worker could not start")
 
 
 def _run_in_worker(index: int, candidate: Any) -> tuple[int, dict]:
+    if _WORKER_FAULT is not None:
+        raise _WORKER_FAULT
     assert _WORKER_FN is not None, "worker not initialised"
     return index, call_fitness(_WORKER_FN, candidate)
 
@@ -83,6 +78,8 @@ class ProcessPoolEvaluator(Evaluator):
     Without `devices`, `workers` CPU processes (default: one per CPU) each with
     `threads_per_worker` torch threads (default: CPUs // workers). The fitness function is pickled
     once and sent to each worker at start (so its training data travels once, not per task).
+    Every device is checked here, before a worker starts. Workers end when this process dies
+    (however it dies), on SIGTERM, and on `abort()` (an environment fault, Ctrl-C), even mid-task.
     """
 
     def __init__(
@@ -102,6 +99,8 @@ class ProcessPoolEvaluator(Evaluator):
             )
         if not devices:
             raise ValueError("ProcessPoolEvaluator needs at least one device or worker")
+        for device in devices:
+            resolve_device(device)
         context = multiprocessing.get_context("spawn")
         queue = context.Queue()
         for device in devices:
@@ -114,6 +113,7 @@ class ProcessPoolEvaluator(Evaluator):
             initializer=_init_worker,
             initargs=(pickle.dumps(fn), queue, threads_per_worker),
         )
+        self._sigterm = SigtermGuard(self._terminate_workers)
 
     def imap_unordered(self, candidates: Sequence[Any]) -> Iterator[tuple[int, dict]]:
         pending = {self._pool.submit(_run_in_worker, i, c) for i, c in enumerate(candidates)}
@@ -121,12 +121,35 @@ class ProcessPoolEvaluator(Evaluator):
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool as err:
+                        raise EnvironmentFault(
+                            "a pool worker process died (killed from outside, or out of host memory?)"
+                        ) from err
         finally:
             for future in pending:
                 future.cancel()
 
+    def _terminate_workers(self) -> None:
+        """End every worker now, also those in the middle of a task."""
+        terminate = getattr(self._pool, "terminate_workers", None)  # Python >= 3.14
+        if terminate is not None:
+            terminate()
+            return
+        processes = getattr(self._pool, "_processes", None) or {}  # before 3.14: the executor's table
+        for process in list(processes.values()):
+            if process.is_alive():
+                process.terminate()
+
     def close(self) -> None:
+        self._sigterm.remove()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._queue.close()
+
+    def abort(self) -> None:
+        self._sigterm.remove()
+        self._terminate_workers()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._queue.close()
 

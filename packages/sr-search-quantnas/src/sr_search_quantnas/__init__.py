@@ -2,7 +2,8 @@
 
 Quantised conv layers, the operation registry, the mixed-precision supernet with ADM residuals,
 genotypes (safe parser, derivation), the derived Brevitas network and its BitOps count; the search
-loop (`search`), training of a found genotype (`train_genotype`) and PTQ/QAT helpers (`quant`).
+loop (`search`) and training of a found genotype (`train_genotype`). PTQ/QAT/int8 ONNX moved to
+`sr_deploy.quant` (the deprecated alias `sr_search_quantnas.quant` warns and goes in the next release).
 """
 
 import warnings
@@ -10,7 +11,6 @@ import warnings
 # Brevitas warns on import that an optional CUDA kernel package is missing; it changes nothing here.
 warnings.filterwarnings("ignore", message="fast_hadamard_transform package not found")
 
-from sr_search_quantnas import quant
 from sr_search_quantnas.adm import AdaptiveResidual
 from sr_search_quantnas.architecture import BLOCK_TYPES, DEFAULT_PRIMITIVES
 from sr_search_quantnas.bitops import BitOpsReport, LayerBitOps, bitops
@@ -42,5 +42,4 @@ __all__ = [
     "derive_genotype",
     "op_spec",
     "parse_genotype",
-    "quant",
 ]

@@ -18,8 +18,9 @@ from typing import NamedTuple
 
 import torch
 
+from sr_deploy.quant import check_bits
 from sr_search_quantnas.ops import check_op_name
-from sr_search_quantnas.quantizers import check_bits
+from sr_search_quantnas.quantizers import SUPPORTED_BITS
 
 Gene = list  # list[tuple[str, int]] or, in the nested format, list[list[tuple[str, int]]]
 FIELDS = ("head", "body", "tail", "skip", "upsample")
@@ -141,7 +142,7 @@ class _Parser:
         self.take("punct", ",")
         bits_token = self.take("int", what="a bit width")
         try:
-            bits = check_bits(int(bits_token.text))
+            bits = check_bits(int(bits_token.text), "bits", SUPPORTED_BITS)
         except ValueError as err:
             raise self.error(str(err), bits_token) from None
         if self.peek().text == ",":

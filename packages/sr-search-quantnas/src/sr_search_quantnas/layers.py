@@ -23,13 +23,14 @@ from brevitas.nn import QuantConv2d, QuantReLU
 from brevitas.quant import Int8WeightPerChannelFloat, Uint8ActPerTensorFloatMaxInit
 from torch import Tensor, nn
 
+from sr_deploy.quant import check_bits, quant_conv
 from sr_search_quantnas.ops import ConvSpec
-from sr_search_quantnas.quantizers import FLOAT_BITS, check_bits, hwgq_step, lsq_init_scale, lsq_limits
+from sr_search_quantnas.quantizers import FLOAT_BITS, SUPPORTED_BITS, hwgq_step, lsq_init_scale, lsq_limits
 
 
 def quant_relu(bits: int) -> QuantReLU:
     """A Brevitas ReLU quantised like HWGQ at ``bits`` (plain ReLU at 32 bits)."""
-    check_bits(bits)
+    check_bits(bits, "bits", SUPPORTED_BITS)
     if bits >= FLOAT_BITS:
         return QuantReLU(act_quant=None, return_quant_tensor=False)
     return QuantReLU(
@@ -45,27 +46,27 @@ def _scale_parameter(conv: QuantConv2d) -> nn.Parameter:
     return next(p for name, p in conv.named_parameters() if name.endswith("scaling_impl.value"))
 
 
-def quant_conv(spec: ConvSpec, bits: int) -> QuantConv2d:
-    """A bias-free Brevitas conv with LSQ-initialised per-channel learned weight scales at ``bits``."""
-    check_bits(bits)
-    common = dict(
+def lsq_conv(spec: ConvSpec, bits: int) -> QuantConv2d:
+    """A bias-free Brevitas conv (`sr_deploy.quant.quant_conv`) with LSQ-initialised per-channel
+    learned weight scales at ``bits`` (float weights at 32 bits)."""
+    check_bits(bits, "bits", SUPPORTED_BITS)
+    geometry = dict(
         in_channels=spec.in_channels,
         out_channels=spec.out_channels,
         kernel_size=spec.kernel,
         padding=spec.padding,
         groups=spec.groups,
         bias=False,
-        return_quant_tensor=False,
     )
     if bits >= FLOAT_BITS:
-        return QuantConv2d(weight_quant=None, **common)
-    conv = QuantConv2d(
-        weight_quant=Int8WeightPerChannelFloat,
-        weight_bit_width=bits,
+        return quant_conv(geometry, None)
+    conv = quant_conv(
+        geometry,
+        Int8WeightPerChannelFloat,
+        bits,
         weight_narrow_range=False,
         weight_scaling_impl_type="parameter",
         weight_scaling_init=torch.ones(spec.out_channels, 1, 1, 1),
-        **common,
     )
     low, _ = lsq_limits(bits)
     with torch.no_grad():  # Brevitas' parameter is the threshold: scale * 2^(b-1) for a non-narrow grid
@@ -78,12 +79,12 @@ class QuantReLUConv(nn.Module):
 
     def __init__(self, spec: ConvSpec, bits: int) -> None:
         super().__init__()
-        self.bits = check_bits(bits)
+        self.bits = check_bits(bits, "bits", SUPPORTED_BITS)
         self.spec = spec
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             self.act = quant_relu(bits)
-            self.conv = quant_conv(spec, bits)
+            self.conv = lsq_conv(spec, bits)
 
     def weight_scale(self) -> Tensor:
         """The per-output-channel weight scale (ones at 32 bits), shape (C_out, 1, 1, 1)."""

@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from sr_deploy.quant import check_bits
+
 FLOAT_BITS = 32
 
 # Steps of the half-wave Gaussian quantiser per bit width (values of the QuantNAS reference).
@@ -33,16 +35,9 @@ HWGQ_STEPS: dict[int, float] = {
 SUPPORTED_BITS = (*sorted(HWGQ_STEPS), FLOAT_BITS)
 
 
-def check_bits(bits: int, where: str = "bits") -> int:
-    """Return ``bits`` if it is a supported bit width, else raise a ValueError naming ``where``."""
-    if isinstance(bits, bool) or not isinstance(bits, int) or bits not in SUPPORTED_BITS:
-        raise ValueError(f"{where}: unsupported bit width {bits!r}; supported: {list(SUPPORTED_BITS)}")
-    return bits
-
-
 def hwgq_step(bits: int) -> float:
     """Grid step of the HWGQ activation quantiser at ``bits`` (< 32)."""
-    check_bits(bits)
+    check_bits(bits, "bits", SUPPORTED_BITS)
     if bits >= FLOAT_BITS:
         raise ValueError("hwgq_step: 32 bits means no quantisation (plain ReLU)")
     return HWGQ_STEPS[bits]

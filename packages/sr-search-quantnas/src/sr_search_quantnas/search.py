@@ -8,7 +8,8 @@ per-epoch cosine or step ("linear") schedule; the selector temperature goes from
 `temp_min`. After every epoch the soft supernet's L1 on the selection stream is measured, the
 argmax genotype derived, and `best_arch.gen`, `alpha_history.jsonl` and the resumable state are
 written (see `search_state`). Running it again on the same folder resumes after the last
-finished epoch and ends exactly as an uninterrupted run would.
+finished epoch and ends exactly as an uninterrupted run would; Ctrl-C stops with
+`sr_eval.runtime.Interrupted` saying which epochs are saved.
 
 Each backward pass asks only for the gradients that step uses (alphas, or weights), which leaves
 the optimisation identical to the reference's and skips the weight-gradient kernels of the alpha
@@ -30,6 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from sr_eval.runtime import Interrupted
+from sr_search_quantnas.bitops import bitops
 from sr_search_quantnas.genotype import Genotype_SR, derive_genotype, parse_genotype
 from sr_search_quantnas.losses import (
     HardwarePenalty,
@@ -38,9 +41,11 @@ from sr_search_quantnas.losses import (
     sparsity_loss,
     temperature_at,
 )
+from sr_search_quantnas.network import build_network
 from sr_search_quantnas.search_data import SearchData
 from sr_search_quantnas.search_state import load_state, save_state, write_epoch_files
-from sr_search_quantnas.settings import SearchSettings
+from sr_search_quantnas.settings import ArchSettings, SearchSettings
+from sr_search_quantnas.supernet import Supernet
 from sr_train import load_checkpoint
 from sr_train.checkpoint import capture_rng, restore_rng
 
@@ -55,6 +60,31 @@ class SearchResult:
     history: list[dict[str, Any]]
     seconds: float
     steps: int
+
+
+def build_supernet(arch: ArchSettings, search: SearchSettings) -> Supernet:
+    """The supernet of the `arch` section with the mixed-precision mode and selector of `search`."""
+    return Supernet(
+        scale=arch.scale,
+        c_fixed=arch.c_fixed,
+        arch_pattern=arch.pattern(),
+        body_cells=arch.body_cells,
+        bits=list(arch.bits),
+        primitives=arch.primitives,
+        skip_mode=arch.skip_mode,
+        quant_mode=search.quant_mode,
+        alpha_selector=search.alpha_selector,
+        in_channels=arch.channels,
+    )
+
+
+def genotype_bitops(arch: ArchSettings) -> Callable[[Genotype_SR, tuple[int, int]], float]:
+    """BitOps of a genotype's network under `arch` for one LR input of a given size (`bitops_of`)."""
+
+    def count(genotype: Genotype_SR, lr_size: tuple[int, int]) -> float:
+        return float(bitops(build_network(genotype, **arch.network_args()), lr_size=lr_size).total)
+
+    return count
 
 
 def build_weight_optimizer(params: list[nn.Parameter], settings: SearchSettings) -> torch.optim.Optimizer:
@@ -236,6 +266,12 @@ class Search:
         """Search to `settings.epochs` (resuming from `out_dir` when a state is there) and report."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
         state = load_state(self.out_dir, self._identity())
+        data, lr_size = self.data, "x".join(map(str, self.data.lr_size))
+        self.log(
+            f"search: {len(data.weights)} weight / {len(data.alphas)} alpha / {len(data.selection)} "
+            f"selection patches of {lr_size} LR per epoch, batch {data.batch_size}, "
+            f"penalty {self.settings.penalty}, device {self.device}"
+        )
         if state is not None:
             self._restore(state)
             self.log(f"resuming the search at epoch {self.epoch + 1}/{self.settings.epochs}")
@@ -245,8 +281,14 @@ class Search:
                 self.log(f"loaded a supernet from {self.settings.load_path}")
             seed_all(self.seed)
         t0 = time.perf_counter()
-        while self.epoch < self.settings.epochs:
-            self._run_epoch(t0)
+        try:
+            while self.epoch < self.settings.epochs:
+                self._run_epoch(t0)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"search epoch {self.epoch + 1} of {self.settings.epochs} "
+                f"({self.epoch} finished epoch(s) saved in {self.out_dir})"
+            ) from None
         seconds = self.seconds_before + time.perf_counter() - t0
         last = derive_genotype(self.supernet)
         return SearchResult(self.best_genotype, self.best_loss, last, self.history, seconds, self.steps)

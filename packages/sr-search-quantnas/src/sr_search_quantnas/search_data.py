@@ -5,7 +5,7 @@ gives `search_subsample / 2` of them to the weight step, as many again to the al
 third share to the per-epoch selection (validation) loss; each tile yields one random
 `crop_size` LR patch per epoch. Here each stream is an `sr_data.RandomPatches` of that many
 patches over the same images with its own seed, so the three streams draw different crops, and
-each epoch draws new ones (`set_epoch`).
+each epoch draws new ones (`set_epoch`). The reference's `debug_mode` keeps two batches per stream.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import torch
 from torch.utils.data import DataLoader
 
 from sr_data import PairedImages, RandomPatches
+from sr_train import ConfigError
 
 REFERENCE_TILE, REFERENCE_STRIDE = 200, 70
+DEBUG_BATCHES = 2
 
 
 def reference_tile_count(
@@ -32,6 +34,20 @@ def reference_tile_count(
         if h >= tile and w >= tile:
             total += ((h - tile) // stride + 1) * ((w - tile) // stride + 1)
     return total
+
+
+def epoch_patch_count(
+    images: PairedImages, batch_size: int, requested: int | None = None, debug_mode: bool = False
+) -> int:
+    """The patches an epoch draws: `requested` (`dataset.patches_per_epoch`), else the reference's
+    tile count of `images`; two batches in `debug_mode`. Fewer than one batch is a ConfigError."""
+    count = DEBUG_BATCHES * batch_size if debug_mode else requested or reference_tile_count(images)
+    if count < batch_size:
+        raise ConfigError(
+            f"dataset.batch_size {batch_size} is more than the {count} patches per epoch of the "
+            f"training images: lower it or set dataset.patches_per_epoch"
+        )
+    return count
 
 
 @dataclass
@@ -75,16 +91,20 @@ def make_search_data(
     patches_per_epoch: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     num_workers: int = 0,
+    debug_mode: bool = False,
 ) -> SearchData:
     """Split as the reference does: `search_subsample * N / 2` patches to each of weights and alphas.
 
     `N` is `patches_per_epoch` or, by default, the reference's tile count of `images`; the selection
-    stream gets as many patches as each of the others. At least one batch per stream.
+    stream gets as many patches as each of the others. At least one batch per stream; exactly
+    two in `debug_mode`.
     """
     if not 0 < search_subsample <= 1:
         raise ValueError(f"dataset.search_subsample must be in (0, 1], got {search_subsample!r}")
     total = patches_per_epoch if patches_per_epoch is not None else reference_tile_count(images)
     split = max(batch_size, int(search_subsample * total * 0.5))
+    if debug_mode:
+        split = DEBUG_BATCHES * batch_size
     patch = crop_size * images.scale
 
     def stream(offset: int) -> RandomPatches:

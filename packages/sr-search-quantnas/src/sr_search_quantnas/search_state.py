@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sr_data import write_text_atomic
-from sr_train import load_checkpoint, save_checkpoint, settings_differences
+from sr_train import SettingsChanged, load_checkpoint, save_checkpoint, settings_differences
 
 STATE_FILE = "search_state.pt"
 BEST_GENOTYPE_FILE = "best_arch.gen"
@@ -45,7 +45,8 @@ def save_state(out_dir: Path, state: dict[str, Any]) -> None:
 
 
 def load_state(out_dir: Path, settings: dict[str, Any]) -> dict[str, Any] | None:
-    """The saved state of a search in `out_dir`, or None; a state saved with other settings is an error."""
+    """The saved state of a search in `out_dir`, or None; a state saved with other settings is refused
+    (sr_train.SettingsChanged, a ValueError naming each changed key)."""
     path = out_dir / STATE_FILE
     if not path.exists():
         return None
@@ -54,7 +55,7 @@ def load_state(out_dir: Path, settings: dict[str, Any]) -> dict[str, Any] | None
         raise ValueError(f"{path} is not a QuantNAS search state (format {state.get('format')!r})")
     changed = settings_differences(state["settings"], settings)
     if changed:
-        raise ValueError(
+        raise SettingsChanged(
             f"{path} was saved by a search with other settings ({', '.join(changed)}): "
             f"use another output folder or the same config to resume"
         )

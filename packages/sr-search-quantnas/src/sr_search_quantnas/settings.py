@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sr_search_quantnas.architecture import BLOCK_TYPES
+from sr_search_quantnas.ops import UnknownOperationError, check_op_name
 from sr_train import ConfigError, check_types
 
 
@@ -59,6 +60,11 @@ class ArchSettings:
                     )
                 if not isinstance(ops, list) or not ops or not all(isinstance(op, str) for op in ops):
                     raise ConfigError(f"primitives.{key} must be a non-empty list of op names, got {ops!r}")
+                for op in ops:
+                    try:
+                        check_op_name(op)
+                    except UnknownOperationError as err:
+                        raise ConfigError(f"primitives.{key}: {err}") from None
         for key in ("channels", "c_fixed", "scale", "body_cells"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)!r}")
@@ -66,6 +72,16 @@ class ArchSettings:
     def pattern(self) -> dict[str, int]:
         """`arch_pattern` with every block type present (a missing type counts 0, as tail may be)."""
         return {key: int(self.arch_pattern.get(key, 0)) for key in BLOCK_TYPES}
+
+    def network_args(self) -> dict[str, Any]:
+        """What `network.build_network` (and `train_genotype`) take besides the genotype."""
+        return {
+            "scale": self.scale,
+            "c_fixed": self.c_fixed,
+            "body_cells": self.body_cells,
+            "skip_mode": self.skip_mode,
+            "in_channels": self.channels,
+        }
 
 
 @dataclass

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from sr_deploy.quant import check_bits
 from sr_search_quantnas.adm import AdaptiveResidual
 from sr_search_quantnas.architecture import (
     BLOCK_TYPES,
@@ -28,7 +29,7 @@ from sr_search_quantnas.architecture import (
 )
 from sr_search_quantnas.mixed import QUANT_MODES, MixedLayer
 from sr_search_quantnas.ops import op_spec
-from sr_search_quantnas.quantizers import check_bits
+from sr_search_quantnas.quantizers import SUPPORTED_BITS
 
 ALPHA_SELECTORS = ("softmax", "gumbel", "hard_gumbel")
 
@@ -99,7 +100,7 @@ class Supernet(nn.Module):
             raise ValueError(f"body_cells must be an integer >= 1, got {body_cells!r}")
         if not bits or len(set(bits)) != len(bits):
             raise ValueError(f"bits must be a non-empty list of distinct bit widths, got {bits!r}")
-        self.bits = tuple(check_bits(b, "bits") for b in bits)
+        self.bits = tuple(check_bits(b, "bits", SUPPORTED_BITS) for b in bits)
         if quant_mode not in QUANT_MODES:
             raise ValueError(f"quant_mode must be one of {', '.join(QUANT_MODES)}, got {quant_mode!r}")
         if alpha_selector not in ALPHA_SELECTORS:

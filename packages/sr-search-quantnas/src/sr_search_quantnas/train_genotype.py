@@ -6,11 +6,13 @@ for `train.epochs` epochs, the first `train.warm_up` of them in full precision (
 and activation quantisers disabled, so every layer is a float conv after a plain ReLU) and the
 rest quantised. Validation, after every epoch, always scores the quantised network: the
 checkpoint kept as `best.pt` is the best network as it will be deployed. Resumable like every
-sr_train run (re-run with the same folder).
+sr_train run (re-run with the same folder). `validation_report` scores a trained checkpoint on test
+sets and counts its BitOps (the reference's `validate_sr.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,16 @@ from brevitas.graph.calibrate import QuantizationStatusManager
 from torch import nn
 from torch.utils.data import Dataset
 
+from sr_eval import EvalTable, count_parameters, evaluate
+from sr_search_quantnas.bitops import bitops
 from sr_search_quantnas.genotype import Genotype_SR, parse_genotype
 from sr_search_quantnas.network import build_network
 from sr_search_quantnas.settings import TrainSettings
 from sr_train import TrainConfig, Trainer, load_checkpoint
 
 REFERENCE_STEP_EPOCHS, REFERENCE_STEP_GAMMA = 3, 0.7
+# the reference's two BitOps columns: a 32x32 and a 256x256 LR input
+VALIDATION_LR_SIZES = ((32, 32), (256, 256))
 
 
 def set_quantization(model: nn.Module, enabled: bool) -> None:
@@ -178,3 +184,22 @@ def load_trained_network(path: str | Path, map_location: str | torch.device = "c
     state = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k != "steps_done"}
     net.load_state_dict(state)
     return net.eval()
+
+
+def validation_report(
+    net: nn.Module,
+    test_sets: Sequence[Any],
+    device: str | torch.device = "cpu",
+    lr_sizes: Sequence[tuple[int, int]] = VALIDATION_LR_SIZES,
+) -> tuple[dict[str, Any], EvalTable]:
+    """PSNR/SSIM (Y, crop = scale) of a trained network (`load_trained_network`) on `test_sets`
+    (sr_data datasets or names) and its BitOps for each LR size: (a JSON-ready summary, the table)."""
+    table = evaluate(net, test_sets, net.scale, device=device)
+    summary = {
+        "genotype": str(net.genotype),
+        "params": count_parameters(net),
+        **{f"bitops_{h}x{w}": float(bitops(net, lr_size=(h, w)).total) for h, w in lr_sizes},
+        "psnr": {name: row["psnr"] for name, row in table.summary.items()},
+        "ssim": {name: row["ssim"] for name, row in table.summary.items()},
+    }
+    return summary, table

@@ -1,30 +1,41 @@
-"""Post-training quantisation, quantisation-aware training and int8 ONNX export for any SR network.
+"""Deprecated alias of `sr_deploy.quant` (PTQ/QAT/int8 ONNX moved to sr-deploy); removed in the next release.
 
-`ptq(model, calibration_batches)` returns a calibrated Brevitas copy of a float network (every conv
-quantised: per-channel int weights, int activations at its input and output, int32 bias; the rest
-float), `qat(model)` the same with trainable scales for fine-tuning with sr_train,
-`export_onnx_int8` writes it as QCDQ ONNX that onnxruntime runs with integer kernels,
-`onnx_int8_agreement` compares onnxruntime's output with the Brevitas model's, and
-`quantized_layers` lists what was quantised at which width.
-Independent of the QuantNAS supernet: importing it pulls in Brevitas, not the search.
+`import sr_search_quantnas.quant` and its submodules (`sr_search_quantnas.quant.export`, ...) still
+work for one release and warn; import `sr_deploy.quant` instead.
 """
 
-from sr_search_quantnas.quant.agreement import onnx_int8_agreement
-from sr_search_quantnas.quant.calibration import CalibrationData, as_batches, calibrate
-from sr_search_quantnas.quant.export import export_onnx_int8
-from sr_search_quantnas.quant.quantize import ptq, qat
-from sr_search_quantnas.quant.quantizers import METHODS
-from sr_search_quantnas.quant.report import QuantLayerInfo, quantized_layers
+import importlib
+import sys
+import warnings
 
-__all__ = [
-    "METHODS",
-    "CalibrationData",
-    "QuantLayerInfo",
-    "as_batches",
-    "calibrate",
-    "export_onnx_int8",
-    "onnx_int8_agreement",
-    "ptq",
-    "qat",
-    "quantized_layers",
-]
+from sr_deploy.quant import *  # noqa: F403
+from sr_deploy.quant import __all__  # noqa: F401
+
+warnings.warn(
+    "sr_search_quantnas.quant moved to sr_deploy.quant (pip install 'sr-deploy[quant]'); "
+    "the alias is removed in the next release",
+    DeprecationWarning,
+    stacklevel=2,
+)
+
+_MODULES = (
+    "agreement",
+    "bits",
+    "calibration",
+    "checkpoint",
+    "convert",
+    "export",
+    "finetune",
+    "int8_report",
+    "layers",
+    "onnx_rewrites",
+    "quantize",
+    "quantizers",
+    "report",
+    "sample_study",
+)
+for _name in _MODULES:  # the old submodule paths name the new modules
+    try:
+        sys.modules.setdefault(f"{__name__}.{_name}", importlib.import_module(f"sr_deploy.quant.{_name}"))
+    except ImportError:  # onnx_rewrites needs the onnx extra, as before
+        pass

@@ -1,0 +1,49 @@
+"""Post-training quantisation, quantisation-aware training and int8 ONNX export for any SR network.
+
+`ptq(model, calibration_batches)` returns a calibrated Brevitas copy of a float network (every conv
+quantised: per-channel int weights, int activations at its input and output, int32 bias; the rest
+float), `qat(model)` the same with trainable scales, `fine_tune` trains it with sr_train,
+`export_onnx_int8` writes QCDQ ONNX that onnxruntime runs with integer kernels,
+`onnx_int8_agreement` compares onnxruntime's output with the Brevitas model's, `quantized_layers`
+lists what was quantised at which width and `int8_report` does all of it for a results folder.
+`quantize_checkpoint` is the whole job for a trained checkpoint (`zoo quantize`). `quant_conv` and
+`check_bits` are the toolkit's one Brevitas conv builder and one bit-width check (the QuantNAS
+search builds on them). Needs the `quant` extra (Brevitas); the ONNX steps the `onnx` extra.
+"""
+
+from sr_deploy.quant import _brevitas  # noqa: F401  (first: the install hint when Brevitas is missing)
+from sr_deploy.quant.agreement import onnx_int8_agreement
+from sr_deploy.quant.bits import QCDQ_BITS, check_bits
+from sr_deploy.quant.calibration import CalibrationData, as_batches, calibrate
+from sr_deploy.quant.checkpoint import QuantizeRequest, parse_bits, quantize_checkpoint, quantize_model
+from sr_deploy.quant.export import export_onnx_int8
+from sr_deploy.quant.finetune import fine_tune
+from sr_deploy.quant.int8_report import int8_report
+from sr_deploy.quant.layers import conv_geometry, quant_conv, quant_twin
+from sr_deploy.quant.quantize import ptq, qat
+from sr_deploy.quant.quantizers import METHODS
+from sr_deploy.quant.report import QuantLayerInfo, quantized_layers
+
+__all__ = [
+    "METHODS",
+    "QCDQ_BITS",
+    "CalibrationData",
+    "QuantLayerInfo",
+    "QuantizeRequest",
+    "as_batches",
+    "calibrate",
+    "check_bits",
+    "conv_geometry",
+    "export_onnx_int8",
+    "fine_tune",
+    "int8_report",
+    "onnx_int8_agreement",
+    "parse_bits",
+    "ptq",
+    "qat",
+    "quant_conv",
+    "quant_twin",
+    "quantize_checkpoint",
+    "quantize_model",
+    "quantized_layers",
+]

@@ -1,0 +1,183 @@
+"""Quantise a trained checkpoint of any registry model, measure what it costs, ship the int8 ONNX.
+
+`quantize_checkpoint(QuantizeRequest(weights, out, ...))` is `zoo quantize`: the checkpoint is
+loaded and deployed, calibrated on training patches (PTQ with a percentile, MSE or min-max
+statistic), optionally fine-tuned (QAT through sr_train), evaluated beside the float model, and
+exported as fp32 ONNX and QCDQ int8 ONNX, each checked in onnxruntime. Results folder:
+``benchmark_fp32.*``, ``benchmark_<bits>.*``, ``model_fp32.onnx``, ``model_<bits>.onnx``,
+``benchmark.md`` (float vs quantised) and ``results.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from sr_data import PairedImages, RandomPatches, open_test_sets, open_training_images, write_text_atomic
+from sr_deploy.loading import find_weights, load_trained
+from sr_deploy.onnx_export import export_onnx_checked
+from sr_deploy.quant.bits import check_bits
+from sr_deploy.quant.finetune import fine_tune
+from sr_deploy.quant.int8_report import int8_report
+from sr_deploy.quant.quantize import ptq, qat
+from sr_deploy.ship import Log, benchmark
+from sr_eval import rgb_to_y
+from sr_eval.profiling import infer_in_channels
+from sr_train import LumaView, PatchTensors, TrainConfig, stack_patches
+
+QAT_POOL = 4096  # at most this many distinct training patches for QAT (reused across steps)
+QAT_VAL_PATCHES = 64
+
+
+@dataclass
+class QuantizeRequest:
+    """What to quantise and how: the `zoo quantize` options."""
+
+    weights: Path  # a checkpoint or a run folder (best.pt, else last.pt)
+    out: Path
+    data: str = "samples"  # training images for calibration and QAT (`sr_data.open_training_images`)
+    method: str = "percentile"
+    bits: str = "w8a8"
+    qat_steps: int = 0
+    calibration_patches: int = 256
+    patch_size: int = 64  # HR side of the training patches
+    qat_lr: float = 2e-5
+    batch_size: int = 16
+    sets: list[str] = field(default_factory=lambda: ["Set5", "Set14", "BSD68"])
+    device: str | None = None
+    seed: int = 0
+
+
+def parse_bits(text: str) -> tuple[int, int]:
+    """'w8a8' -> (8, 8): weight and activation bit widths (each 2 to 8)."""
+    match = re.fullmatch(r"w(\d+)a(\d+)", text)
+    if not match:
+        raise ValueError(f"bits must look like w8a8, w4a8 or w4a4, got {text!r}")
+    return check_bits(int(match[1]), f"{text}: weight bits"), check_bits(
+        int(match[2]), f"{text}: activation bits"
+    )
+
+
+def training_patches(
+    images: PairedImages, patch_size: int, count: int, seed: int, y_only: bool
+) -> PatchTensors:
+    """``count`` random training patches (HR side ``patch_size``), as Y when the model takes Y."""
+    patches = RandomPatches(images, patch_size, count, seed=seed)
+    return stack_patches(LumaView(patches) if y_only else patches, count)
+
+
+def quantize_model(
+    model: nn.Module, request: QuantizeRequest, scale: int, log: Log = print
+) -> tuple[nn.Module, dict[str, Any]]:
+    """The calibrated (with ``qat_steps``: also fine-tuned) quantised copy of a deployed ``model``,
+    and facts on how it was made (patch counts, seconds, QAT's best validation PSNR)."""
+    weight_bits, act_bits = parse_bits(request.bits)
+    y_only = infer_in_channels(model) == 1
+    images = open_training_images(request.data, scale)
+
+    def patches(count: int, seed: int) -> PatchTensors:
+        return training_patches(images, request.patch_size, count, seed, y_only)
+
+    calibration = patches(request.calibration_patches, request.seed)
+    info: dict[str, Any] = {"calibration_patches": len(calibration)}
+    start = time.perf_counter()
+    if request.qat_steps <= 0:
+        qmodel = ptq(model, calibration.lr, weight_bits, act_bits, method=request.method)
+        info["ptq_seconds"] = time.perf_counter() - start
+        return qmodel, info
+    qmodel = qat(model, weight_bits, act_bits, calibration_batches=calibration.lr, method=request.method)
+    log(f"QAT: {request.qat_steps} steps of {request.batch_size} patches, lr {request.qat_lr:g}")
+    config = TrainConfig(
+        scale=scale,
+        steps=request.qat_steps,
+        batch_size=request.batch_size,
+        lr=request.qat_lr,
+        scheduler="constant",
+        device=request.device or "auto",
+        seed=request.seed,
+        val_ssim=False,
+        progress=False,
+        tensorboard=False,
+    )
+    train = patches(min(request.qat_steps * request.batch_size, QAT_POOL), request.seed + 1)
+    qmodel, trained = fine_tune(qmodel, train, patches(QAT_VAL_PATCHES, request.seed + 2), config)
+    info.update(
+        qat_steps=trained["steps"],
+        qat_best_val_psnr=trained["best_val_psnr"],
+        qat_seconds=time.perf_counter() - start,
+    )
+    return qmodel, info
+
+
+def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str, Any]:
+    """Quantise, evaluate float vs quantised, export and check both ONNX files; writes ``request.out``
+    (see the module docstring) and returns results.json's content."""
+    weights = find_weights(request.weights)
+    parse_bits(request.bits)  # a bad value fails before anything is loaded or written
+    model, ckpt = load_trained(weights, deployed=True)
+    scale, bits, out = ckpt["scale"], request.bits, Path(request.out)
+    notes: list[str] = []
+    sets = open_test_sets(request.sets, scale, notes)
+    for note in notes:
+        log(note)
+    out.mkdir(parents=True, exist_ok=True)
+    qmodel, info = quantize_model(model, request, scale, log)
+
+    device = None if request.device in (None, "auto") else request.device
+    float_table = benchmark(model, sets, scale, out, device, "benchmark_fp32")
+    first = sets[0][0]["lr"]
+    example = (rgb_to_y(first) if infer_in_channels(model) == 1 else first).unsqueeze(0)
+    quantised = int8_report(
+        qmodel,
+        sets,
+        scale,
+        out,
+        stem=f"benchmark_{bits}",
+        onnx_name=f"model_{bits}.onnx",
+        example=example,
+        device=device,
+        log=log,
+    )
+    summary = {
+        name: {
+            "fp32": float_table.summary[name],
+            bits: quantised["benchmarks"][name],
+            "psnr_drop": float_table.summary[name]["psnr"] - quantised["benchmarks"][name]["psnr"],
+        }
+        for name in float_table.summary
+    }
+    float_onnx = export_onnx_checked(model, out / "model_fp32.onnx", example, log)
+    report = {
+        "weights": str(weights),
+        "model": ckpt["model_name"],
+        "scale": scale,
+        "settings": {
+            key: str(value) if isinstance(value, Path) else value for key, value in asdict(request).items()
+        },
+        **info,
+        "benchmarks": summary,
+        "quantized_layers": quantised["quantized_layers"],
+        "onnx": {"fp32": None if float_onnx is None else str(float_onnx.path), bits: quantised["onnx"]},
+        "onnx_fp32_max_abs_diff": None if float_onnx is None else float_onnx.max_abs_diff,
+        **{key: value for key, value in quantised.items() if key.startswith("onnx_")},
+        "onnx_check_image": f"{sets[0][0]['name']} ({getattr(sets[0], 'name', 'test set')})",
+    }
+    write_text_atomic(out / "results.json", json.dumps(report, indent=2) + "\n")
+    write_text_atomic(out / "benchmark.md", comparison_markdown(summary, bits))
+    log(comparison_markdown(summary, bits))
+    return report
+
+
+def comparison_markdown(summary: dict[str, dict[str, Any]], bits: str) -> str:
+    """Float vs quantised PSNR/SSIM (Y) per test set, and the PSNR drop."""
+    lines = [f"| set | fp32 PSNR / SSIM | {bits} PSNR / SSIM | drop (dB) |", "|---|---|---|---:|"]
+    for name, row in summary.items():
+        cells = [f"{row[key]['psnr']:.2f} / {row[key]['ssim']:.4f}" for key in ("fp32", bits)]
+        lines.append(f"| {name} | {' | '.join(cells)} | {row['psnr_drop']:.3f} |")
+    return "\n".join(lines) + "\n"

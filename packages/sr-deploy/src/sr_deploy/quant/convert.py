@@ -1,0 +1,157 @@
+"""Turn a float SR network into a Brevitas one: every conv becomes its quantised twin.
+
+The walk checks the model first (something to quantise, nothing it would silently leave out), runs
+the calibration inputs through the float network once to learn, per conv, the order the convs run in
+and whether their input ever goes negative, then swaps each `nn.Conv2d` / `nn.ConvTranspose2d` for a
+`QuantConv2d` / `QuantConvTranspose2d` with the same hyper-parameters and weights.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+from brevitas.nn.quant_layer import QuantWeightBiasInputOutputLayer as QuantWBIOL
+from torch import nn
+
+from sr_deploy.quant.layers import QUANT_CONVS, quant_twin
+from sr_deploy.quant.quantizers import BIAS_QUANT, act_quantizer, weight_quantizer
+from sr_reparam.deploy import undeployed_modules
+
+# float modules with parameters that may stay float between the quantised convs
+FLOAT_WITH_PARAMETERS = (nn.PReLU,)
+
+
+@dataclass(frozen=True)
+class ConvUse:
+    """What the probe saw of one conv: its position in execution order and the sign of its input."""
+
+    order: int
+    signed: bool
+
+
+@dataclass(frozen=True)
+class LayerBits:
+    """Bit widths of one quantised conv; `output_bits` None leaves its output float."""
+
+    weight: int
+    input: int
+    output: int | None
+
+
+@dataclass(frozen=True)
+class BitPlan:
+    """Bit widths of the quantised network.
+
+    `io_bits` covers the layers that touch the image: the first conv's input and weights and the
+    last conv's weights. `quantize_outputs` also quantises every conv's output but the last one's
+    (which is the image, or close to it) at `act_bits`, signed.
+    """
+
+    weight_bits: int
+    act_bits: int
+    io_bits: int | None
+    quantize_outputs: bool = False
+
+    def for_conv(self, use: ConvUse, last: int) -> LayerBits:
+        """The bit widths of the conv that ran at position `use.order` of `last + 1`."""
+        weight_bits, act_bits = self.weight_bits, self.act_bits
+        if self.io_bits is not None:
+            if use.order == 0:
+                weight_bits, act_bits = self.io_bits, self.io_bits
+            if use.order == last:
+                weight_bits = self.io_bits
+        output_bits = self.act_bits if self.quantize_outputs and use.order != last else None
+        return LayerBits(weight_bits, act_bits, output_bits)
+
+
+def check_quantisable(model: nn.Module) -> None:
+    """Raise a ValueError unless `model` holds convs and only modules this converter understands."""
+    training_form = undeployed_modules(model)
+    if training_form:
+        raise ValueError(
+            f"{type(model).__name__} still has training-form blocks ({', '.join(training_form)}): "
+            "quantise the inference form, sr_reparam.deploy(model)"
+        )
+    for name, module in model.named_modules():
+        where = name or "<root>"
+        if isinstance(module, QuantWBIOL):
+            raise ValueError(f"model is already quantised ({where} is a Brevitas {type(module).__name__})")
+        if type(module) in QUANT_CONVS or isinstance(module, FLOAT_WITH_PARAMETERS):
+            continue
+        own = [key for key, value in module._parameters.items() if value is not None]
+        if own:
+            raise ValueError(
+                f"cannot quantise {where} ({type(module).__name__}, parameters {own}): only nn.Conv2d and "
+                f"nn.ConvTranspose2d are quantised, and only {[c.__name__ for c in FLOAT_WITH_PARAMETERS]} "
+                "may stay float"
+            )
+    if not any(type(m) in QUANT_CONVS for m in model.modules()):
+        raise ValueError(f"{type(model).__name__} has no nn.Conv2d / nn.ConvTranspose2d to quantise")
+
+
+@torch.no_grad()
+def probe_convs(model: nn.Module, batches: list[torch.Tensor]) -> dict[str, ConvUse]:
+    """Run `batches` through the float `model` and record, per conv, first-call order and input sign."""
+    device = next(model.parameters()).device
+    order: dict[str, int] = {}
+    signed: dict[str, bool] = {}
+
+    def record(name: str):
+        def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+            order.setdefault(name, len(order))
+            signed[name] = signed.get(name, False) or bool((inputs[0] < 0).any())
+
+        return hook
+
+    handles = [
+        module.register_forward_pre_hook(record(name))
+        for name, module in model.named_modules()
+        if type(module) in QUANT_CONVS
+    ]
+    was_training = model.training
+    model.eval()
+    try:
+        for batch in batches:
+            model(batch.to(device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    convs = [name for name, module in model.named_modules() if type(module) in QUANT_CONVS]
+    unused = [name for name in convs if name not in order]
+    if unused:
+        raise ValueError(
+            f"convs never called as modules in the forward pass cannot be calibrated: {', '.join(unused)}"
+        )
+    return {name: ConvUse(order[name], signed[name]) for name in order}
+
+
+def quantised_copy(
+    model: nn.Module, uses: dict[str, ConvUse], bits: BitPlan, method: str, learned: bool
+) -> nn.Module:
+    """A deep copy of `model` with each conv replaced by its Brevitas twin (weights copied)."""
+    qmodel = copy.deepcopy(model)
+    last = max(use.order for use in uses.values())
+    for name, use in uses.items():
+        parent_name, _, child = name.rpartition(".")
+        parent = qmodel.get_submodule(parent_name)
+        twin = _quant_twin(getattr(parent, child), bits.for_conv(use, last), use.signed, method, learned)
+        setattr(parent, child, twin)
+    return qmodel
+
+
+def _quant_twin(
+    conv: nn.Conv2d | nn.ConvTranspose2d, bits: LayerBits, signed: bool, method: str, learned: bool
+) -> nn.Module:
+    return quant_twin(
+        conv,
+        weight_quantizer(method, learned),
+        bits.weight,
+        input_quant=act_quantizer(method, signed),
+        input_bits=bits.input,
+        output_quant=None if bits.output is None else act_quantizer(method, signed=True),
+        output_bits=bits.output,
+        bias_quant=BIAS_QUANT if conv.bias is not None else None,
+    )

@@ -1,0 +1,117 @@
+"""`ptq` and `qat`: quantised copies of any float SR network of the registry."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sr_deploy.quant.bits import check_bits
+from sr_deploy.quant.calibration import CalibrationData, as_batches, calibrate
+from sr_deploy.quant.convert import BitPlan, check_quantisable, probe_convs, quantised_copy
+from sr_deploy.quant.quantizers import check_method
+
+INTEGER_KERNEL_BITS = 8  # activations onnxruntime's QLinearConv runs; outputs quantised by default
+PROBE_SIZE = 32  # side of the random image that orders the convs when qat() gets no calibration data
+
+
+def ptq(
+    model: nn.Module,
+    calibration_batches: CalibrationData,
+    weight_bits: int = 8,
+    act_bits: int = 8,
+    method: str = "percentile",
+    bias_correction: bool = True,
+    *,
+    io_bits: int | None = 8,
+    quantize_outputs: bool | None = None,
+) -> nn.Module:
+    """Post-training quantisation: a calibrated Brevitas copy of `model` (which is left untouched).
+
+    Every `nn.Conv2d` / `nn.ConvTranspose2d` becomes a Brevitas `QuantConv2d` / `QuantConvTranspose2d`
+    with per-output-channel `weight_bits` weights and a per-tensor `act_bits` quantiser on its input
+    (unsigned when the input stayed >= 0 over the calibration batches, as after a ReLU or for the
+    image itself, else signed) and an int32 bias. With `quantize_outputs` each conv's output but
+    the last one's is quantised too (signed, `act_bits`): in ONNX every conv then sits between
+    DequantizeLinear and QuantizeLinear, which onnxruntime fuses into integer QLinearConv kernels
+    (without it onnxruntime runs float convs on dequantised values and int8 is no faster). The
+    default, None, quantises outputs at 8-bit activations, where those kernels exist (cost at w8a8:
+    0.01-0.05 dB), and leaves them float below (at w4a4 they would cost 0.3 dB more on SESR-M5).
+    Everything between the convs (ReLU, PReLU, tanh, pixel shuffle, residual adds, mean shifts)
+    stays float, as in QCDQ ONNX.
+
+    `method` picks the activation statistic ("percentile": 99.999th percentile of |x|, "mse",
+    "minmax": the largest |x|; weights use the channel maximum, or an MSE search for "mse"),
+    averaged over `calibration_batches` (see `as_batches` for the accepted shapes; a few hundred
+    training patches are plenty). `bias_correction` then folds the mean quantisation error of each
+    conv's output into its bias (Brevitas' `bias_correction_mode`).
+
+    `io_bits` keeps the layers that touch the image at that width when `weight_bits`/`act_bits` are
+    lower: the first conv's input and weights and the last conv's weights (as Brevitas' quantised
+    ESPCN does); `None` quantises them like the rest.
+
+    Models with training-form blocks must be deployed first (`sr_reparam.deploy`). Returns the
+    quantised model in eval mode, on the float model's device.
+    """
+    batches = as_batches(calibration_batches)
+    bits = BitPlan(weight_bits, act_bits, io_bits, _outputs_quantised(quantize_outputs, act_bits))
+    qmodel = _quantise(model, batches, bits, method, learned=False)
+    calibrate(qmodel, batches, bias_correction)
+    return qmodel.eval()
+
+
+def qat(
+    model: nn.Module,
+    weight_bits: int = 8,
+    act_bits: int = 8,
+    calibration_batches: CalibrationData | None = None,
+    method: str = "percentile",
+    *,
+    io_bits: int | None = 8,
+    quantize_outputs: bool | None = None,
+    bias_correction: bool = True,
+) -> nn.Module:
+    """Quantisation-aware training: the `ptq` model with trainable quantisation scales.
+
+    Weight scales start from their statistic and are then learned with the weights; activation
+    scales are learned parameters too. With `calibration_batches` (recommended) the model starts
+    calibrated exactly as `ptq` leaves it. Without them, the input signs are probed with a random
+    image in [0, 1] (image inputs and post-ReLU inputs come out unsigned) and Brevitas collects the
+    activation ranges during the first training steps. Train the result like any nn.Module, e.g.
+    with `sr_train.Trainer` or `sr_train.train_and_validate`; it is returned in train mode. The
+    keyword arguments are those of `ptq`.
+    """
+    bits = BitPlan(weight_bits, act_bits, io_bits, _outputs_quantised(quantize_outputs, act_bits))
+    if calibration_batches is None:
+        probe = [torch.rand(1, _in_channels(model), PROBE_SIZE, PROBE_SIZE)]
+        return _quantise(model, probe, bits, method, learned=True).train()
+    batches = as_batches(calibration_batches)
+    qmodel = _quantise(model, batches, bits, method, learned=True)
+    calibrate(qmodel, batches, bias_correction)
+    return qmodel.train()
+
+
+def _quantise(
+    model: nn.Module,
+    batches: list[torch.Tensor],
+    bits: BitPlan,
+    method: str,
+    *,
+    learned: bool,
+) -> nn.Module:
+    check_method(method)
+    check_bits(bits.weight_bits, "weight_bits")
+    check_bits(bits.act_bits, "act_bits")
+    if bits.io_bits is not None:
+        check_bits(bits.io_bits, "io_bits")
+    check_quantisable(model)
+    uses = probe_convs(model, batches)
+    return quantised_copy(model, uses, bits, method, learned)
+
+
+def _outputs_quantised(quantize_outputs: bool | None, act_bits: int) -> bool:
+    return act_bits == INTEGER_KERNEL_BITS if quantize_outputs is None else quantize_outputs
+
+
+def _in_channels(model: nn.Module) -> int:
+    convs = (m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
+    return next((conv.in_channels for conv in convs), 3)  # without a conv, _quantise reports it
