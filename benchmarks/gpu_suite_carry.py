@@ -1,23 +1,23 @@
-"""What a lent GPU machine needs beside the repository to run the GPU suite, in one folder.
+"""What a lent GPU machine needs beside the repository to run the GPU suite.
 
 The device gets the repository's tracked and untracked-not-ignored files, plus the ignored paths a
-call names in ``carry``; it has its own Python with CUDA torch but none of this project's
-third-party dependencies that are not in its image, no network, and no ``../shared``. So
-``.device/gpu_suite/`` (ignored by git) holds:
+call names in ``carry`` (at most 8; a path through a symbolic link travels as the files it reaches);
+it has its own Python with CUDA torch but none of this project's third-party dependencies that are
+not in its image, no network, and no ``../shared``. So ``.device/gpu_suite/`` (ignored by git) holds:
 
 - ``wheels/``: DEAP (sr-search-evo) and Brevitas (sr-search-quantnas) with the dependencies the
   device image lacks, for CPython 3.12 on manylinux x86-64, at the versions installed here;
-- ``datasets/Set5/HR`` (item 7's PSNR) and ``datasets/SunHays80/HR`` (a few photos: item 6's frames);
-- ``weights/IMDN_x2.pth`` (item 7), when ``../shared/weights`` has it.
+- ``datasets``: a link to the datasets root, of which Set5 (item 7's PSNR) and SunHays80 (item 6's
+  frames) are carried;
+- ``weights``: a link to the weights root, of which IMDN_x2.pth (item 7) is carried.
 
-`prepare` builds it (pip download + copies); `describe` lists it with sizes and the one-call
-command for the device.
+The datasets and weights are linked, never copied into the project. `prepare` builds the folder
+(pip download, links); `describe` lists the carry paths with their sizes and the device command.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +34,7 @@ PLATFORMS = (
     "manylinux2014_x86_64",
     "manylinux1_x86_64",
 )
-FRAME_PHOTOS = 8  # SunHays80 photos carried for item 6's frames
-WEIGHTS = ("IMDN_x2.pth",)
+CARRIED = ("wheels", "datasets/Set5", "datasets/SunHays80", "weights/IMDN_x2.pth")
 
 
 def device_command(out: str = "$OUT") -> str:
@@ -48,6 +47,7 @@ def device_command(out: str = "$OUT") -> str:
 
 
 def _size(path: Path) -> int:
+    path = path.resolve()
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
@@ -61,9 +61,8 @@ def _tree_bytes() -> int:
         capture_output=True,
         check=True,
     ).stdout.split(b"\0")
-    return sum(
-        (REPO / name.decode()).stat().st_size for name in listed if name and (REPO / name.decode()).is_file()
-    )
+    paths = [REPO / name.decode() for name in listed if name]
+    return sum(path.stat().st_size for path in paths if path.is_file())
 
 
 def _download_wheel(name: str, wheels: Path, python: str) -> None:
@@ -75,50 +74,47 @@ def _download_wheel(name: str, wheels: Path, python: str) -> None:
     subprocess.run(command + [f"{name}=={version}"], check=True)
 
 
-def _copy_tree(source: Path, target: Path, limit: int | None = None) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    files = sorted(p for p in source.iterdir() if p.is_file())
-    for path in files[:limit]:
-        shutil.copy2(path, target / path.name)
+def _link(name: str, target: Path | None) -> None:
+    link = CARRY_DIR / name
+    if link.is_symlink():
+        link.unlink()
+    if target is None:
+        print(f"no {name} root: the suite on the device will miss what it holds (items 6 and 7)")
+        return
+    link.symlink_to(target.resolve(), target_is_directory=True)
 
 
 def prepare(datasets: Path | None, weights: Path | None, python: str = "3.12") -> None:
-    """Build the carry folder: wheels for the device's Python, Set5, a few SunHays80 photos, weights."""
+    """Download the wheels for the device's Python; link the datasets and weights roots."""
     wheels = CARRY_DIR / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     for name in WHEELS:
         _download_wheel(name, wheels, python)
-    if datasets is None:
-        print("no datasets root ($SR_DATASETS, ../shared/datasets): no Set5 (item 7) nor photos (item 6)")
-    else:
-        _copy_tree(datasets / "Set5" / "HR", CARRY_DIR / "datasets" / "Set5" / "HR")
-        _copy_tree(datasets / "SunHays80" / "HR", CARRY_DIR / "datasets" / "SunHays80" / "HR", FRAME_PHOTOS)
-    for name in WEIGHTS:
-        source = weights / name if weights else None
-        if source and source.is_file():
-            (CARRY_DIR / "weights").mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, CARRY_DIR / "weights" / name)
-        else:
-            print(f"{name} not found (SR_WEIGHTS or ../shared/weights): item 7 will time the untrained net")
+    _link("datasets", datasets)
+    _link("weights", weights)
 
 
 def describe() -> int:
-    """Print what to carry, its size, the working tree's, and the device command; 1 if over the limit
-    or not prepared."""
-    if not CARRY_DIR.is_dir():
-        print(f"{CARRY_DIR} does not exist: run `python benchmarks/gpu_suite.py --prepare-carry` first")
+    """Print the carry paths with their sizes, the working tree's size and the device command;
+    1 when the folder is not prepared or the total is over the limit."""
+    if not (CARRY_DIR / "wheels").is_dir():
+        print(f"{CARRY_DIR / 'wheels'} does not exist: run `python benchmarks/gpu_suite.py --prepare-carry`")
         return 1
-    carried = {p.relative_to(REPO).as_posix(): _size(p) for p in sorted(CARRY_DIR.iterdir())}
+    paths = {(CARRY_DIR / name).relative_to(REPO).as_posix(): CARRY_DIR / name for name in CARRIED}
+    missing = [name for name, path in paths.items() if not path.exists()]
+    sizes = {name: _size(path) for name, path in paths.items() if path.exists()}
     tree = _tree_bytes()
-    total = tree + sum(carried.values())
-    print("carry (one path, ignored by git):")
-    print(f"  {CARRY_DIR.relative_to(REPO).as_posix()}")
-    for path, size in carried.items():
-        print(f"    {path:40s} {size / 2**20:7.2f} MiB")
+    total = tree + sum(sizes.values())
+    print("carry:")
+    for name, size in sizes.items():
+        print(f"  {name:45s} {size / 2**20:7.2f} MiB")
+    for name in missing:
+        print(f"  {name:45s} missing (its item reports what it could not do)")
     print(f"working tree that travels anyway: {tree / 2**20:.2f} MiB")
     print(f"total: {total / 2**20:.2f} MiB of {LIMIT_BYTES / 2**20:.0f} MiB")
+    print("carry list for the run call:", list(sizes))
     print(f"device command:\n  {device_command()}")
     if total > LIMIT_BYTES:
-        print("over the limit: carry fewer photos or weights")
+        print("over the limit")
         return 1
     return 0

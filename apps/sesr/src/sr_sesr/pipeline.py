@@ -1,76 +1,190 @@
-"""One `sesr` run: train (x4 from x2) -> collapse/deploy -> evaluate -> ONNX -> int8 PTQ (-> QAT).
+"""One `sesr` run: train (x4 from x2) -> ship (benchmark, collapse, ONNX) -> int8 PTQ (-> QAT).
 
-Results folder ``<out>/x<scale>_models/<run name>/``:
-config.yaml (the training settings; a re-run with others is refused), train.log, metrics.jsonl,
-last.pt / best.pt (sr_train checkpoints of the expanded weights), transfer.json (x4: what came from
-the x2 model), deployed.pt (collapsed network), benchmark.{md,json,csv} (fp32), model.onnx,
-int8/ptq_w8a8/ and int8/qat_w<W>a<A>/ (benchmark tables and model_int8.onnx; QAT also its own
-checkpoints and log), stages/*.json (finished stages, skipped on a re-run) and results.json.
+The results folder ``<out>/x<scale>_models/<run name>/`` is an sr_train.RunFolder: config.yaml
+(the training settings; a rerun asking for others is refused), run.log, stages/*.json (finished
+stages, skipped on a rerun), and the stages' files: train.log, metrics.jsonl, last.pt / best.pt,
+transfer.json (x4: what came from the x2 model), benchmark.{md,json,csv}, deployed.pt (the collapsed
+network), model.onnx, int8/ptq_w8a8/ and int8/qat_w<W>a<A>/ (benchmark tables, model_int8.onnx;
+QAT also its own config.yaml, checkpoints and log), and results.json.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset
 
 from sr_blocks import create_model
-from sr_data import write_text_atomic
-from sr_deploy import benchmark, deploy_verified, export_onnx_checked, find_weights
-from sr_eval import profile, rgb_to_y
+from sr_data import RandomPatches, write_text_atomic
+from sr_deploy import load_trained, ship_trained
+from sr_deploy.quant import fine_tune, int8_report, ptq, qat
+from sr_eval import rgb_to_y
 from sr_sesr.data import open_run_data
-from sr_sesr.int8 import Int8Settings, bits_name, fine_tune, post_training, quantized_report
-from sr_sesr.settings import Network, Recipe
-from sr_sesr.stages import Stages, plain
-from sr_sesr.transfer import check_x2_checkpoint, find_x2_checkpoint, load_x2_weights
-from sr_train import (
-    Trainer,
-    deployed_checkpoint,
-    load_checkpoint,
-    record_run_settings,
-    resolve_device,
-    save_checkpoint,
-)
-from sr_train.runlog import RunLog
-
-MODEL = "sesr"  # the sr_blocks registry name every checkpoint of this app records
+from sr_sesr.settings import MODEL, RECIPE, Int8Settings, Network, Recipe
+from sr_sesr.transfer import find_x2_checkpoint, load_x2_weights
+from sr_train import LumaView, RunFolder, TrainConfig, Trainer, path_setting, stack_patches
 
 
 @dataclass
 class RunRequest:
-    """Everything one `sesr` invocation asks for."""
+    """Everything one `sesr` invocation asks for (``device`` already resolved)."""
 
     network: Network = field(default_factory=Network)
     recipe: Recipe = field(default_factory=Recipe)
+    int8: Int8Settings = field(default_factory=Int8Settings)
     data: str = "samples"
     out: Path = Path("logs")
     val: str = "auto"
     test_sets: list[str] = field(default_factory=lambda: ["Set5", "Set14", "BSD68"])
     x2_model: Path | None = None
-    int8: Int8Settings = field(default_factory=Int8Settings)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    num_workers: int = 0
     quiet: bool = False
 
     @property
     def run_dir(self) -> Path:
         return self.network.run_dir(self.out)
 
-    def training_settings(self) -> dict[str, Any]:
-        """What fixes the trained weights (not where or how fast they are computed)."""
-        recipe = {k: v for k, v in self.recipe.to_dict().items() if k not in ("device", "num_workers")}
-        return plain(
-            {
-                "network": vars(self.network),
-                "recipe": recipe,
-                "data": self.data,
-                "val": self.val,
-                "x2_model": self.x2_model,
-            }
+    def settings(self) -> dict[str, Any]:
+        """config.yaml: what fixes the trained weights (not where or how fast they are computed)."""
+        x2_model = None if self.x2_model is None else path_setting(self.x2_model)
+        network, recipe = asdict(self.network), asdict(self.recipe)
+        data, val = path_setting(self.data), path_setting(self.val)
+        return {"network": network, "recipe": recipe, "data": data, "val": val, "x2_model": x2_model}
+
+
+class SESRRun:
+    """The stages of one run: `SESRRun(request).run()` does every stage not done yet and returns (and
+    writes) results.json's content. Opening it checks everything that can be refused (data, test sets, the
+    x2 model of an x4 run, settings that differ from the folder's) before the folder is opened."""
+
+    def __init__(self, request: RunRequest) -> None:
+        self.request, self.network, self.recipe = request, request.network, request.recipe
+        run_dir, int8 = request.run_dir, request.int8
+        self.train_images, self.val, self.test, notes = open_run_data(
+            request.data, self.network.scale, request.val, request.test_sets
         )
+        self.x2_source = None
+        if self.network.scale == 4 and not (run_dir / "last.pt").exists():
+            self.x2_source = find_x2_checkpoint(self.network, request.out, request.x2_model)
+            load_x2_weights(build_model(self.network), self.network, self.x2_source)  # refuses a mismatch
+        if int8.qat_name:
+            RunFolder(run_dir / "int8" / int8.qat_name).check(asdict(int8))
+        self.folder = RunFolder(run_dir, request.quiet).open(request.settings())
+        for note in notes:
+            self.folder.log(note)
+        self.cache = request.out / "cache"  # decoded images, shared by the runs under --out
+        self.patch_size = self.recipe.hr_patch_size(self.network.scale)
+        self.patches_per_epoch = self.recipe.patches_per_epoch(len(self.train_images))
+        self.steps_per_epoch = max(1, self.patches_per_epoch // self.recipe.batch_size)
+        self.example = rgb_to_y(self.test[0][0]["lr"]).unsqueeze(0)  # input of the int8 ONNX checks
+
+    def run(self) -> dict[str, Any]:
+        folder, int8, tests = self.folder, self.request.int8, {"test_sets": self.request.test_sets}
+        results: dict[str, Any] = {"run": folder.path.name, "network": asdict(self.network)}
+        results["train"] = folder.stage("train", self.train)
+        results["fp32"] = folder.stage("ship", self.ship, settings=tests)
+        deployed = load_trained(folder.path / "deployed.pt")[0]
+        ptq_w8a8 = folder.stage("ptq_w8a8", lambda: self.ptq(deployed), {"method": int8.method, "calibration_patches": int8.calibration_patches, **tests})
+        results["int8"] = {"ptq_w8a8": ptq_w8a8}
+        if int8.qat_name:
+            work = lambda: self.qat(deployed)  # noqa: E731
+            results["int8"][int8.qat_name] = folder.stage(
+                int8.qat_name, work, {**asdict(int8), **tests}
+            )
+        for name, result in folder.finished_stages("qat_").items():  # variants of earlier invocations
+            if set(result["benchmarks"]) == set(results["fp32"]["benchmarks"]):
+                results["int8"].setdefault(name, result)
+        add_deltas(results)
+        text = json.dumps(results, indent=2) + "\n"
+        path = folder.path / "results.json"
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:  # a finished rerun writes nothing
+            write_text_atomic(path, text)
+        folder.log("fp32 vs quantised (PSNR dB on Y):\n" + comparison_markdown(results))
+        return results
+
+    def patches(self, count: int, seed: int) -> LumaView:
+        """Y training patches: random crops with flips and 90-degree rotations, new ones every epoch."""
+        crops = RandomPatches(self.train_images, self.patch_size, count, seed=seed, cache_dir=self.cache)
+        return LumaView(crops)
+
+    def calibration(self) -> torch.Tensor:
+        """Y LR training patches (N, 1, p/s, p/s) for int8 calibration (epoch 0 of another seed)."""
+        count = self.request.int8.calibration_patches
+        return stack_patches(self.patches(count, self.recipe.seed + 1), count).lr
+
+    def train_config(self, out_dir: Path, **changes: Any) -> TrainConfig:
+        """The official recipe with this run's device and output folder."""
+        recipe, request, every = self.recipe, self.request, self.steps_per_epoch
+        config = TrainConfig(
+            **RECIPE,
+            scale=self.network.scale,
+            epochs=recipe.epochs,
+            batch_size=recipe.batch_size,
+            lr=recipe.learning_rate,
+            val_every=every,
+            log_every=max(1, min(100, every)),
+            device=str(request.device),
+            seed=recipe.seed,
+            num_workers=request.num_workers,
+            out_dir=str(out_dir),
+            progress=not request.quiet,
+            tensorboard=False,
+        )
+        return config.replace(**changes)
+
+    def train(self) -> dict[str, Any]:
+        """Train (resuming from last.pt when present); a fresh x4 run starts from the x2 model."""
+        torch.manual_seed(self.recipe.seed)
+        model, transfer_file = build_model(self.network), self.folder.path / "transfer.json"
+        if self.x2_source is not None:
+            transfer = load_x2_weights(model, self.network, self.x2_source)
+            write_text_atomic(transfer_file, json.dumps(transfer, indent=2) + "\n")
+            self.folder.log(
+                f"x4 from x2: {len(transfer['copied'])} tensors copied from {transfer['source']}; "
+                f"the last linear block ({len(transfer['skipped'])} tensors) starts fresh"
+            )
+        patches = self.patches(self.patches_per_epoch, self.recipe.seed)
+        config, kwargs = self.train_config(self.folder.path), self.network.model_kwargs()
+        trainer = Trainer(model, patches, self.val, config, model_name=MODEL, model_kwargs=kwargs)
+        try:
+            result = trainer.fit()
+        finally:
+            trainer.close()
+        x2_source = json.loads(transfer_file.read_text())["source"] if transfer_file.is_file() else None
+        per_epoch = {"steps_per_epoch": trainer.steps_per_epoch, "patches_per_epoch": self.patches_per_epoch}
+        return {**asdict(result), **per_epoch, "x2_source": x2_source}
+
+    def ship(self) -> dict[str, Any]:
+        """fp32 benchmark of the trained weights (best.pt, else last.pt), deployed.pt, model.onnx."""
+        path = self.folder.path
+        return ship_trained(path, self.test, path, device=self.request.device, log=self.folder.log)
+
+    def ptq(self, deployed: nn.Module) -> dict[str, Any]:
+        qmodel = ptq(
+            deployed, self.calibration(), 8, 8, method=self.request.int8.method, bias_correction=True
+        )
+        return self.report(qmodel, self.folder.path / "int8" / "ptq_w8a8")
+
+    def qat(self, deployed: nn.Module) -> dict[str, Any]:
+        """QAT fine-tuning in int8/<name>/ (its own run folder: config.yaml, checkpoints, log;
+        resumable), then its report."""
+        int8 = self.request.int8
+        folder = RunFolder(self.folder.path / "int8" / int8.qat_name, self.request.quiet).open(asdict(int8))
+        qmodel = qat(deployed, *int8.qat_bits, calibration_batches=self.calibration(), method=int8.method)
+        config = self.train_config(folder.path, epochs=int8.qat_epochs, lr=int8.qat_learning_rate)
+        patches = self.patches(self.patches_per_epoch, self.recipe.seed)
+        qmodel, trained = fine_tune(qmodel, patches, self.val, config)
+        return {**self.report(qmodel, folder.path), "qat": trained}
+
+    def report(self, qmodel: nn.Module, folder: Path) -> dict[str, Any]:
+        """Benchmark tables and QCDQ ONNX of ``qmodel`` in ``folder``, onnxruntime vs Brevitas."""
+        scale, device, log = self.network.scale, self.request.device, self.folder.log
+        return int8_report(qmodel, self.test, scale, folder, example=self.example, device=device, log=log)
 
 
 def build_model(network: Network) -> nn.Module:
@@ -78,179 +192,12 @@ def build_model(network: Network) -> nn.Module:
     return create_model(MODEL, scale=network.scale, **network.model_kwargs())
 
 
-def run(request: RunRequest) -> dict[str, Any]:
-    """Do every stage not done yet and return (and write) results.json's content."""
-    return SESRRun(request).run()
-
-
-class SESRRun:
-    """The stages of one run over one results folder (see the module docstring for its files).
-
-    Opening it checks everything that can be refused (data, test sets, the x2 model of an x4 run,
-    settings that differ from an earlier run in the folder) before the first file is written.
-    """
-
-    def __init__(self, request: RunRequest) -> None:
-        self.request = request
-        self.network, self.recipe = request.network, request.recipe
-        self.run_dir = request.run_dir
-        self.data = open_run_data(request.data, self.network.scale, request.val, request.test_sets)
-        self.x2_source = None
-        if self.network.scale == 4 and not (self.run_dir / "last.pt").exists():
-            self.x2_source = find_x2_checkpoint(self.network, request.out, request.x2_model)
-            check_x2_checkpoint(load_checkpoint(self.x2_source), self.network, self.x2_source)
-        record_run_settings(self.run_dir, request.training_settings())
-        self.log = RunLog(self.run_dir, quiet=request.quiet)
-        for note in self.data.notes:
-            self.log.message(note)
-        self.device = resolve_device(self.recipe.device)
-        self.stages = Stages(self.run_dir, self.log.message)
-        self.cache = request.out / "cache"  # decoded images, shared by the runs under --out
-        self.patch_size = self.recipe.hr_patch_size(self.network.scale)
-        self.patches_per_epoch = self.recipe.patches_per_epoch(len(self.data.train))
-        self.steps_per_epoch = max(1, self.patches_per_epoch // self.recipe.batch_size)
-        self.check_input = rgb_to_y(self.data.test[0][0]["lr"]).unsqueeze(0)  # for the ONNX checks
-
-    def run(self) -> dict[str, Any]:
-        request, stages, int8 = self.request, self.stages, self.request.int8
-        results: dict[str, Any] = {"run": self.run_dir.name, "network": vars(self.network)}
-        results["train"] = stages.run("train", request.training_settings(), self.train)
-        results["deploy"] = stages.run("deploy", {}, self.deploy)
-        deployed = load_deployed(self.run_dir / "deployed.pt", self.network)
-        tests = {"test_sets": request.test_sets}
-        results["fp32"] = stages.run("evaluate", tests, lambda: self.benchmark(deployed))
-        results["onnx"] = stages.run("onnx", {}, lambda: self.export(deployed))
-        calibration = {"method": int8.method, "calibration_patches": int8.calibration_patches}
-        work = lambda: self.ptq(deployed)  # noqa: E731
-        results["int8"] = {"ptq_w8a8": stages.run("ptq_w8a8", {**calibration, **tests}, work)}
-        if int8.qat_bits is not None:
-            name = bits_name("qat", int8.qat_bits)
-            qat = {
-                **calibration,
-                "bits": int8.qat_bits,
-                "epochs": int8.qat_epochs,
-                "lr": int8.qat_learning_rate,
-            }
-            work = lambda: self.qat(deployed, name, qat)  # noqa: E731
-            results["int8"][name] = stages.run(name, {**qat, **tests}, work)
-        for name, result in stages.recorded("qat_", tests).items():  # variants of earlier invocations
-            results["int8"].setdefault(name, result)
-        add_deltas(results)
-        write_text_atomic(self.run_dir / "results.json", json.dumps(plain(results), indent=2) + "\n")
-        self.log.message("fp32 vs quantised (PSNR dB on Y):\n" + comparison_markdown(results))
-        return results
-
-    def patches(self) -> Dataset:
-        return self.data.patches(self.patch_size, self.patches_per_epoch, self.recipe.seed, self.cache)
-
-    def calibration_inputs(self) -> torch.Tensor:
-        count = self.request.int8.calibration_patches
-        return self.data.calibration_inputs(self.patch_size, count, self.recipe.seed, self.cache)
-
-    def train(self) -> dict[str, Any]:
-        """Train (resuming from last.pt when present); a fresh x4 run starts from the x2 model."""
-        torch.manual_seed(self.recipe.seed)
-        model = build_model(self.network)
-        if self.x2_source is not None:
-            transfer = load_x2_weights(model, self.network, self.x2_source)
-            record = {"source": str(transfer.source), "copied": transfer.copied, "skipped": transfer.skipped}
-            write_text_atomic(self.run_dir / "transfer.json", json.dumps(record, indent=2) + "\n")
-            self.log.message(
-                f"x4 from x2: {len(transfer.copied)} tensors copied from {transfer.source}; "
-                f"the last linear block ({len(transfer.skipped)} tensors) starts fresh"
-            )
-        config = self.recipe.train_config(
-            self.network.scale, self.run_dir, self.steps_per_epoch, not self.request.quiet
-        )
-        kwargs = self.network.model_kwargs()
-        trainer = Trainer(model, self.patches(), self.data.val, config, model_name=MODEL, model_kwargs=kwargs)
-        result = trainer.fit()
-        trainer.close()
-        transfer_file = self.run_dir / "transfer.json"
-        return {
-            "steps": result.steps,
-            "steps_per_epoch": trainer.steps_per_epoch,
-            "patches_per_epoch": self.patches_per_epoch,
-            "train_seconds": result.total_seconds,
-            "best_val_psnr": result.best_psnr,
-            "best_step": result.best_step,
-            "x2_source": json.loads(transfer_file.read_text())["source"] if transfer_file.is_file() else None,
-        }
-
-    def deploy(self) -> dict[str, Any]:
-        return deploy_trained(self.network, self.run_dir, self.log)
-
-    def benchmark(self, deployed: nn.Module) -> dict[str, Any]:
-        """fp32 PSNR/SSIM on Y of the collapsed network: benchmark.{md,json,csv}."""
-        table = benchmark(deployed, self.data.test, self.network.scale, self.run_dir, self.device)
-        self.log.message("fp32 benchmark (PSNR/SSIM on Y, crop = scale):\n" + table.to_markdown())
-        return {"benchmarks": table.summary}
-
-    def export(self, deployed: nn.Module) -> dict[str, Any]:
-        """model.onnx of the collapsed network, compared with it in onnxruntime."""
-        report = export_onnx_checked(
-            deployed, self.run_dir / "model.onnx", self.check_input, self.log.message
-        )
-        return {"onnx": None} if report is None else report.to_dict()
-
-    def ptq(self, deployed: nn.Module) -> dict[str, Any]:
-        qmodel = post_training(deployed, self.calibration_inputs(), self.request.int8)
-        return self.quantized_report(qmodel, self.run_dir / "int8" / "ptq_w8a8")
-
-    def qat(self, deployed: nn.Module, name: str, settings: dict[str, Any]) -> dict[str, Any]:
-        """QAT fine-tuning in int8/<name>/ (its own config.yaml of ``settings``, checkpoints and log;
-        resumable), then its report."""
-        folder = self.run_dir / "int8" / name
-        record_run_settings(folder, plain(settings))
-        int8 = self.request.int8
-        config = self.recipe.train_config(
-            self.network.scale, folder, self.steps_per_epoch, not self.request.quiet
-        ).replace(epochs=int8.qat_epochs, lr=int8.qat_learning_rate)
-        calibration = self.calibration_inputs()
-        qmodel, trained = fine_tune(deployed, calibration, int8, self.patches(), self.data.val, config)
-        return {**self.quantized_report(qmodel, folder), "qat": trained}
-
-    def quantized_report(self, qmodel: nn.Module, folder: Path) -> dict[str, Any]:
-        test, scale = self.data.test, self.network.scale
-        return quantized_report(qmodel, folder, test, scale, self.check_input, self.device, self.log.message)
-
-
-def deploy_trained(network: Network, run_dir: Path, log: RunLog) -> dict[str, Any]:
-    """Collapse the trained weights (best.pt, else last.pt) into deployed.pt; report the sizes."""
-    weights = find_weights(run_dir)
-    trained = load_checkpoint(weights)
-    model = build_model(network)
-    model.load_state_dict(trained["state_dict"])
-    deployed, gap, _ = deploy_verified(model.eval())
-    save_checkpoint(run_dir / "deployed.pt", deployed_checkpoint(trained, deployed))
-    prof = profile(deployed, scale=network.scale, in_channels=1)
-    log.message(
-        f"collapsed {weights.name} into deployed.pt ({prof.params} parameters, max difference {gap:.2e})"
-    )
-    return {
-        "weights": str(weights),
-        "training_params": sum(p.numel() for p in model.parameters()),
-        "deployed_params": prof.params,
-        "deployed_macs_720p": prof.macs,
-        "deploy_max_abs_diff": gap,
-    }
-
-
-def load_deployed(path: Path, network: Network) -> nn.Module:
-    """The collapsed network of deployed.pt (rebuilt as ``create_model(..., deployed=True)``)."""
-    model = create_model(MODEL, scale=network.scale, deployed=True, **network.model_kwargs())
-    model.load_state_dict(load_checkpoint(path)["state_dict"])
-    return model.eval()
-
-
 def add_deltas(results: dict[str, Any]) -> None:
     """Each quantised variant's PSNR change against fp32, per test set (dB)."""
     fp32 = results["fp32"]["benchmarks"]
     for variant in results["int8"].values():
         variant["delta_psnr_db"] = {
-            name: variant["benchmarks"][name]["psnr"] - fp32[name]["psnr"]
-            for name in fp32
-            if name in variant["benchmarks"]
+            name: variant["benchmarks"][name]["psnr"] - fp32[name]["psnr"] for name in fp32
         }
 
 

@@ -1,4 +1,5 @@
-"""What one `sesr` run is: the network (the seed's SESR flags) and the reference's training recipe.
+"""What one `sesr` run is: the network (the seed's SESR flags), the official training recipe and the
+int8 options.
 
 The network is SESR on the Y channel (1 channel in and out) as in the official code; a run lives in
 ``<out>/x<scale>_models/<name>/`` where ``<name>`` is the official save name without its
@@ -8,17 +9,16 @@ FP32/QAT suffix (here quantisation is a later stage of the same run, in a subfol
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sr_blocks.sesr import TRAINING_MODES
-from sr_train import TrainConfig
-
+MODEL = "sesr"  # the sr_blocks registry name every checkpoint of this app records
 MODEL_NAMES = ("SESR",)
 SCALES = (2, 4)
 PATCHES_PER_IMAGE = 64  # random HR patches per training image per epoch (official utils.py)
 HR_PATCH_SIZE = {2: 128, 4: 200}  # official utils.py: 128 at x2, 200 at x4
+RECIPE = {"loss": "l1", "optimizer": "adam", "amsgrad": True, "scheduler": "constant"}  # official train.py
 
 
 @dataclass(frozen=True)
@@ -30,18 +30,6 @@ class Network:
     int_features: int = 16
     feature_size: int = 256
     linear_block_type: str = "collapsed"
-
-    def __post_init__(self) -> None:
-        if self.scale not in SCALES:
-            raise ValueError(f"--scale must be 2 or 4 (as in the official SESR code), got {self.scale}")
-        if self.linear_block_type not in TRAINING_MODES:
-            raise ValueError(
-                f"--linear_block_type must be one of {', '.join(TRAINING_MODES)}, "
-                f"got {self.linear_block_type!r}"
-            )
-        for flag in ("m", "int_features", "feature_size"):
-            if getattr(self, flag) < 1:
-                raise ValueError(f"--{flag} must be >= 1, got {getattr(self, flag)}")
 
     @property
     def run_name(self) -> str:
@@ -70,11 +58,9 @@ class Network:
 
 @dataclass(frozen=True)
 class Recipe:
-    """The official training recipe, with the overrides tests and laptops need (None = the recipe's).
-
-    ``steps_per_epoch`` replaces "64 patches per training image" by a fixed number of batches per
-    epoch; ``patch_size`` replaces the HR patch side (128 at x2, 200 at x4).
-    """
+    """The official training recipe (`RECIPE`, validated every epoch), with the overrides tests and laptops need (None = the recipe's):
+    ``steps_per_epoch`` batches per epoch instead of 64 patches per training image, ``patch_size``
+    instead of the HR patch side (128 at x2, 200 at x4)."""
 
     epochs: int = 300
     batch_size: int = 32
@@ -82,8 +68,6 @@ class Recipe:
     steps_per_epoch: int | None = None
     patch_size: int | None = None
     seed: int = 0
-    device: str = "auto"
-    num_workers: int = 0
 
     def hr_patch_size(self, scale: int) -> int:
         return self.patch_size or HR_PATCH_SIZE[scale]
@@ -93,26 +77,19 @@ class Recipe:
             return self.steps_per_epoch * self.batch_size
         return PATCHES_PER_IMAGE * training_images
 
-    def train_config(self, scale: int, out_dir: Path, steps_per_epoch: int, progress: bool) -> TrainConfig:
-        """Adam (amsgrad) at a constant learning rate, L1, validated (PSNR on Y) after every epoch."""
-        return TrainConfig(
-            scale=scale,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            loss="l1",
-            optimizer="adam",
-            lr=self.learning_rate,
-            amsgrad=True,
-            scheduler="constant",
-            val_every=steps_per_epoch,
-            log_every=max(1, min(100, steps_per_epoch)),
-            device=self.device,
-            seed=self.seed,
-            num_workers=self.num_workers,
-            out_dir=str(out_dir),
-            progress=progress,
-            tensorboard=False,
-        )
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+@dataclass(frozen=True)
+class Int8Settings:
+    """PTQ observer and calibration size; QAT bit widths (None: no QAT), budget and learning rate.
+    All of it fixes the QAT weights: it is the QAT folder's config.yaml."""
+
+    method: str = "percentile"
+    calibration_patches: int = 256
+    qat_bits: tuple[int, int] | None = None
+    qat_epochs: int = 30
+    qat_learning_rate: float = 2e-5
+
+    @property
+    def qat_name(self) -> str | None:
+        """The QAT variant's stage and folder name, e.g. 'qat_w4a4' (None: no QAT)."""
+        return None if self.qat_bits is None else f"qat_w{self.qat_bits[0]}a{self.qat_bits[1]}"

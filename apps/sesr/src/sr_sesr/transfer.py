@@ -9,33 +9,21 @@ differs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
-from sr_deploy import find_weights
-from sr_sesr.settings import Network
-from sr_train import load_checkpoint
+from sr_deploy import find_weights, load_trained
+from sr_sesr.settings import MODEL, Network
 
 LAST_BLOCK = "conv_last."  # the last linear block: scale-specific, never copied
-KWARG_FLAGS = {
+FLAGS = {
     "m": "--m",
     "f": "--int_features",
     "feature_size": "--feature_size",
     "training_mode": "--linear_block_type",
 }
-
-
-@dataclass
-class Transfer:
-    """What was copied: the source checkpoint and the names of the copied and skipped tensors."""
-
-    source: Path
-    copied: list[str]
-    skipped: list[str]
 
 
 def find_x2_checkpoint(network: Network, out: Path, x2_model: Path | None = None) -> Path:
@@ -61,38 +49,26 @@ def check_x2_checkpoint(ckpt: dict[str, Any], network: Network, source: Path) ->
     """Refuse a checkpoint that is not SESR at x2 with the same m, f, feature_size and block type."""
     expected = network.at_scale(2).model_kwargs()
     problems = []
-    if ckpt.get("model_name") != "sesr":
-        problems.append(f"model {ckpt.get('model_name')!r} (expected 'sesr')")
+    if ckpt.get("model_name") != MODEL:
+        problems.append(f"model {ckpt.get('model_name')!r} (expected {MODEL!r})")
     if ckpt.get("scale") != 2:
         problems.append(f"scale {ckpt.get('scale')!r} (expected 2)")
     found = ckpt.get("model_kwargs") or {}
     for key in sorted(set(expected) | set(found)):
         if found.get(key) != expected.get(key):
-            flag = KWARG_FLAGS.get(key, key)
+            flag = FLAGS.get(key, key)
             problems.append(f"{flag} {found.get(key)!r} (this run: {expected.get(key)!r})")
     if problems:
         raise ValueError(f"{source} is not the x2 model of this configuration: {'; '.join(problems)}")
 
 
-@torch.no_grad()
-def load_x2_weights(model: nn.Module, network: Network, source: Path) -> Transfer:
-    """Copy every tensor but the last linear block's from the x2 checkpoint ``source`` into ``model``."""
-    ckpt = load_checkpoint(source)
+def load_x2_weights(model: nn.Module, network: Network, source: Path) -> dict[str, Any]:
+    """Copy every tensor but the last linear block's from the x2 checkpoint ``source`` into ``model``;
+    returns transfer.json's record: the source and the names of the copied and skipped tensors."""
+    x2, ckpt = load_trained(source)  # one-line errors for an unreadable or incomplete checkpoint
     check_x2_checkpoint(ckpt, network, source)
-    x2_state = ckpt["state_dict"]
-    state = model.state_dict()
-    copied, skipped = [], []
-    for name, tensor in state.items():
-        if name.startswith(LAST_BLOCK):
-            skipped.append(name)
-            continue
-        if name not in x2_state:
-            raise ValueError(f"{source}: tensor {name!r} of the x4 model is missing from the x2 checkpoint")
-        if x2_state[name].shape != tensor.shape:
-            raise ValueError(
-                f"{source}: tensor {name!r} is {tuple(x2_state[name].shape)} in the x2 checkpoint, "
-                f"{tuple(tensor.shape)} in the x4 model"
-            )
-        tensor.copy_(x2_state[name])
-        copied.append(name)
-    return Transfer(Path(source), copied, skipped)
+    state, x2_state = model.state_dict(), x2.state_dict()
+    skipped = [name for name in state if name.startswith(LAST_BLOCK)]
+    copied = [name for name in state if name not in skipped]
+    model.load_state_dict({**state, **{name: x2_state[name] for name in copied}})
+    return {"source": str(source), "copied": copied, "skipped": skipped}

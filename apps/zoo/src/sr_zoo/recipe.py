@@ -2,16 +2,15 @@
 
 ```yaml
 model: {name: imdn, kwargs: {}}          # --model overrides the name
-data: {patch_size: 128, patches_per_epoch: 16000, val: samples, test: [Set5, Set14, BSD68]}
+data: {patch_size: 128, patches_per_epoch: 16000, val: holdout:10, test: [Set5, Set14, BSD68]}
 train: {steps: 1000, batch_size: 16, lr: 2.0e-4, ...}   # any sr_train.TrainConfig field
 ```
 
-An unknown key in any section is an error naming the key and the file.
+An unknown key, a key given twice or an empty file is an error naming the key and the file.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,9 +44,11 @@ class ModelSection:
 class DataSection:
     """Training patches and the validation / test sets.
 
-    `val`: "samples" (the bundled test photos), "holdout:N" (the last N training images, kept out
-    of training), a benchmark name (Set5, ...) or a folder, or "none". `test`: benchmark names or
-    folders for the final table (the bundled test photos are used when none is found).
+    `val` and `test` take sr_data's grammar (`open_validation`, `open_test_sets`): `val` is
+    "holdout:N" (the last N training images, kept out of training), "samples" (the bundled test
+    photos), "none", a benchmark name (Set5, ...) or a folder; `test` lists benchmark names, folders
+    or "samples" for the final table. A test set that is not found stops the run before it starts;
+    "Set5?" is optional (skipped with a note when it is not found).
     """
 
     patch_size: int = 96
@@ -75,13 +76,6 @@ class Recipe:
         if overrides.get("epochs") is not None:
             values.pop("steps", None)
         return TrainConfig.from_dict(values, source=self.source)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": dataclasses.asdict(self.model),
-            "data": dataclasses.asdict(self.data),
-            "train": dict(self.train),
-        }
 
 
 def shipped_recipes() -> list[str]:

@@ -32,8 +32,8 @@ from sr_blocks.layers import (
 from sr_blocks.registry import preset_kwargs, register_model
 from sr_reparam.kernels import (
     fixed_filter,
-    fixed_filter_kernel,
     fold_residual,
+    fuse_depthwise_after_1x1,
     fuse_kxk_after_1x1,
     pad_with_bias,
     scaled_depthwise,
@@ -91,8 +91,8 @@ class Conv1x1EdgeFilter(nn.Module):
 
     def fused(self) -> tuple[Tensor, Tensor]:
         """The (weight, bias) of the single 3x3 conv this branch equals."""
-        filter_weight, filter_bias = fixed_filter_kernel(self.filter_name, self.scale, self.bias)
-        return fuse_kxk_after_1x1(self.pointwise.weight, self.pointwise.bias, filter_weight, filter_bias)
+        depthwise = scaled_depthwise(self.filter, self.scale)
+        return fuse_depthwise_after_1x1(self.pointwise.weight, self.pointwise.bias, depthwise, self.bias)
 
 
 class ECB(nn.Module):

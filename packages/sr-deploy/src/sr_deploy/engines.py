@@ -19,7 +19,7 @@ from sr_blocks import create_model
 from sr_deploy.loading import load_trained
 from sr_eval import tiled_forward
 from sr_eval.profiling import infer_in_channels
-from sr_train import resolve_device
+from sr_eval.runtime import resolve_device
 
 
 class Engine(Protocol):
@@ -33,7 +33,8 @@ class Engine(Protocol):
 
 
 class TorchEngine:
-    """A torch model on ``device``; fp16 (``half``) and channels-last memory on CUDA."""
+    """A torch model on ``device`` (checked by `sr_eval.runtime.resolve_device`: "auto" is CUDA when
+    present); fp16 (``half``) and channels-last memory on CUDA."""
 
     def __init__(
         self,
@@ -45,7 +46,7 @@ class TorchEngine:
         tile: int | None = None,
         overlap: int = 16,
     ) -> None:
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         if half and self.device.type != "cuda":
             raise ValueError(f"--half needs a CUDA device (got {self.device}); CPU runs float32")
         self.dtype = torch.float16 if half else torch.float32
@@ -90,7 +91,7 @@ class OnnxEngine:
         if not path.is_file():
             raise FileNotFoundError(f"ONNX file not found: {path}")
         providers = ["CPUExecutionProvider"]
-        if torch.device(device).type == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
+        if resolve_device(device).type == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
         try:
             self.session = ort.InferenceSession(str(path), providers=providers)
@@ -147,7 +148,7 @@ def open_engine(
     """
     if weights and onnx:
         raise ValueError("give --weights or --onnx, not both")
-    target = resolve_device(device or "auto")
+    target = resolve_device(device)  # an unknown or absent device fails before any file is read
     if onnx:
         if model:
             raise ValueError("--model does not apply to --onnx (the ONNX file is the model)")

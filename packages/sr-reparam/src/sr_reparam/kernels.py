@@ -58,6 +58,23 @@ def fuse_kxk_after_1x1(w1: Tensor, b1: Bias, w2: Tensor, b2: Bias) -> tuple[Tens
     return weight, bias
 
 
+def fuse_depthwise_after_1x1(w1: Tensor, b1: Bias, w2: Tensor, b2: Bias) -> tuple[Tensor, Tensor]:
+    """One conv equal to a depthwise ``conv_kxk(w2, b2, groups=mid)`` applied after ``conv_1x1(w1, b1)``.
+
+    The same conv as ``fuse_kxk_after_1x1(w1, b1, depthwise_to_dense(w2), b2)`` (exact at the borders
+    with :func:`pad_with_bias`), built by one broadcast product instead of a dense ``mid x mid`` kernel.
+    Shapes: w1 ``(mid, in, 1, 1)``, w2 ``(mid, 1, k, k)``; returns ``(mid, in, k, k)`` and ``(mid,)``.
+    """
+    pointwise = _check_pointwise(w1, "w1")
+    if w2.shape[1] != 1 or w2.shape[0] != pointwise.shape[0]:
+        raise ValueError(
+            f"w2 must be a depthwise kernel ({pointwise.shape[0]}, 1, k, k), got {tuple(w2.shape)}"
+        )
+    weight = w2 * pointwise[:, :, None, None]
+    bias = w2.sum(dim=(1, 2, 3)) * _bias_or_zeros(b1, w1) + _bias_or_zeros(b2, w2)
+    return weight, bias
+
+
 def fuse_1x1_after_kxk(w1: Tensor, b1: Bias, w2: Tensor, b2: Bias) -> tuple[Tensor, Tensor]:
     """One conv equal to ``conv_1x1(w2, b2)`` applied after ``conv_kxk(w1, b1)`` (exact at borders).
 

@@ -8,12 +8,13 @@ DEVICE_ENV = "SR_SEARCH_EVO_DEVICE"
 
 
 def set_current_device(device: str) -> None:
-    """Record `device` for this process (and select it, for CUDA)."""
+    """Record `device` for this process (and select it, for CUDA: plain "cuda" is device 0)."""
     os.environ[DEVICE_ENV] = device
     if device.startswith("cuda"):
         import torch
 
-        torch.cuda.set_device(torch.device(device))
+        index = torch.device(device).index
+        torch.cuda.set_device(0 if index is None else index)
 
 
 def current_device() -> str:

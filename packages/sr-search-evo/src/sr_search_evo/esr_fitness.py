@@ -13,7 +13,11 @@ from sr_blocks import create_model
 from sr_eval import profile
 from sr_eval.runtime import resolve_device
 from sr_search_evo.devices import current_device
-from sr_train import PatchTensors, train_and_validate
+from sr_train import PatchTensors, TrainConfig, train_and_validate
+
+# TrainConfig fields a fitness call sets itself (budget, seed, device) or that do not apply to it
+# (files, console, SSIM: the fitness is PSNR)
+NOT_FROM_CONFIG = ("steps", "epochs", "scale", "seed", "device", "out_dir", "resume", "progress", "tensorboard")
 
 
 def candidate_seed(key: str, base_seed: int = 0) -> int:
@@ -35,7 +39,9 @@ class ESRFitness:
 
     Picklable (send it to workers once). `train_data`/`val_data` are `PatchTensors`, (lr, hr) tensor
     pairs or datasets; tensors are moved once to the worker's device and kept there.
-    `train_overrides` are `TrainConfig` fields (lr, batch_size, scheduler, ...). The training seed
+    `train_config` (a TrainConfig) and `train_overrides` (TrainConfig fields: lr, batch_size, ...,
+    over the config's) set the training; its budget, seed, device and files do not apply, and
+    validation computes PSNR only. The training seed
     is derived from the gene list and `seed` (see `candidate_seed`), so a candidate gets the same
     result whichever worker trains it and in whatever order. `device` None means the evaluator
     worker's device (`current_device()`); a named device is checked here, before any work (an
@@ -54,6 +60,7 @@ class ESRFitness:
         hr_size: tuple[int, int] = (720, 1280),
         device: str | None = None,
         seed: int = 0,
+        train_config: TrainConfig | None = None,
     ) -> None:
         reserved = {"steps", "scale", "seed", "device"} & set(train_overrides or {})
         if reserved:
@@ -63,7 +70,12 @@ class ESRFitness:
         self.train_data = _as_patches(train_data, "train_data")
         self.val_data = _as_patches(val_data, "val_data")
         self.steps, self.scale, self.G0 = steps, scale, G0
-        self.train_overrides = dict(train_overrides or {})
+        from_config = {} if train_config is None else train_config.to_dict()
+        self.train_overrides = {
+            **{k: v for k, v in from_config.items() if k not in NOT_FROM_CONFIG},
+            "val_ssim": False,
+            **(train_overrides or {}),
+        }
         self.hr_size, self.device, self.seed = tuple(hr_size), device, seed
         self._placed: dict[str, tuple[Any, Any]] = {}
 

@@ -22,13 +22,11 @@ REPAIR_STEPS = 200_000  # proposals before repair gives up on the parameter wind
 SEGMENT_MIN_NODES = 4  # ESR_EA swaps segments of at least 4 nodes
 
 
-def _weights(name: str, values: Sequence[Any], probs: Sequence[float]) -> list[float]:
+def _weights(choices: str, values: Sequence[Any], probs_name: str, probs: Sequence[float]) -> list[float]:
     if len(values) != len(probs):
-        raise ValueError(f"ESRSpace: {name} has {len(values)} entries but its prob list has {len(probs)}")
+        raise ValueError(f"ESRSpace: {probs_name} has {len(probs)} entries but {choices} has {len(values)}")
     if any(p < 0 for p in probs) or not any(p > 0 for p in probs):
-        raise ValueError(
-            f"ESRSpace: the probabilities for {name} must be >= 0 and not all 0, got {list(probs)}"
-        )
+        raise ValueError(f"ESRSpace: {probs_name} must be >= 0 and not all 0, got {list(probs)}")
     return [float(p) for p in probs]
 
 
@@ -64,18 +62,23 @@ class ESRSpace:
             raise ValueError(f"ESRSpace: node_num must be a positive integer, got {node_num!r}")
         if not isinstance(min_active, int) or not 1 <= min_active <= node_num:
             raise ValueError(f"ESRSpace: min_active must be in [1, node_num={node_num}], got {min_active!r}")
+        if not isinstance(G0, int) or G0 < 1:
+            raise ValueError(f"ESRSpace: G0 must be a positive integer, got {G0!r}")
         if min_params is not None and max_params is not None and min_params > max_params:
             raise ValueError(f"ESRSpace: min_params {min_params} is above max_params {max_params}")
         self.scale, self.G0 = scale, G0
         self.block_type, self.conv_num, self.growth_rate = list(block_type), list(conv_num), list(growth_rate)
-        self.type_prob = _weights("block_type", block_type, type_prob)
-        self.conv_prob = _weights("conv_num", conv_num, conv_prob)
-        self.growth_prob = _weights("growth_rate", growth_rate, growth_prob)
+        self.type_prob = _weights("block_type", block_type, "type_prob", type_prob)
+        self.conv_prob = _weights("conv_num", conv_num, "conv_prob", conv_prob)
+        self.growth_prob = _weights("growth_rate", growth_rate, "growth_prob", growth_prob)
         self.node_num, self.min_active = node_num, min_active
         self.max_params, self.min_params = max_params, min_params
         self.choices, self.choice_weights = self._catalog()
         self._choice_set = set(self.choices)
-        esrn_params([self.choices[0]], G0, scale)  # an unsupported scale or G0 fails here, not mid-search
+        try:  # an unsupported scale fails here, not mid-search
+            esrn_params([self.choices[0]], G0, scale)
+        except ValueError as err:
+            raise ValueError(f"ESRSpace: scale {scale!r}: {err}") from None
 
     def _catalog(self) -> tuple[list[str], list[float]]:
         genes, weights = [], []
@@ -88,7 +91,8 @@ class ESRSpace:
                             parse_gene(text)
                         except ValueError as err:
                             raise ValueError(
-                                f"ESRSpace: block choice {text} cannot be built: {err}"
+                                f"ESRSpace: block_type/conv_num/growth_rate give the block {text}, "
+                                f"which cannot be built: {err}"
                             ) from None
                         weight = type_p * conv_p * self.growth_prob[g_index] * self.growth_prob[o_index]
                         if weight > 0:

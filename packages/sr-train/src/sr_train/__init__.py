@@ -6,7 +6,13 @@ Y channel, atomic checkpoints and exact resume. `train_and_validate` is the sear
 """
 
 from sr_train.api import train_and_validate
-from sr_train.checkpoint import CHECKPOINT_FORMAT, deployed_checkpoint, load_checkpoint, save_checkpoint
+from sr_train.checkpoint import (
+    CHECKPOINT_FORMAT,
+    deployed_checkpoint,
+    load_checkpoint,
+    model_checkpoint,
+    save_checkpoint,
+)
 from sr_train.config import TrainConfig
 from sr_train.data import PatchTensors, stack_patches
 from sr_train.distributed import resolve_device
@@ -46,6 +52,7 @@ __all__ = [
     "deployed_checkpoint",
     "find_config",
     "merge",
+    "model_checkpoint",
     "parse_assignment",
     "load_checkpoint",
     "path_setting",

@@ -39,20 +39,28 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
         torch.save(payload, handle)
 
 
+def model_checkpoint(
+    model: nn.Module, name: str, scale: int, model_kwargs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The weights-only checkpoint of `model`, built as `create_model(name, scale, **model_kwargs)`:
+    what `sr-eval --model CKPT` and `sr_deploy.load_trained` rebuild a model from (weights on the CPU)."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "model_name": name,
+        "model_kwargs": dict(model_kwargs or {}),
+        "scale": scale,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+
+
 def deployed_checkpoint(ckpt: dict[str, Any], deployed_model: nn.Module) -> dict[str, Any]:
     """The checkpoint of `deployed_model`, the re-parameterised form of the model `ckpt` describes.
 
     It keeps how to rebuild the model (name, kwargs, scale), is marked `"deployed": True` and holds
     the deployed weights on the CPU (no training state: a deployed model is for inference).
     """
-    return {
-        "format": ckpt.get("format", CHECKPOINT_FORMAT),
-        "model_name": ckpt["model_name"],
-        "model_kwargs": ckpt["model_kwargs"],
-        "scale": ckpt["scale"],
-        "deployed": True,
-        "state_dict": {k: v.detach().cpu() for k, v in deployed_model.state_dict().items()},
-    }
+    rebuild = (ckpt["model_name"], ckpt["scale"], ckpt["model_kwargs"])
+    return {**model_checkpoint(deployed_model, *rebuild), "deployed": True}
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

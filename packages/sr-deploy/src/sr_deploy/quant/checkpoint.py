@@ -29,6 +29,7 @@ from sr_deploy.quant.quantize import ptq, qat
 from sr_deploy.ship import Log, benchmark
 from sr_eval import rgb_to_y
 from sr_eval.profiling import infer_in_channels
+from sr_eval.runtime import resolve_device
 from sr_train import LumaView, PatchTensors, TrainConfig, stack_patches
 
 QAT_POOL = 4096  # at most this many distinct training patches for QAT (reused across steps)
@@ -50,7 +51,7 @@ class QuantizeRequest:
     qat_lr: float = 2e-5
     batch_size: int = 16
     sets: list[str] = field(default_factory=lambda: ["Set5", "Set14", "BSD68"])
-    device: str | None = None
+    device: str | None = None  # auto (None), cpu, cuda, cuda:N (`sr_eval.runtime.resolve_device`)
     seed: int = 0
 
 
@@ -99,7 +100,7 @@ def quantize_model(
         batch_size=request.batch_size,
         lr=request.qat_lr,
         scheduler="constant",
-        device=request.device or "auto",
+        device=str(resolve_device(request.device)),
         seed=request.seed,
         val_ssim=False,
         progress=False,
@@ -118,8 +119,9 @@ def quantize_model(
 def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str, Any]:
     """Quantise, evaluate float vs quantised, export and check both ONNX files; writes ``request.out``
     (see the module docstring) and returns results.json's content."""
+    device = resolve_device(request.device)  # like a bad --bits, fails before anything is loaded or written
+    parse_bits(request.bits)
     weights = find_weights(request.weights)
-    parse_bits(request.bits)  # a bad value fails before anything is loaded or written
     model, ckpt = load_trained(weights, deployed=True)
     scale, bits, out = ckpt["scale"], request.bits, Path(request.out)
     notes: list[str] = []
@@ -129,7 +131,6 @@ def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str,
     out.mkdir(parents=True, exist_ok=True)
     qmodel, info = quantize_model(model, request, scale, log)
 
-    device = None if request.device in (None, "auto") else request.device
     float_table = benchmark(model, sets, scale, out, device, "benchmark_fp32")
     first = sets[0][0]["lr"]
     example = (rgb_to_y(first) if infer_in_channels(model) == 1 else first).unsqueeze(0)

@@ -1,0 +1,121 @@
+"""ESR_EA's search sections with seed 000's keys, read with `sr_train.section_from_dict`:
+
+```yaml
+search_space:                 # ESRSearchSpace
+    type: SearchSpace
+    modules: ['esrbody']
+    esrbody: {type: ESRN, block_type: [S,G,C], conv_num: [4,6,8], growth_rate: [8,16,24,32],
+              type_prob: [1,1,1], conv_prob: [1,1,1], growth_prob: [1,1,1,1], G0: 32, scale: 2}
+search_algorithm:             # ESRSearchAlgorithm
+    type: ESRSearch
+    codec: ESRCodec
+    policy: {num_generation: 20, num_individual: 8, num_elitism: 4, mutation_rate: 0.05}   # EvoSettings
+    range: {node_num: 20, min_active: 16, max_params: 325000, min_params: 315000}
+```
+
+An unknown key, a value of the wrong type or an impossible combination (a probability list of
+another length than its choices, a block that cannot be built, `min_params` above `max_params`,
+`num_elitism` above `num_individual`) is a ConfigError naming the key and the file. `esr_space`
+builds the `ESRSpace` the two sections describe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sr_search_evo.esr_space import ESRSpace
+from sr_search_evo.settings import EvoSettings
+from sr_train import ConfigError, check_types
+
+
+def _checked(**knobs: Any) -> ESRSpace:
+    """ESRSpace(**knobs), its objections as ConfigErrors that start with the key they concern."""
+    try:
+        return ESRSpace(**knobs)
+    except ValueError as err:
+        raise ConfigError(str(err).removeprefix("ESRSpace: ")) from None
+
+
+@dataclass
+class ESRBody:
+    """`search_space.esrbody`: the block choices, their probabilities and the network's frame."""
+
+    type: Literal["ESRN"] = "ESRN"
+    block_type: list[str] = field(default_factory=lambda: ["S", "G", "C"])
+    conv_num: list[int] = field(default_factory=lambda: [4, 6, 8])
+    growth_rate: list[int] = field(default_factory=lambda: [8, 16, 24, 32])
+    type_prob: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
+    conv_prob: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
+    growth_prob: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0, 1.0])
+    G0: int = 32
+    scale: int = 2
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        _checked(**self.knobs(), node_num=1, min_active=1)  # every block choice and the frame can be built
+
+    def knobs(self) -> dict[str, Any]:
+        """ESRSpace's arguments for these choices (all but the limits of `range`)."""
+        return {name: getattr(self, name) for name in _BODY_KNOBS}
+
+
+_BODY_KNOBS = (
+    "scale",
+    "G0",
+    "block_type",
+    "conv_num",
+    "growth_rate",
+    "type_prob",
+    "conv_prob",
+    "growth_prob",
+)
+
+
+@dataclass
+class ESRSearchSpace:
+    """`search_space`: vega's wrapper around the one module, `esrbody`."""
+
+    type: Literal["SearchSpace"] = "SearchSpace"
+    modules: list[Literal["esrbody"]] = field(default_factory=lambda: ["esrbody"])
+    esrbody: ESRBody = field(default_factory=ESRBody)
+
+    def __post_init__(self) -> None:
+        check_types(self)
+
+
+@dataclass
+class ESRRange:
+    """`search_algorithm.range`: how many blocks (`min_active`..`node_num`) and parameters a candidate has."""
+
+    node_num: int = 20
+    min_active: int = 16
+    max_params: int | None = 325000
+    min_params: int | None = 315000
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        _checked(**self.limits())
+
+    def limits(self) -> dict[str, Any]:
+        """ESRSpace's arguments for these limits."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class ESRSearchAlgorithm:
+    """`search_algorithm`: the evolution (`policy`, an EvoSettings) and the candidates' `range`."""
+
+    type: Literal["ESRSearch"] = "ESRSearch"
+    codec: Literal["ESRCodec"] = "ESRCodec"
+    policy: EvoSettings = field(default_factory=EvoSettings)
+    range: ESRRange = field(default_factory=ESRRange)
+
+    def __post_init__(self) -> None:
+        check_types(self)
+
+
+def esr_space(search_space: ESRSearchSpace, bounds: ESRRange) -> ESRSpace:
+    """The ESRSpace of `search_space.esrbody` within `search_algorithm.range`."""
+    return _checked(**search_space.esrbody.knobs(), **bounds.limits())
