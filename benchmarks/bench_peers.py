@@ -18,6 +18,12 @@ Every comparison copies one set of weights into both networks, checks that the o
 losses of a few training steps) agree, then runs ours and theirs alternately for `--rounds` rounds
 (the order flips every round, so drifts in machine load hit both) and prints the min / median / max
 of the per-round speed ratio, their time / our time (> 1 = ours faster).
+
+On a machine whose cores are busy with other work, torch's OpenMP threads spin at every operation's
+barrier waiting for a descheduled partner: with 2 threads, code made of many small operations (our
+metrics, every model's small convolutions) then runs several times slower than with 1, while cv2's
+own thread pool does not. `OMP_WAIT_POLICY=PASSIVE` (set before Python starts) removes most of it;
+the footer prints the load and the policy so that a table can be read for what it is.
 """
 
 from __future__ import annotations
@@ -238,8 +244,11 @@ def bench_metrics(peer: types.SimpleNamespace, args: argparse.Namespace) -> list
         sr, hr = imresize(item["lr"], args.scale).clamp(0, 1), item["hr"]
         ours_in.append((sr.unsqueeze(0), hr.unsqueeze(0)))  # float (1, 3, H, W), as a model returns it
 
-        def to_bgr_uint8(img: torch.Tensor) -> np.ndarray:  # BasicSR's tensor2img, done before timing
-            return np.ascontiguousarray((img * 255.0).round().byte().permute(1, 2, 0).numpy()[..., ::-1])
+        def to_bgr_uint8(img: torch.Tensor) -> np.ndarray:
+            # BasicSR's tensor2img, done before timing; rounded in float64 as our metric quantises
+            # (tensor2img's float32 rounding moves a few pixels across .5 and would blur the comparison).
+            levels = (img.double() * 255.0).round().byte()
+            return np.ascontiguousarray(levels.permute(1, 2, 0).numpy()[..., ::-1])
 
         theirs_in.append((to_bgr_uint8(sr), to_bgr_uint8(hr)))
     crop, metrics = args.scale, peer.metrics
@@ -265,12 +274,20 @@ def bench_metrics(peer: types.SimpleNamespace, args: argparse.Namespace) -> list
     d_ssim = max(abs(x[1] - y[1]) for x, y in zip(a, b, strict=True))
     means = [statistics.fmean(r[i] for r in rows) for rows in (a, b) for i in (0, 1)]
     print(
-        f"  means: ours {means[0]:.7f} dB / {means[1]:.9f}, BasicSR {means[2]:.7f} dB / {means[3]:.9f}; "
-        f"max per-image |diff| {d_psnr:.1e} dB, {d_ssim:.1e} SSIM"
+        f"  means: ours {means[0]:.9f} dB / {means[1]:.10f}, BasicSR {means[2]:.9f} dB / {means[3]:.10f}; "
+        f"max per-image |diff| {d_psnr:.1e} dB, {d_ssim:.1e} SSIM (Y: BasicSR converts in float32)"
     )
+    rgb_psnr = max(
+        abs(psnr_ssim(sr, hr, crop, test_y_channel=False)[0].item() - metrics.calculate_psnr(s, h, crop))
+        for (sr, hr), (s, h) in zip(ours_in[:8], theirs_in[:8], strict=True)
+    )
+    print(f"  RGB (float64 in both), first 8 images: max PSNR |diff| {rgb_psnr:.1e} dB")
     ratios, t_ours, t_theirs = interleaved(ours, theirs, args.rounds)
     name = f"PSNR+SSIM on Y, {args.metrics_data} x{args.scale} ({len(ours_in)} images), vs BasicSR (cv2)"
-    agreement = f"max per-image diff {d_psnr:.0e} dB / {d_ssim:.0e} SSIM"
+    agreement = (
+        f"means differ by {abs(means[0] - means[2]):.0e} dB / {abs(means[1] - means[3]):.0e}; "
+        f"per image at most {d_psnr:.0e} dB / {d_ssim:.0e}"
+    )
     return [Result(name, ratios, t_ours, t_theirs, agreement)]
 
 
@@ -295,35 +312,42 @@ def _ecb_name_map(our_names: list[str]) -> dict[str, str]:
     return mapping
 
 
-def bench_ecbsr(peer: types.SimpleNamespace, args: argparse.Namespace) -> list[Result]:
-    from sr_blocks import create_model
-    from sr_reparam import deploy
-
-    ours = create_model("ecbsr_m4c16", scale=args.scale, in_channels=1, out_channels=1)
-    theirs = peer.ecbsr.ECBSR(1, 1, 4, 16, with_idt=False, act_type="prelu", scale=args.scale)
+def _copy_ecbsr(theirs: nn.Module, ours: nn.Module) -> None:
     names = _ecb_name_map([n for n, _ in ours.named_parameters()])
     their_params = dict(theirs.named_parameters())
     with torch.no_grad():
         for name, p in ours.named_parameters():
             p.copy_(their_params[names[name]].reshape(p.shape))
+
+
+def bench_ecbsr(peer: types.SimpleNamespace, args: argparse.Namespace) -> list[Result]:
+    from sr_blocks import create_model
+    from sr_reparam import deploy
+
+    label = "ECBSR-M4C16 (Y)"
+    theirs = peer.ecbsr.ECBSR(1, 1, 4, 16, with_idt=False, act_type="prelu", scale=args.scale)
+    ours = create_model("ecbsr_m4c16", scale=args.scale, in_channels=1, out_channels=1)
+    _copy_ecbsr(theirs, ours)
     lr = torch.rand(1, 1, *args.ecbsr_size)
+    batch = _batch(1, args.patch, args.scale, args.batch)
+    no_train = argparse.Namespace(**{**vars(args), "no_train": True})
     results = compare_models(
-        "ECBSR-M4C16 (Y)",
-        ours,
-        theirs,
-        lr,
-        _batch(1, args.patch, args.scale, args.batch),
-        args,
-        eval_label="training form in eval mode",
+        label, ours, theirs, lr, batch, no_train, eval_label="training form in eval mode"
     )
-    deployed = deploy(ours.eval())
-    theirs.eval()
+    deployed = deploy(ours)
     with torch.no_grad():
         diff = max_difference(deployed(lr), theirs(lr))
         ratios, t_ours, t_theirs = interleaved(lambda: deployed(lr), lambda: theirs(lr), args.rounds)
-    results.insert(
-        1, Result("ECBSR-M4C16 (Y) deployed vs their eval", ratios, t_ours, t_theirs, f"max abs diff {diff:.1e}")
+    results.append(
+        Result(f"{label} deployed vs their eval", ratios, t_ours, t_theirs, f"max abs diff {diff:.1e}")
     )
+    if args.no_train:
+        return results
+    for mode in ("collapsed", "expanded"):  # ours trains collapsed by default; expanded = the official way
+        _copy_ecbsr(theirs, ours)
+        ours.training_mode = mode
+        train = f"training step, ours {mode} (L1, Adam)"
+        results += compare_models(label, ours, theirs, lr, batch, args, train_label=train)[1:]
     return results
 
 
@@ -362,18 +386,28 @@ def bench_edsr(peer: types.SimpleNamespace, args: argparse.Namespace) -> list[Re
     )
 
 
-BENCHES = {"metrics": bench_metrics, "ecbsr": bench_ecbsr, "imdn": bench_imdn, "esrn": bench_esrn, "edsr": bench_edsr}
+BENCHES = {
+    "metrics": bench_metrics,
+    "ecbsr": bench_ecbsr,
+    "imdn": bench_imdn,
+    "esrn": bench_esrn,
+    "edsr": bench_edsr,
+}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--basicsr", type=Path, help="a checkout of XPixelGroup/BasicSR")
     parser.add_argument("--imdn", type=Path, help="a checkout of Zheng222/IMDN")
     parser.add_argument("--vega", type=Path, help="a checkout of huawei-noah/vega")
     parser.add_argument("--only", nargs="+", choices=COMPARISONS, default=list(COMPARISONS))
     parser.add_argument("--threads", type=int, default=2, help="torch (and cv2) threads (default 2)")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds of each forward/metric")
-    parser.add_argument("--train-rounds", type=int, default=5, help="interleaved rounds of each training step")
+    parser.add_argument(
+        "--train-rounds", type=int, default=5, help="interleaved rounds of each training step"
+    )
     parser.add_argument("--check-steps", type=int, default=3, help="training steps whose losses must agree")
     parser.add_argument("--no-train", action="store_true", help="skip the training steps")
     parser.add_argument("--scale", type=int, default=2)
@@ -402,9 +436,11 @@ def main() -> None:
             results.append(result)
             print("  " + result.row())
     load = os.getloadavg()
+    policy = os.environ.get("OMP_WAIT_POLICY", "default")
     print(
-        f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds "
-        f"({args.train_rounds} for training steps); load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads (OMP_WAIT_POLICY {policy}), "
+        f"{args.rounds} rounds ({args.train_rounds} for training steps); "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs"
     )
     print("| work | ours vs peer (median ratio, >1 = ours faster) | min / max | ours | peer | agreement |")
     print("|---|---|---|---|---|---|")

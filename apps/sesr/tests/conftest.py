@@ -1,7 +1,11 @@
-"""Tiny photo folders cut from scikit-image's bundled photos, so whole `sesr` runs take seconds."""
+"""Tiny photo folders cut from scikit-image's bundled photos, so whole `sesr` runs take seconds; the
+`sesr` command run in this process (`sesr`) or as a subprocess, as a user runs it (`sesr_cli`)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,7 +43,6 @@ def _crops(split: str, size: int, folder: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory) -> dict[str, str]:
     """{"train": 6 photos of 64x64, "test": 3 photos of 48x48}: folders of HR PNGs."""
-    pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
     root = tmp_path_factory.mktemp("tiny_data")
     return {"train": str(_crops("train", 64, root / "train")), "test": str(_crops("test", 48, root / "test"))}
 
@@ -60,14 +63,24 @@ def sesr(tiny_data):
     from sr_sesr.cli import main
 
     def run(argv: list[str], out: Path, test_sets: str | None = None) -> int:
-        data = [
-            "--data",
-            tiny_data["train"],
-            "--test_sets",
-            test_sets or tiny_data["test"],
-            "--out",
-            str(out),
-        ]
-        return main(argv + data + SHRINK)
+        return main(argv + _data(tiny_data, out, test_sets) + SHRINK)
 
     return run
+
+
+@pytest.fixture
+def sesr_cli(tiny_data):
+    """``sesr_cli(argv, out)``: like ``sesr``, but the real command in a subprocess; the finished
+    process (returncode, stdout, stderr)."""
+
+    def run(argv: list[str], out: Path, test_sets: str | None = None) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "sr_sesr.cli", *argv, *_data(tiny_data, out, test_sets), *SHRINK]
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+
+    return run
+
+
+def _data(tiny_data: dict[str, str], out: Path, test_sets: str | None) -> list[str]:
+    """--data, --test_sets (default: the tiny test folder) and --out."""
+    return ["--data", tiny_data["train"], "--test_sets", test_sets or tiny_data["test"], "--out", str(out)]

@@ -29,7 +29,7 @@ def test_x2_commands(x2_runs, name):
     results = json.loads((x2_runs / "x2_models" / name.format(2) / "results.json").read_text())
     assert results["train"]["steps"] == 2 and results["train"]["x2_source"] is None
     assert results["fp32"]["benchmarks"]["test"]["images"] == 3
-    assert results["deploy"]["deploy_max_abs_diff"] < 1e-5  # collapsed == trained form, either mode
+    assert results["fp32"]["deploy_max_abs_diff"] < 1e-5  # collapsed == trained form, either mode
     assert results["int8"]["ptq_w8a8"]["onnx_within_2_255"]
 
 

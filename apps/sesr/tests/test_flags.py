@@ -3,6 +3,7 @@
 import pytest
 
 from sr_sesr.cli import build_parser, request_from_args
+from sr_sesr.settings import RECIPE
 
 # seed 002, "Flag description and location": flag -> default
 SEED_FLAGS = {
@@ -36,9 +37,10 @@ def test_the_seed_flags_have_the_official_defaults():
         "training_mode": "collapsed",
     }
     assert request.int8.qat_bits is None and request.int8.qat_epochs == 30
-    config = request.recipe.train_config(2, request.run_dir, 1600, progress=False)
-    assert (config.epochs, config.batch_size, config.lr, config.amsgrad) == (300, 32, 2e-4, True)
-    assert (config.loss, config.scheduler, config.val_every) == ("l1", "constant", 1600)
+    recipe = request.recipe
+    assert (recipe.epochs, recipe.batch_size, recipe.learning_rate, recipe.seed) == (300, 32, 2e-4, 0)
+    assert RECIPE == {"loss": "l1", "optimizer": "adam", "amsgrad": True, "scheduler": "constant"}
+    assert str(request.device) in ("cpu", "cuda:0")  # auto
 
 
 def test_every_seed_flag_is_read():
@@ -64,7 +66,10 @@ def test_every_seed_flag_is_read():
     )
     assert request.network.run_name == "SESR_m11_f32_x4_fs64_expandedTraining"
     assert (request.recipe.epochs, request.recipe.batch_size, request.recipe.learning_rate) == (7, 8, 1e-3)
-    assert request.run_dir.as_posix() == "logs/x4_models/SESR_m11_f32_x4_fs64_expandedTraining"
+    assert (
+        request.network.run_dir(request.out).as_posix()
+        == "logs/x4_models/SESR_m11_f32_x4_fs64_expandedTraining"
+    )
 
 
 def test_the_recipe_of_the_official_code():
@@ -98,6 +103,8 @@ def test_quant_flags(argv, bits):
         (["--m", "0"], "--m must be >= 1"),
         (["--epochs", "0"], "--epochs must be >= 1"),
         (["--x2_model", "x2.pt"], "--x2_model is for --scale 4"),
+        (["--calibration_patches", "0"], "--calibration_patches must be >= 1"),
+        (["--device", "tpu"], "unknown device 'tpu'"),
     ],
 )
 def test_bad_flags_are_named(argv, message):

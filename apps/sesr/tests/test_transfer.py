@@ -1,6 +1,8 @@
 """x4 starts from the x2 model of the same configuration: every tensor but the last linear block's is
 really copied (unlike the official code's no-op), and a missing or different x2 model is refused."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -15,7 +17,7 @@ SMALL_FLAGS = ["--m", "2", "--int_features", "8", "--feature_size", "16"]
 
 def save_x2(out, network: Network, **changes):
     """A trained-looking x2 checkpoint (random weights) where the x4 run of ``network`` looks for it."""
-    x2 = network.at_scale(2)
+    x2 = replace(network, scale=2)
     kwargs = {**x2.model_kwargs(), **changes}
     torch.manual_seed(2)
     model = create_model("sesr", scale=2, **kwargs)
@@ -39,11 +41,12 @@ def test_every_layer_but_the_last_block_is_copied(tmp_path):
     transfer = load_x2_weights(model, network, source)
     x2_state = load_checkpoint(source)["state_dict"]
     state = model.state_dict()
-    assert transfer.skipped == [k for k in state if k.startswith("conv_last.")] and transfer.skipped
-    assert set(transfer.copied) == set(state) - set(transfer.skipped)
-    for name in transfer.copied:
+    assert transfer["skipped"] == [k for k in state if k.startswith("conv_last.")] and transfer["skipped"]
+    assert set(transfer["copied"]) == set(state) - set(transfer["skipped"])
+    assert transfer["source"] == str(source)
+    for name in transfer["copied"]:
         assert torch.equal(state[name], x2_state[name]), name
-    for name in transfer.skipped:  # the x4 output block keeps its own initialisation
+    for name in transfer["skipped"]:  # the x4 output block keeps its own initialisation
         assert torch.equal(state[name], fresh[name]), name
     assert (
         state["conv_last.project.weight"].shape[0] == 16

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
+import torch
 
 from sr_zoo.cli import main
-
-pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
-pytest.importorskip("sr_deploy.quant", reason="zoo quantize needs sr-zoo[quant]")
-pytest.importorskip("onnxruntime")
 
 TINY = ["--calibration", "16", "--patch-size", "32", "--sets", "samples", "--data", "samples"]
 
@@ -24,8 +20,15 @@ def test_ptq_writes_the_results_folder(make_checkpoint, tmp_path, capsys):
     assert (out / "model_w8a8.onnx").is_file() and "drop (dB)" in capsys.readouterr().out
 
 
-def test_bad_bits_are_reported(make_checkpoint, tmp_path, capsys):
-    assert (
-        main(["quantize", "--weights", str(make_checkpoint()), "--bits", "int8", "--out", str(tmp_path)]) == 2
-    )
-    assert "w8a8" in capsys.readouterr().err
+def test_bad_input_is_one_line_and_leaves_no_folder(make_checkpoint, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SR_DATA_ROOT", str(tmp_path))  # no benchmark here
+    base = ["quantize", "--weights", str(make_checkpoint()), "--out", str(tmp_path / "q")]
+    for args, word in (
+        (["--bits", "int8"], "w8a8"),
+        (["--device", "cuda:99" if torch.cuda.is_available() else "cuda"], "cuda"),
+        (["--sets", "Set5"], "'Set5'"),
+    ):
+        assert main([*base, *args]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and word in err[0], err
+    assert not (tmp_path / "q").exists()

@@ -2,8 +2,8 @@ import pytest
 
 from sr_blocks import list_models
 from sr_train import ConfigError
-from sr_zoo.datasets import build_run_data
-from sr_zoo.recipe import DataSection, load_recipe, shipped_recipes
+from sr_zoo.cli import main
+from sr_zoo.recipe import load_recipe, shipped_recipes
 
 CLASSIC = {"edsr_baseline", "imdn", "rfdn", "ecbsr_m4c16", "sesr_m5", "fsrcnn", "espcn"}
 
@@ -45,8 +45,21 @@ def test_missing_recipe_lists_shipped_ones():
         load_recipe("no_such_recipe")
 
 
+def test_real_recipes_name_their_test_sets_and_the_demo_takes_them_where_found():
+    """A long run's table is on the sets it names (a missing one stops it before training); the demo
+    runs on any machine (see the README's "Test sets")."""
+    for name in CLASSIC | {"sunhays80_x2"}:
+        assert load_recipe(name).data.test == ["Set5", "Set14", "BSD68"], name
+    assert load_recipe("demo_samples").data.test == ["samples", "Set5?", "Set14?", "BSD68?"]
+
+
 @pytest.mark.parametrize("val", ["holdout:x", "holdout:0", "holdout:99"])
-def test_bad_holdout_names_the_key_and_value(val):
-    pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
-    with pytest.raises(ValueError, match=rf"data\.val '{val}'.*whole number"):
-        build_run_data("samples", 2, DataSection(val=val, test=["samples"]))
+def test_bad_holdout_names_the_key_value_and_file_and_leaves_no_folder(tmp_path, capsys, val):
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text(
+        f"model: {{name: espcn}}\ndata: {{val: '{val}', test: [samples]}}\ntrain: {{steps: 1}}\n"
+    )
+    assert main(["train", "--config", str(recipe), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"data.val in {recipe}" in err and repr(val) in err and "whole number" in err
+    assert not (tmp_path / "run").exists()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from sr_data import read_image, write_image
 from sr_zoo.cli import main
@@ -26,3 +27,12 @@ def test_setup_errors_exit_2_with_one_line(make_checkpoint, tmp_path, capsys):
     assert main([*args, "--weights", str(make_checkpoint()), "--scale", "3"]) == 2
     assert "not x3" in capsys.readouterr().err
     assert main([*args, "--model", "bicubic", "--scale", "2"]) == 0
+
+
+def test_an_absent_device_is_refused_before_any_file_is_read(make_checkpoint, tmp_path, capsys):
+    write_image(tmp_path / "a.png", np.full((4, 4, 3), 0.5))
+    device = "cuda:99" if torch.cuda.is_available() else "cuda"
+    args = ["upscale", str(tmp_path / "a.png"), "--weights", str(make_checkpoint()), "--device", device]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and device in err[0] and not (tmp_path / "o").exists()

@@ -138,3 +138,15 @@ def test_training_mode_switches_every_block():
         model.training_mode = "folded"
     with pytest.raises(ValueError, match="training_mode"):
         ECB(4, 4, training_mode="fused")
+
+
+@pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
+def test_global_residual_broadcast_equals_repeat_interleave(memory_format):
+    from sr_blocks.layers import add_to_every_subpixel
+
+    x = torch.rand(2, 3, 5, 6).contiguous(memory_format=memory_format)
+    y = torch.rand(2, 12, 5, 6).contiguous(memory_format=memory_format)
+    assert torch.equal(add_to_every_subpixel(y, x, 2), y + x.repeat_interleave(4, dim=1))
+    model = ECBSR(1, 4, scale=2, in_channels=3, out_channels=3).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), model(x.contiguous()), atol=1e-6, rtol=0)

@@ -74,3 +74,20 @@ def test_presets():
         full = create_model("edsr")
     assert len(full.body) == 32 and full.conv_first.out_channels == 256
     assert full.body[0].res_scale == 0.1
+
+
+@pytest.mark.parametrize("res_scale", [1.0, 0.1])
+def test_res_block_equals_input_plus_scaled_branch_with_gradients(res_scale):
+    torch.manual_seed(0)
+    block = ResBlock(6, res_scale=res_scale).double()
+    x = torch.rand(2, 6, 5, 7, dtype=torch.float64, requires_grad=True)
+    ours = block(x)
+    reference = x + block.conv2(torch.relu(block.conv1(x))) * res_scale
+    torch.testing.assert_close(ours, reference, atol=1e-12, rtol=0)
+    params = [x, *block.parameters()]
+    for got, want in zip(
+        torch.autograd.grad(ours.square().sum(), params),
+        torch.autograd.grad(reference.square().sum(), params),
+        strict=True,
+    ):
+        torch.testing.assert_close(got, want, atol=1e-10, rtol=0)

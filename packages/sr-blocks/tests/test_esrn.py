@@ -15,6 +15,7 @@ from sr_blocks.esrn import (
     parse_gene,
     parse_genes,
 )
+from sr_blocks.layers import channel_shuffle
 
 # Parameters of vega's ESRN (huawei-noah/vega, vega/networks/erdb_esr.py; G0=32, convs without
 # bias, the vega default), obtained by instantiating that file with torch stand-ins for vega's
@@ -196,3 +197,29 @@ def test_contextual_block_reuses_each_conv_three_times():
     block(torch.rand(1, 16, 6, 6))
     assert calls == [0, 0, 0, 1, 1, 1]
     assert block.shrinks[-1].in_channels == 3 * 16 // 4
+
+
+def _group_block_by_concatenation(block: GroupRDB, x: torch.Tensor) -> torch.Tensor:
+    """GroupRDB.transform as vega computes it: concatenate, channel-shuffle the whole stack, conv."""
+    stack = x
+    for layer in block.layers:
+        new = layer.act(layer.conv(channel_shuffle(stack, layer.shuffle_groups)))
+        stack = torch.cat([stack, new], dim=1)
+    return block.fuse(stack)
+
+
+@pytest.mark.parametrize("convs", [1, 2, 5])
+def test_group_block_shuffles_from_the_list_exactly_like_concatenate_then_shuffle(convs):
+    """Outputs and gradients (input and every weight) of the stacked shuffle equal the plain one."""
+    torch.manual_seed(0)
+    block = GroupRDB(12, 20, 8, convs, bias=True).double()
+    x = torch.rand(2, 8, 7, 9, dtype=torch.float64, requires_grad=True)
+    weights = torch.rand(2, 20, 7, 9, dtype=torch.float64)
+    params = [x, *block.layers.parameters(), *block.fuse.parameters()]
+    ours = block.transform(x)
+    reference = _group_block_by_concatenation(block, x)
+    torch.testing.assert_close(ours, reference, atol=1e-12, rtol=0)
+    grads = torch.autograd.grad((ours * weights).sum(), params)
+    expected = torch.autograd.grad((reference * weights).sum(), params)
+    for got, want in zip(grads, expected, strict=True):
+        torch.testing.assert_close(got, want, atol=1e-12, rtol=0)

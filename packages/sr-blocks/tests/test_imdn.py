@@ -91,3 +91,26 @@ def test_acs_on_imdn_runs_on_odd_sizes_and_stays_close():
 def test_acs_rejects_images_too_small_for_the_multiple():
     with pytest.raises(ValueError, match="cannot cover a side of 5"):
         adaptive_crop_forward(LocalNet(2), torch.rand(1, 3, 5, 40), 2, shave=1, multiple=4)
+
+
+def test_contrast_attention_equals_the_official_mean_plus_std_with_gradients():
+    """The official std (root mean squared deviation) + mean, and its gradients."""
+    torch.manual_seed(0)
+    cca = ContrastChannelAttention(32).double()
+    x = torch.rand(2, 32, 5, 7, dtype=torch.float64, requires_grad=True)
+
+    def official(t: torch.Tensor) -> torch.Tensor:
+        mean = t.mean(dim=(2, 3), keepdim=True)
+        std = (t - mean).pow(2).sum(3, keepdim=True).sum(2, keepdim=True).div(t.shape[2] * t.shape[3]).sqrt()
+        return t * cca.excite(std + mean)
+
+    ours, reference = cca(x), official(x)
+    torch.testing.assert_close(ours, reference, atol=1e-12, rtol=0)
+    weights = torch.rand_like(ours)
+    params = [x, *cca.parameters()]
+    for got, want in zip(
+        torch.autograd.grad((ours * weights).sum(), params),
+        torch.autograd.grad((reference * weights).sum(), params),
+        strict=True,
+    ):
+        torch.testing.assert_close(got, want, atol=1e-12, rtol=0)

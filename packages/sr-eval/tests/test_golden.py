@@ -10,8 +10,10 @@ import torch
 
 from sr_eval import psnr, ssim
 
-PSNR_TOL_DB = 1e-4
-SSIM_TOL = 1e-5
+# Per image. BasicSR computes Y in float32 (its RGB path is float64 like ours): the largest differences
+# on these cases are 2.3e-7 dB and 8.8e-9 SSIM on Y, 0 and 1e-14 on RGB.
+PSNR_TOL_DB = 1e-6
+SSIM_TOL = 1e-7
 
 
 def _ours(sr: np.ndarray, hr: np.ndarray, crop: int) -> dict[str, tuple[float, float]]:

@@ -92,6 +92,9 @@ def test_an_unwritable_folder_is_an_os_error_naming_the_path(tmp_path):
     with pytest.raises(OSError) as caught:
         RunFolder(blocker / "run").open({"a": 1})
     assert str(blocker) in str(caught.value.filename)
+    with pytest.raises(NotADirectoryError, match="exists and is not a folder") as caught:
+        RunFolder(blocker).open({"a": 1})  # --out names a file
+    assert caught.value.filename == str(blocker) and blocker.read_text() == ""
     if os.geteuid() != 0:  # root writes anywhere
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o500)

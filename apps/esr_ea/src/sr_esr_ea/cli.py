@@ -6,6 +6,10 @@
     esr-ea --out runs/esr_ea_div2k --resume                                # the same, shorter
 
 `--set KEY=VALUE` overrides one config key (e.g. --set nas.search_algorithm.policy.num_generation=4).
+A rerun into the same folder continues it, does nothing when it is finished, and refuses other
+settings (listing them). Exit statuses: 0 done, 1 OS error (the message names the path), 2 bad
+input (config key or value, flag, device, data), 3 the run failed (every candidate failed, the
+device failed or ran out of memory), 130 interrupted (rerun the same command to resume).
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from sr_esr_ea.config import parse_assignment, shipped_configs
-from sr_esr_ea.pipeline import Request, SearchFailed, run
-from sr_train import NonFiniteLossError
+from sr_esr_ea.config import CONFIG_DIRS
+from sr_esr_ea.pipeline import run
+from sr_esr_ea.version import __version__
+from sr_eval.runtime import add_version_argument, run_cli
+from sr_search_evo import EVALUATORS
+from sr_train import shipped_configs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,14 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n", 1)[1],
     )
-    parser.add_argument(
-        "--config", help=f"config YAML or shipped config name; shipped: {', '.join(shipped_configs())}"
-    )
+    add_version_argument(parser, __version__)
+    shipped = ", ".join(shipped_configs(CONFIG_DIRS))
+    parser.add_argument("--config", help=f"config YAML or shipped config name; shipped: {shipped}")
     parser.add_argument("--data", help="'samples' (bundled photos), a DIV2K root, or a folder of HR images")
     parser.add_argument("--out", type=Path, required=True, help="results folder")
     parser.add_argument(
         "--evaluator",
-        choices=["inprocess", "pool", "ray"],
+        choices=EVALUATORS,
         default="inprocess",
         help="how search candidates are trained: in this process, a local process pool (one worker "
         "per GPU, or --workers CPU processes), or Ray tasks",
@@ -44,42 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="continue the run in --out with its recorded config and data"
     )
     parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key (repeatable); the value is read as YAML",
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)"
     )
-    parser.add_argument(
-        "--quiet", action="store_true", help="no progress output (esr_ea.log is still written)"
-    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output (run.log is still written)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        run(
-            Request(
-                out=args.out,
-                config=args.config,
-                data=args.data,
-                evaluator=args.evaluator,
-                workers=args.workers,
-                device=args.device,
-                resume=args.resume,
-                overrides=[parse_assignment(text) for text in args.overrides],
-                quiet=args.quiet,
-            )
-        )
-    except (ValueError, FileNotFoundError, KeyError, ImportError) as err:
-        print(f"esr-ea: error: {err}", file=sys.stderr)
-        return 2
-    except (NonFiniteLossError, SearchFailed) as err:
-        print(f"esr-ea: {err}", file=sys.stderr)
-        return 3
-    return 0
+    return run_cli("esr-ea", lambda: run(args))
 
 
 if __name__ == "__main__":

@@ -1,208 +1,211 @@
-"""The ESR_EA pipeline: search -> fully train the top-k -> benchmark -> deploy -> ONNX, one folder.
+"""The ESR_EA pipeline in one sr_train.RunFolder: search -> fully train the top-k -> ship each -> table.
 
 Results folder:
-    config.yaml, run.json      the configuration used (loadable with --config) and the data source
-    esr_ea.log                 every message of the run (all re-runs appended)
-    history.jsonl              one line per evaluated candidate (genes, params, MACs, PSNR, seconds)
-    population.json            the search's checkpoint after each generation
-    best_genes.json/.txt       the top-k candidates of the search
-    pareto.png                 search PSNR vs params: all candidates, the Pareto front, the top-k
-    top<k>/                    full training (best.pt, last.pt, train.log, metrics.jsonl), benchmark.*,
-                               model.onnx, results.json of the k-th best candidate
-    table.md, table.json       params, MACs, PSNR/SSIM per test set of the top-k and of bicubic
-    cache/                     decoded training images (safe to delete)
+    config.yaml              the run's settings: data, evaluator, workers, device and the whole config
+    run.log                  every message of every run of this folder
+    stages/<stage>.json      done-markers with each stage's result: search, train-top<k>, ship-top<k>, table
+    history.jsonl            one line per evaluated candidate (genes, params, MACs, PSNR, seconds)
+    population.json          the search's checkpoint after each generation
+    best_genes.json/.txt     the top-k candidates of the search
+    pareto.png               search PSNR vs params: all candidates, the Pareto front, the top-k
+    top<k>/                  full training (best.pt, last.pt, train.log, metrics.jsonl) and
+                             sr_deploy.ship_trained's benchmark.*, deployed.pt, model.onnx
+    bicubic/                 bicubic's benchmark
+    table.md, table.json     params, MACs, PSNR/SSIM per test set of the top-k and of bicubic
+    cache/                   decoded training images (safe to delete)
 
-A re-run of the same command continues: the search resumes from its checkpoint, a finished full
-training or evaluation is not redone; a re-run with another config or data is refused.
+Every check runs before the folder is opened, so a refused command leaves nothing behind. A rerun
+continues: a finished stage is skipped, the search resumes from its checkpoint, a full training
+from last.pt; a rerun with another config or data is refused with the differences.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
-import time
-from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch.utils.data import Dataset
 
 from sr_blocks import create_model
-from sr_data import open_test_sets, write_text_atomic
+from sr_data import RandomPatches, open_test_sets, open_training_images, open_validation, write_text_atomic
 from sr_deploy import benchmark, measure, ship_trained
-from sr_esr_ea.config import EsrConfig, load_config, merge
-from sr_esr_ea.data import open_stage_images
-from sr_esr_ea.fully_train import fully_train
+from sr_esr_ea.config import EsrConfig, load_config
 from sr_esr_ea.plot import plot_pareto
 from sr_esr_ea.report import write_table
-from sr_esr_ea.search import search
 from sr_esr_ea.version import __version__
-from sr_train import record_run_settings
+from sr_eval.runtime import RunFailed, resolve_device
+from sr_search_evo import (
+    CenterCrops,
+    ESRFitness,
+    build_esr_space,
+    evaluator_options,
+    fitness_tensors,
+    make_evaluator,
+    run_search,
+)
+from sr_train import ConfigError, RunFolder, Trainer, path_setting, section_to_dict
+
+MODEL = "esrn"
+MAY_CHANGE = ("evaluator", "workers", "device")  # how fast the results come, not what they are
+Images = tuple[Dataset, Dataset | None, list[str]]  # sr_data.open_validation's (train, val, notes)
 
 
-class SearchFailed(RuntimeError):
-    """Every candidate of the search failed to train (their errors are in history.jsonl)."""
+def run(args: argparse.Namespace) -> None:
+    """Check everything `esr-ea` was asked for, then run (or continue) the pipeline in `args.out`."""
+    device = resolve_device(args.device)
+    options = evaluator_options(args.evaluator, args.device, args.workers)
+    folder = RunFolder(args.out, quiet=args.quiet)
+    config, data, source = requested(args, folder)
+    scale = config.scale
+    images = open_training_images(data, scale)
+    nas = open_validation(config.nas.dataset.val, images, scale, f"nas.dataset.val in {source}")
+    full = open_validation(
+        config.fully_train.dataset.val, images, scale, f"fully_train.dataset.val in {source}"
+    )
+    if nas[1] is None:
+        raise ConfigError(f"nas.dataset.val in {source}: the search validates every candidate, 'none' cannot")
+    for stage, (train, val, _) in (("nas", nas), ("fully_train", full)):
+        sizes = getattr(config, stage).dataset
+        try:  # an image smaller than a patch or than the validation crop: refused before the folder exists
+            RandomPatches(train, sizes.patch_size, sizes.patches_per_epoch)
+            if sizes.val_crop and val is not None:
+                CenterCrops(val, sizes.val_crop, scale)
+        except ValueError as err:
+            raise ConfigError(f"{stage}.dataset in {source}: {err}") from None
+    notes = [f"nas.dataset: {n}" for n in nas[2]] + [f"fully_train.dataset: {n}" for n in full[2]]
+    try:
+        tests = open_test_sets(config.evaluate.test, scale, notes)
+    except (FileNotFoundError, ValueError) as err:  # a named set that is not found
+        raise type(err)(f"evaluate.test in {source}: {err}") from None
+    settings = {"data": path_setting(data), "evaluator": args.evaluator, "workers": args.workers}
+    folder.open({**settings, "device": args.device, "config": section_to_dict(config)}, MAY_CHANGE)
+
+    folder.log(f"esr-ea {__version__}: config {source}, data {data}, {args.evaluator} on {device}")
+    for note in notes:
+        folder.log(note)
+    search = folder.stage("search", partial(search_stage, config, nas, folder, args.evaluator, options))
+    rows = []
+    for candidate in search["top"]:
+        name = f"top{candidate['rank']}"
+        train = partial(train_stage, candidate["genes"], folder.path / name, config, full, device, folder)
+        trained = folder.stage(f"train-{name}", train)
+        ship = partial(ship_trained, folder.path / name, tests, device=device, log=folder.log)
+        rows.append({"name": name, **candidate, **trained, **folder.stage(f"ship-{name}", ship)})
+    folder.stage("table", partial(table_stage, folder.path, rows, search, tests, scale, device))
+    folder.log("results (PSNR/SSIM on Y, crop = scale):\n" + (folder.path / "table.md").read_text("utf-8"))
 
 
-@dataclass
-class Request:
-    """What `esr-ea` was asked for. With `resume`, config and data default to the folder's own."""
-
-    out: Path
-    config: str | None = None
-    data: str | None = None
-    evaluator: str = "inprocess"
-    workers: int | None = None
-    device: str = "auto"
-    resume: bool = False
-    overrides: list[dict[str, Any]] = field(default_factory=list)
-    quiet: bool = False
-
-
-class PipelineLog:
-    """Prints a message (unless quiet) and appends it, time-stamped, to the run's esr_ea.log."""
-
-    def __init__(self, path: Path, quiet: bool) -> None:
-        self.path, self.quiet = path, quiet
-
-    def __call__(self, text: str) -> None:
-        if not self.quiet:
-            print(text, file=sys.stderr, flush=True)
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
+def requested(args: argparse.Namespace, folder: RunFolder) -> tuple[EsrConfig, str, str]:
+    """(config, data, where the config came from): as given, or on --resume the folder's own."""
+    if not args.resume:
+        if args.config is None or args.data is None:
+            raise ValueError("give --config and --data (or --resume to continue the run in --out)")
+        config, path = load_config(args.config, args.set)
+        return config, args.data, str(path)
+    recorded = folder.recorded_settings()
+    if recorded is None or not {"config", "data"} <= set(recorded):
+        raise ValueError(
+            f"--resume: {folder.path} holds no esr-ea run (no config and data in {folder.settings_path})"
+        )
+    if args.config is not None:
+        config, path = load_config(args.config, args.set)
+    else:
+        config, path = load_config(str(folder.settings_path), args.set, recorded["config"])
+    return config, args.data or recorded["data"], str(path)
 
 
-def run(request: Request) -> dict[str, Any]:
-    """Run (or continue) the whole pipeline; returns the table's data."""
-    config, data = _settings(request)
-    out = request.out
-    _record(out, config, data)
-    log = PipelineLog(out / "esr_ea.log", request.quiet)
-    log(f"esr-ea {__version__}: config {config.source}, data {data}, results in {out}")
-    timing: dict[str, float] = {}
-
-    start = time.perf_counter()
-    result = search(config, data, out, request.evaluator, request.workers, request.device, log)
-    timing["search_s"] = time.perf_counter() - start
-    _log_search_rate(result.history, log)
+def search_stage(
+    config: EsrConfig, images: Images, folder: RunFolder, kind: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    """Search (or resume, or reload a finished search) in the folder; the top-k, best_genes, pareto.png."""
+    nas, out, (train, val, _) = config.nas, folder.path, images
+    space = build_esr_space(nas.search_space, nas.search_algorithm.range)
+    policy, data = nas.search_algorithm.policy, nas.dataset
+    train_config = nas.trainer.train_config(config.scale, data.batch_size, data.steps_per_epoch)
+    seed = nas.trainer.seed
+    patches, crops = fitness_tensors(
+        train, val, data.patch_size, data.patches_per_epoch, seed, data.val_crop, out / "cache"
+    )
+    fitness = ESRFitness(
+        patches, crops, train_config.steps, config.scale, space.G0, seed=seed, train_config=train_config
+    )
+    folder.log(
+        f"search: up to {policy.num_generation * policy.num_individual} candidates ({policy.num_generation} "
+        f"generations x {policy.num_individual}), {train_config.steps} fast-training steps each on "
+        f"{len(patches)} patches of {data.patch_size} px, validated on {len(crops)} crops of "
+        f"{crops.hr.shape[-1]} px"
+    )
+    with make_evaluator(kind, fitness, **options) as evaluator:
+        result = run_search(space, evaluator, policy, out, log=folder.log)
     top = result.best(config.fully_train.top_k)
     if not top:
-        raise SearchFailed(f"the search produced no successful candidate; see {out / 'history.jsonl'}")
-    _write_best_genes(out, top)
-    evaluated = result.best(len(result.history))
-    plot_pareto(evaluated, result.pareto(), top, out / "pareto.png", f"ESR_EA search, x{config.scale}")
-    log(f"best genes written to {out / 'best_genes.txt'}, plot to {out / 'pareto.png'}")
-
-    images = open_stage_images(data, config.scale, config.fully_train.dataset, "fully_train.dataset")
-    notes: list[str] = []
-    tests = open_test_sets(config.evaluate.test, config.scale, notes)
-    for note in notes:
-        log(note)
-    device = _device(request.device)
-    rows = []
-    for rank, candidate in enumerate(top, 1):
-        folder = out / f"top{rank}"
-        genes = candidate["decoded"]
-        start = time.perf_counter()
-        trained = fully_train(genes, folder, config, images, request.device, not request.quiet, log)
-        timing[f"top{rank}_train_s"] = time.perf_counter() - start
-        rows.append({"rank": rank, **_finish(folder, candidate, trained, tests, device, log)})
-
-    bicubic = create_model("bicubic", scale=config.scale)
-    baseline = {"name": "bicubic", **measure(bicubic, config.scale)}
-    baseline["benchmarks"] = benchmark(bicubic, tests, config.scale, out / "bicubic", device).summary
-    table = write_table(out, rows, baseline, timing, config)
-    log("results (PSNR/SSIM on Y, crop = scale):\n" + (out / "table.md").read_text(encoding="utf-8"))
-    return table
-
-
-def _finish(
-    folder: Path, candidate: dict, trained: dict, tests: list, device: torch.device, log
-) -> dict[str, Any]:
-    """Benchmark, deploy and export a fully trained candidate once (results.json marks it done)."""
-    done = folder / "results.json"
-    if done.exists():
-        log(f"{folder.name}: already evaluated, deployed and exported ({done})")
-        return json.loads(done.read_text(encoding="utf-8"))
-    row = {
-        "name": folder.name,
-        "genes": trained["genes"],
-        "key": candidate["key"],
-        "search_psnr": candidate["psnr"],
-        "best_val_psnr": trained["best_val_psnr"],
-        "train_steps": trained["steps"],
-        "train_seconds": trained["train_seconds"],
-        **ship_trained(folder, tests, device=device, log=lambda text: log(f"{folder.name}: {text}")),
-    }
-    write_text_atomic(done, json.dumps(row, indent=2) + "\n")
-    return row
-
-
-def _settings(request: Request) -> tuple[EsrConfig, str]:
-    """The config (with overrides) and data source of the run: given, or the folder's own on resume."""
-    recorded = request.out / "config.yaml"
-    run_file = request.out / "run.json"
-    if request.resume:
-        if not recorded.exists() or not run_file.exists():
-            raise FileNotFoundError(f"--resume: {request.out} holds no run (no config.yaml / run.json)")
-        config_name = request.config or str(recorded)
-        data = request.data or json.loads(run_file.read_text(encoding="utf-8"))["data"]
-    else:
-        if request.config is None or request.data is None:
-            raise ValueError("give --config and --data (or --resume to continue the run in --out)")
-        config_name, data = request.config, request.data
-    overrides: dict[str, Any] = {}
-    for override in request.overrides:
-        overrides = merge(overrides, override)
-    return load_config(config_name, overrides), data
-
-
-def _record(out: Path, config: EsrConfig, data: str) -> None:
-    """Write run.json and config.yaml; when they exist, refuse a run with other settings or data."""
-    run_file = out / "run.json"
-    if run_file.exists():
-        before = json.loads(run_file.read_text(encoding="utf-8"))["data"]
-        if before != data:
-            raise ValueError(
-                f"{out} holds a run with other settings (data: {before!r} -> {data!r}); use another --out, "
-                f"or delete the folder to start over"
-            )
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        run_info = {"data": data, "config_source": config.source, "version": __version__}
-        write_text_atomic(run_file, json.dumps(run_info, indent=2) + "\n")
-    record_run_settings(out, config.to_dict())
-
-
-def _log_search_rate(history: list[dict], log) -> None:
-    """Candidates trained and their training time (summed over every run of the search)."""
-    seconds = sum(r.get("seconds") or 0.0 for r in history)
-    devices = sorted({str(r.get("device")) for r in history})
-    rate = len(history) / seconds * 3600 if seconds else float("nan")
-    log(
-        f"search: {len(history)} candidates trained in {seconds:.0f} s of fast training on "
-        f"{', '.join(devices)} ({rate:.0f} candidates per device-hour)"
+        raise RunFailed(f"every candidate of the search failed to train; see {out / 'history.jsonl'}")
+    seconds = sum(r.get("seconds") or 0.0 for r in result.history)
+    devices = ", ".join(sorted({str(r.get("device")) for r in result.history}))
+    rate = len(result.history) / seconds * 3600 if seconds else float("nan")
+    folder.log(
+        f"search: {len(result.history)} candidates trained in {seconds:.0f} s of fast training on "
+        f"{devices} ({rate:.0f} candidates per device-hour)"
     )
-
-
-def _write_best_genes(out: Path, top: list[dict]) -> None:
+    keys = ("key", "params", "macs", "generation")
     best = [
-        {
-            "rank": rank,
-            "genes": record["decoded"],
-            "key": record["key"],
-            "psnr": record["psnr"],
-            "params": record.get("params"),
-            "macs": record.get("macs"),
-            "generation": record.get("generation"),
-        }
-        for rank, record in enumerate(top, 1)
+        {"rank": rank, "genes": r["decoded"], "search_psnr": r["psnr"], **{k: r.get(k) for k in keys}}
+        for rank, r in enumerate(top, 1)
     ]
     write_text_atomic(out / "best_genes.json", json.dumps(best, indent=2) + "\n")
-    write_text_atomic(out / "best_genes.txt", "".join(f"{record['decoded']}\n" for record in top))
+    write_text_atomic(out / "best_genes.txt", "".join(f"{r['genes']}\n" for r in best))
+    title = f"ESR_EA search, x{config.scale}"
+    plot_pareto(result.best(len(result.history)), result.pareto(), top, out / "pareto.png", title)
+    return {"top": best, "candidates": len(result.history), "training_seconds": seconds}
 
 
-def _device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+def train_stage(
+    genes: list[str], out: Path, config: EsrConfig, images: Images, device: torch.device, folder: RunFolder
+) -> dict[str, Any]:
+    """Fully train the candidate `genes` in `out` with sr_train.Trainer (resumes from out/last.pt)."""
+    stage, scale, (train, val, _) = config.fully_train, config.scale, images
+    if stage.dataset.val_crop and val is not None:
+        val = CenterCrops(val, stage.dataset.val_crop, scale)
+    kwargs = {"genes": list(genes), "G0": config.nas.search_space.esrbody.G0}
+    torch.manual_seed(stage.trainer.seed)  # initial weights follow the trainer's seed
+    model = create_model(MODEL, scale=scale, **kwargs)
+    data = stage.dataset
+    patches = RandomPatches(
+        train,
+        data.patch_size,
+        data.patches_per_epoch,
+        seed=stage.trainer.seed,
+        cache_dir=out.parent / "cache",
+    )
+    run = {"device": str(device), "out_dir": str(out), "progress": not folder.quiet}
+    train_config = stage.trainer.train_config(scale, data.batch_size, data.steps_per_epoch, **run)
+    trainer = Trainer(model, patches, val, train_config, model_name=MODEL, model_kwargs=kwargs)
+    try:
+        result = trainer.fit()
+    finally:
+        trainer.close()
+    psnr = "-" if result.best_psnr is None else f"{result.best_psnr:.3f} dB at step {result.best_step}"
+    folder.log(
+        f"{out.name}: {result.steps} steps in {result.total_seconds:.0f} s, best validation PSNR {psnr}"
+    )
+    return {
+        "train_steps": result.steps,
+        "train_seconds": result.total_seconds,
+        "best_val_psnr": result.best_psnr,
+        "best_step": result.best_step,
+    }
+
+
+def table_stage(
+    out: Path, rows: list[dict], search: dict, tests: list[Dataset], scale: int, device: torch.device
+) -> dict[str, Any]:
+    """Benchmark bicubic and write table.md / table.json."""
+    bicubic = create_model("bicubic", scale=scale)
+    baseline = {"name": "bicubic", **measure(bicubic, scale)}
+    baseline["benchmarks"] = benchmark(bicubic, tests, scale, out / "bicubic", device).summary
+    search = {"candidates": search["candidates"], "training_seconds": search["training_seconds"]}
+    return write_table(out, rows, baseline, scale, search)

@@ -7,24 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from sr_data import write_text_atomic
-from sr_esr_ea.config import EsrConfig
 
 
-def write_table(
-    out: Path, rows: list[dict], baseline: dict, timing: dict[str, float], config: EsrConfig
-) -> dict[str, Any]:
+def write_table(out: Path, rows: list[dict], baseline: dict, scale: int, search: dict) -> dict[str, Any]:
     """Write table.md and table.json into `out`; returns the JSON data."""
     sets = list(baseline["benchmarks"])
     data = {
-        "scale": config.scale,
+        "scale": scale,
         "protocol": "PSNR/SSIM on Y, `scale` border pixels cropped; MACs of a 1280x720 output",
         "test_sets": sets,
+        "search": search,
         "baseline": baseline,
         "candidates": rows,
-        "seconds_this_run": timing,
     }
     write_text_atomic(out / "table.json", json.dumps(data, indent=2) + "\n")
-    write_text_atomic(out / "table.md", to_markdown(rows, baseline, sets, config.scale))
+    write_text_atomic(out / "table.md", to_markdown(rows, baseline, sets, scale))
     return data
 
 

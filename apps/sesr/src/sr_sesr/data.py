@@ -28,9 +28,7 @@ def open_run_data(
         notes.append("validation: DIV2K's validation split (801-900), as the official code")
     else:
         spec = f"holdout:{max(1, len(train) // 16)}" if val == "auto" else val
-        train, val_set, found = open_validation(
-            spec, train, scale, key=f"--val {val}:" if val == "auto" else "--val"
-        )
+        train, val_set, found = open_validation(spec, train, scale, key="--val")
         notes += found
     test = open_test_sets(test_sets, scale, notes)
     # validation feeds the model Y and scores its Y output against the RGB HR's Y (sr_eval's protocol)

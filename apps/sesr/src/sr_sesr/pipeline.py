@@ -45,16 +45,11 @@ class RunRequest:
     num_workers: int = 0
     quiet: bool = False
 
-    @property
-    def run_dir(self) -> Path:
-        return self.network.run_dir(self.out)
-
     def settings(self) -> dict[str, Any]:
         """config.yaml: what fixes the trained weights (not where or how fast they are computed)."""
         x2_model = None if self.x2_model is None else path_setting(self.x2_model)
-        network, recipe = asdict(self.network), asdict(self.recipe)
-        data, val = path_setting(self.data), path_setting(self.val)
-        return {"network": network, "recipe": recipe, "data": data, "val": val, "x2_model": x2_model}
+        paths = {"data": path_setting(self.data), "val": path_setting(self.val), "x2_model": x2_model}
+        return {"network": asdict(self.network), "recipe": asdict(self.recipe), **paths}
 
 
 class SESRRun:
@@ -64,7 +59,7 @@ class SESRRun:
 
     def __init__(self, request: RunRequest) -> None:
         self.request, self.network, self.recipe = request, request.network, request.recipe
-        run_dir, int8 = request.run_dir, request.int8
+        run_dir, int8 = self.network.run_dir(request.out), request.int8
         self.train_images, self.val, self.test, notes = open_run_data(
             request.data, self.network.scale, request.val, request.test_sets
         )
@@ -72,9 +67,11 @@ class SESRRun:
         if self.network.scale == 4 and not (run_dir / "last.pt").exists():
             self.x2_source = find_x2_checkpoint(self.network, request.out, request.x2_model)
             load_x2_weights(build_model(self.network), self.network, self.x2_source)  # refuses a mismatch
+        self.folder = RunFolder(run_dir, request.quiet)
+        self.folder.check(request.settings())  # the training settings first, then the QAT variant's
         if int8.qat_name:
             RunFolder(run_dir / "int8" / int8.qat_name).check(asdict(int8))
-        self.folder = RunFolder(run_dir, request.quiet).open(request.settings())
+        self.folder.open(request.settings())
         for note in notes:
             self.folder.log(note)
         self.cache = request.out / "cache"  # decoded images, shared by the runs under --out
@@ -84,21 +81,21 @@ class SESRRun:
         self.example = rgb_to_y(self.test[0][0]["lr"]).unsqueeze(0)  # input of the int8 ONNX checks
 
     def run(self) -> dict[str, Any]:
-        folder, int8, tests = self.folder, self.request.int8, {"test_sets": self.request.test_sets}
+        folder, int8 = self.folder, self.request.int8
+        tests = {"test_sets": [path_setting(name) for name in self.request.test_sets]}  # by meaning
         results: dict[str, Any] = {"run": folder.path.name, "network": asdict(self.network)}
         results["train"] = folder.stage("train", self.train)
         results["fp32"] = folder.stage("ship", self.ship, settings=tests)
         deployed = load_trained(folder.path / "deployed.pt")[0]
-        ptq_w8a8 = folder.stage("ptq_w8a8", lambda: self.ptq(deployed), {"method": int8.method, "calibration_patches": int8.calibration_patches, **tests})
-        results["int8"] = {"ptq_w8a8": ptq_w8a8}
+        calibration = {"method": int8.method, "calibration_patches": int8.calibration_patches}
+        variants = results["int8"] = {}
+        variants["ptq_w8a8"] = folder.stage("ptq_w8a8", lambda: self.ptq(deployed), {**calibration, **tests})
         if int8.qat_name:
             work = lambda: self.qat(deployed)  # noqa: E731
-            results["int8"][int8.qat_name] = folder.stage(
-                int8.qat_name, work, {**asdict(int8), **tests}
-            )
+            variants[int8.qat_name] = folder.stage(int8.qat_name, work, {**asdict(int8), **tests})
         for name, result in folder.finished_stages("qat_").items():  # variants of earlier invocations
             if set(result["benchmarks"]) == set(results["fp32"]["benchmarks"]):
-                results["int8"].setdefault(name, result)
+                variants.setdefault(name, result)
         add_deltas(results)
         text = json.dumps(results, indent=2) + "\n"
         path = folder.path / "results.json"
@@ -151,10 +148,8 @@ class SESRRun:
         patches = self.patches(self.patches_per_epoch, self.recipe.seed)
         config, kwargs = self.train_config(self.folder.path), self.network.model_kwargs()
         trainer = Trainer(model, patches, self.val, config, model_name=MODEL, model_kwargs=kwargs)
-        try:
-            result = trainer.fit()
-        finally:
-            trainer.close()
+        result = trainer.fit()
+        trainer.close()
         x2_source = json.loads(transfer_file.read_text())["source"] if transfer_file.is_file() else None
         per_epoch = {"steps_per_epoch": trainer.steps_per_epoch, "patches_per_epoch": self.patches_per_epoch}
         return {**asdict(result), **per_epoch, "x2_source": x2_source}
@@ -165,9 +160,7 @@ class SESRRun:
         return ship_trained(path, self.test, path, device=self.request.device, log=self.folder.log)
 
     def ptq(self, deployed: nn.Module) -> dict[str, Any]:
-        qmodel = ptq(
-            deployed, self.calibration(), 8, 8, method=self.request.int8.method, bias_correction=True
-        )
+        qmodel = ptq(deployed, self.calibration(), 8, 8, method=self.request.int8.method)  # bias corrected
         return self.report(qmodel, self.folder.path / "int8" / "ptq_w8a8")
 
     def qat(self, deployed: nn.Module) -> dict[str, Any]:
@@ -196,19 +189,15 @@ def add_deltas(results: dict[str, Any]) -> None:
     """Each quantised variant's PSNR change against fp32, per test set (dB)."""
     fp32 = results["fp32"]["benchmarks"]
     for variant in results["int8"].values():
-        variant["delta_psnr_db"] = {
-            name: variant["benchmarks"][name]["psnr"] - fp32[name]["psnr"] for name in fp32
-        }
+        variant["delta_psnr_db"] = {s: variant["benchmarks"][s]["psnr"] - fp32[s]["psnr"] for s in fp32}
 
 
 def comparison_markdown(results: dict[str, Any]) -> str:
     """fp32 and every quantised variant as rows, the test sets as columns (PSNR dB, change vs fp32)."""
-    sets = list(results["fp32"]["benchmarks"])
-    lines = ["| model | " + " | ".join(sets) + " |", "|---|" + "---:|" * len(sets)]
-    lines.append(
-        "| fp32 | " + " | ".join(f"{results['fp32']['benchmarks'][s]['psnr']:.2f}" for s in sets) + " |"
-    )
+    fp32 = results["fp32"]["benchmarks"]
+    lines = ["| model | " + " | ".join(fp32) + " |", "|---|" + "---:|" * len(fp32)]
+    lines.append("| fp32 | " + " | ".join(f"{fp32[s]['psnr']:.2f}" for s in fp32) + " |")
     for name, variant in results["int8"].items():
-        cells = [f"{variant['benchmarks'][s]['psnr']:.2f} ({variant['delta_psnr_db'][s]:+.2f})" for s in sets]
+        cells = [f"{variant['benchmarks'][s]['psnr']:.2f} ({variant['delta_psnr_db'][s]:+.2f})" for s in fp32]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

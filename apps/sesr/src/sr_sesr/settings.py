@@ -1,5 +1,4 @@
-"""What one `sesr` run is: the network (the seed's SESR flags), the official training recipe and the
-int8 options.
+"""What one `sesr` run is: the network (the seed's SESR flags), the official recipe, the int8 options.
 
 The network is SESR on the Y channel (1 channel in and out) as in the official code; a run lives in
 ``<out>/x<scale>_models/<name>/`` where ``<name>`` is the official save name without its
@@ -9,7 +8,7 @@ FP32/QAT suffix (here quantisation is a later stage of the same run, in a subfol
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +48,15 @@ class Network:
             "training_mode": self.linear_block_type,
         }
 
-    def at_scale(self, scale: int) -> Network:
-        return replace(self, scale=scale)
-
     def run_dir(self, out: Path) -> Path:
         return Path(out) / f"x{self.scale}_models" / self.run_name
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """The official training recipe (`RECIPE`, validated every epoch), with the overrides tests and laptops need (None = the recipe's):
-    ``steps_per_epoch`` batches per epoch instead of 64 patches per training image, ``patch_size``
-    instead of the HR patch side (128 at x2, 200 at x4)."""
+    """The official training recipe (`RECIPE`, validated every epoch) and the overrides tests and
+    laptops need (None = the recipe's): ``steps_per_epoch`` batches per epoch instead of 64 patches
+    per training image, ``patch_size`` instead of the HR patch side (128 at x2, 200 at x4)."""
 
     epochs: int = 300
     batch_size: int = 32

@@ -9,6 +9,7 @@ differs.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def find_x2_checkpoint(network: Network, out: Path, x2_model: Path | None = None
             return find_weights(x2_model)
         except FileNotFoundError as err:
             raise FileNotFoundError(f"--x2_model: {err}") from None
-    run_dir = network.at_scale(2).run_dir(out)
+    run_dir = replace(network, scale=2).run_dir(out)
     try:
         return find_weights(run_dir)
     except FileNotFoundError:
@@ -47,7 +48,7 @@ def find_x2_checkpoint(network: Network, out: Path, x2_model: Path | None = None
 
 def check_x2_checkpoint(ckpt: dict[str, Any], network: Network, source: Path) -> None:
     """Refuse a checkpoint that is not SESR at x2 with the same m, f, feature_size and block type."""
-    expected = network.at_scale(2).model_kwargs()
+    expected = replace(network, scale=2).model_kwargs()
     problems = []
     if ckpt.get("model_name") != MODEL:
         problems.append(f"model {ckpt.get('model_name')!r} (expected {MODEL!r})")

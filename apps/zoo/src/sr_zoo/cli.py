@@ -18,13 +18,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from sr_blocks import list_models
-from sr_deploy import engine_from_spec, open_engine, plan_jobs, upscale_files
+from sr_blocks import create_model, list_models
+from sr_data import open_test_sets
+from sr_deploy import (
+    deploy_and_export,
+    engine_from_spec,
+    export_onnx_checked,
+    load_trained,
+    onnx_available,
+    onnx_missing_reason,
+    open_engine,
+    plan_jobs,
+    upscale_files,
+)
+from sr_eval import evaluate
 from sr_eval.runtime import add_version_argument, resolve_device, run_cli
 from sr_zoo.compare import Crop, compare
-from sr_zoo.pipeline import TrainRequest, deploy_checkpoint, evaluate_checkpoint, export_checkpoint, train
+from sr_zoo.pipeline import train
 from sr_zoo.recipe import shipped_recipes
 from sr_zoo.version import __version__
 
@@ -40,16 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_version_argument(parser, __version__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, help: str, device: bool = True) -> argparse.ArgumentParser:
+    def command(name: str, help: str, run: Callable, device: bool = True) -> argparse.ArgumentParser:
         p = commands.add_parser(name, help=help)
+        p.set_defaults(run=run)
         if device:
             p.add_argument("--device", help="auto (default: CUDA when present), cpu, cuda, cuda:N")
         return p
 
-    p = command("train", "train a registered model, then test, deploy and export it")
-    p.add_argument(
-        "--model", help=f"registered model (default: the recipe's); one of {', '.join(list_models())}"
-    )
+    p = command("train", "train a registered model, then test, deploy and export it", _train)
+    p.add_argument("--model", help=f"registered model (default: the recipe's): {', '.join(list_models())}")
     p.add_argument("--scale", type=int, default=2)
     p.add_argument("--data", default="samples", help=DATA_HELP)
     shipped = ", ".join(shipped_recipes())
@@ -62,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--amp", choices=["none", "bf16", "fp16"])
     p.add_argument("--quiet", action="store_true", help="no progress output (logs still written)")
 
-    p = command("eval", "benchmark table of trained weights (or of a model by name)")
+    p = command("eval", "benchmark table of trained weights (or of a model by name)", _eval)
     p.add_argument("--weights", help="checkpoint (last.pt, best.pt or deployed.pt) or run folder")
     p.add_argument("--model", help="a registered model instead of weights (e.g. bicubic)")
     p.add_argument("--scale", type=int, default=2, help="with --model (weights carry their scale)")
@@ -70,15 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-image", action="store_true", help="also print one row per image")
     p.add_argument("--out", type=Path, help="folder for benchmark.{md,json,csv}")
 
-    p = command("deploy", "re-parameterise trained weights: deployed.pt + model.onnx", device=False)
+    p = command("deploy", "re-parameterise trained weights: deployed.pt + model.onnx", _deploy, device=False)
     p.add_argument("--weights", required=True)
     p.add_argument("--out", type=Path, required=True)
 
-    p = command("export", "ONNX of the deployed form of trained weights", device=False)
+    p = command("export", "ONNX of the deployed form of trained weights", _export, device=False)
     p.add_argument("--weights", required=True)
     p.add_argument("--out", type=Path, required=True, help="the .onnx file to write")
 
-    p = command("upscale", "upscale image files and folders (exit status: failed files, at most 100)")
+    p = command(
+        "upscale", "upscale image files and folders (exit status: failed files, at most 100)", _upscale
+    )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files and folders")
     p.add_argument("--weights", help="trained checkpoint (last.pt, best.pt or deployed.pt)")
     p.add_argument("--onnx", help="an ONNX file instead (fp32, or int8 from `zoo quantize`)")
@@ -92,15 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recursive", action="store_true", help="also the images in sub-folders")
     p.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
     p.add_argument("--workers", type=int, default=2, help="threads decoding and encoding files")
-    p.add_argument(
-        "--png-level", type=int, choices=range(10), default=1, metavar="0-9", help="PNG zlib level"
-    )
+    p.add_argument("--png-level", type=int, choices=range(10), default=1, metavar="0-9", help="zlib level")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = command("compare", "PNG grid of crops: bicubic, each model, HR, with PSNR")
-    p.add_argument(
-        "--models", nargs="+", required=True, help="checkpoints, .onnx files or weight-free models"
-    )
+    p = command("compare", "PNG grid of crops: bicubic, each model, HR, with PSNR", _compare)
+    p.add_argument("--models", nargs="+", required=True, help="checkpoints, .onnx files or model names")
     p.add_argument("--image", required=True, help="the HR image (downscaled with bicubic for the input)")
     p.add_argument("--scale", type=int, help="default: the first model's")
     p.add_argument("--out", type=Path, required=True, help="the PNG to write")
@@ -108,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--zoom", type=int, default=2, help="enlargement of the crops (nearest neighbour)")
     p.add_argument("--columns", type=int, help="panels per row (default: all in one row)")
 
-    p = command("quantize", "int8 (or w4) PTQ/QAT of trained weights: tables + QCDQ ONNX")
+    p = command("quantize", "int8 (or w4) PTQ/QAT of trained weights: tables + QCDQ ONNX", _quantize)
     p.add_argument("--weights", required=True, help="trained checkpoint of any registered model")
     p.add_argument("--method", choices=["percentile", "mse", "minmax"], default="percentile")
     p.add_argument("--bits", default="w8a8", help="weight and activation bits: w8a8, w4a8, w4a4, ...")
@@ -129,26 +139,41 @@ def _train(args: argparse.Namespace) -> None:
         raise ValueError("give --model or --config")
     out = args.out or Path("runs") / f"{args.model or Path(config).stem}_x{args.scale}"
     options = {key: getattr(args, key) for key in ("steps", "epochs", "batch_size", "lr", "device", "amp")}
-    train(TrainRequest(args.model, args.scale, args.data, config, out, **options, quiet=args.quiet))
+    train(config, out, model=args.model, scale=args.scale, data=args.data, quiet=args.quiet, **options)
 
 
 def _eval(args: argparse.Namespace) -> None:
-    evaluate_checkpoint(
-        args.weights, args.model, args.scale, args.sets, args.out, args.device, args.per_image
-    )
+    """Table of trained weights (or of a weight-free model by name, e.g. bicubic)."""
+    device = resolve_device(args.device)
+    if args.weights:
+        model, ckpt = load_trained(args.weights)
+        scale = ckpt["scale"]
+    elif args.model:
+        model, scale = create_model(args.model, scale=args.scale), args.scale
+    else:
+        raise ValueError("give --weights CHECKPOINT or --model NAME")
+    notes: list[str] = []
+    table = evaluate(model, open_test_sets(args.sets, scale, notes), scale, device=device)
+    if args.out is not None:
+        table.save(args.out, "benchmark")
+    print("\n".join([*notes, table.to_markdown(per_image=args.per_image)]))
+
+
+def _deploy(args: argparse.Namespace) -> None:
+    model, ckpt = load_trained(args.weights)
+    deploy_and_export(model, ckpt, args.out)
+
+
+def _export(args: argparse.Namespace) -> None:
+    if not onnx_available():
+        raise ImportError(onnx_missing_reason())
+    model, _ = load_trained(args.weights, deployed=True)
+    export_onnx_checked(model, args.out)
 
 
 def _upscale(args: argparse.Namespace) -> int:
-    engine = open_engine(
-        weights=args.weights,
-        onnx=args.onnx,
-        model=args.model,
-        scale=args.scale,
-        device=args.device,
-        half=args.half,
-        tile=args.tile,
-        overlap=args.overlap,
-    )
+    names = ("weights", "onnx", "model", "scale", "device", "half", "tile", "overlap")
+    engine = open_engine(**{key: getattr(args, key) for key in names})
     jobs = plan_jobs(args.inputs, args.out, args.format, args.recursive)
     options = {"workers": args.workers, "progress": not args.quiet, "png_level": args.png_level}
     report = upscale_files(jobs, engine, overwrite=args.overwrite, **options)
@@ -180,20 +205,9 @@ def _quantize(args: argparse.Namespace) -> None:
     )
 
 
-COMMANDS = {
-    "train": _train,
-    "eval": _eval,
-    "deploy": lambda args: deploy_checkpoint(args.weights, args.out) and None,
-    "export": lambda args: export_checkpoint(args.weights, args.out) and None,
-    "upscale": _upscale,
-    "compare": _compare,
-    "quantize": _quantize,
-}
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return run_cli(f"zoo {args.command}", lambda: COMMANDS[args.command](args))
+    return run_cli(f"zoo {args.command}", lambda: args.run(args))
 
 
 if __name__ == "__main__":

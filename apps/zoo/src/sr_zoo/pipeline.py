@@ -1,4 +1,4 @@
-"""The zoo's jobs: train (then test, deploy, export), eval, deploy and export.
+"""`zoo train`: a recipe's training run, then its test table, deployed model and ONNX.
 
 A training run's folder (an `sr_train.RunFolder`) holds: config.yaml (the settings, recorded once
 every check has passed), train.log, metrics.jsonl, last.pt / best.pt, benchmark.{md,json,csv},
@@ -11,7 +11,6 @@ import json
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +18,7 @@ import torch
 
 from sr_blocks import create_model, model_entry
 from sr_data import RandomPatches, open_test_sets, open_training_images, open_validation, write_text_atomic
-from sr_deploy import (
-    deploy_and_export,
-    export_onnx_checked,
-    load_trained,
-    onnx_available,
-    onnx_missing_reason,
-    ship_trained,
-)
-from sr_eval import evaluate
+from sr_deploy import ship_trained
 from sr_eval.runtime import resolve_device
 from sr_train import RunFolder, Trainer, path_setting, section_to_dict
 from sr_zoo.recipe import load_recipe
@@ -46,32 +37,24 @@ def train(
     if not name:
         raise ValueError(f"no model: pass --model or set model.name in {recipe.source}")
     model_entry(name)  # an unknown name fails here
-    overrides = {"steps": request.steps, "epochs": request.epochs, "batch_size": request.batch_size}
-    cfg = recipe.train_config(
-        **overrides, scale=scale, lr=request.lr, device=request.device, amp=request.amp,
-        out_dir=str(out), progress=not quiet,
-    )  # fmt: skip
+    cfg = recipe.train_config(**overrides, scale=scale, out_dir=str(out), progress=not quiet)
     resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)  # the initial weights follow the recipe's seed, like the data order
+    kwargs = recipe.model.kwargs
     try:
-        model = create_model(name, scale=scale, **recipe.model.kwargs)
+        net = create_model(name, scale=scale, **kwargs)
     except TypeError as err:
-        raise ValueError(
-            f"model.kwargs {recipe.model.kwargs} in {recipe.source} do not fit {name!r}: {err}"
-        ) from err
+        raise ValueError(f"model.kwargs {kwargs} in {recipe.source} do not fit {name!r}: {err}") from err
     images = open_training_images(data, scale)
-    key = f"data.val in {recipe.source}"
-    images, val, notes = open_validation(recipe.data.val, images, scale, key)
+    images, val, notes = open_validation(recipe.data.val, images, scale, f"data.val in {recipe.source}")
     test_sets = open_test_sets(recipe.data.test, scale, notes)
-    with _removed_on_error(out):  # sr_data/sr_train create their folders when built
+    sizes = (recipe.data.patch_size, recipe.data.patches_per_epoch)
+    with _removed_on_error(out):  # building these creates the folder; their checks come first
         cache = out / "cache" if recipe.data.cache else None
-        data = recipe.data
-        patches = RandomPatches(
-            images, data.patch_size, data.patches_per_epoch, seed=cfg.seed, cache_dir=cache
-        )
-        trainer = Trainer(model, patches, val, cfg, model_name=name, model_kwargs=recipe.model.kwargs)
+        patches = RandomPatches(images, *sizes, seed=cfg.seed, cache_dir=cache)
+        trainer = Trainer(net, patches, val, cfg, model_name=name, model_kwargs=kwargs)
     settings = {
-        "model": {"name": name, "kwargs": recipe.model.kwargs},
+        "model": {"name": name, "kwargs": kwargs},
         "scale": scale,
         "data": {"source": path_setting(data), **section_to_dict(recipe.data)},
         "train": {key: value for key, value in cfg.to_dict().items() if key != "out_dir"},
@@ -84,7 +67,8 @@ def train(
     recorded = folder.done("results")
     if recorded is not None:
         trainer.close()
-        folder.log(f"{out} holds a finished run; nothing to do. Its results:\n{_summary(recorded)}")
+        table = ", ".join(f"{k} {v['psnr']:.2f} dB" for k, v in recorded["benchmarks"].items())
+        folder.log(f"{out} holds a finished run ({table}; results.json): nothing to do")
         return recorded
     for note in notes:
         folder.log(note)
@@ -122,10 +106,3 @@ def _removed_on_error(folder: Path) -> Iterator[None]:
         if new:
             shutil.rmtree(folder, ignore_errors=True)
         raise
-
-
-def _summary(report: dict[str, Any]) -> str:
-    rows = [
-        f"  {name}: {row['psnr']:.2f} dB / {row['ssim']:.4f}" for name, row in report["benchmarks"].items()
-    ]
-    return "\n".join([*rows, f"  ({report['steps']} steps; results.json, benchmark.md)"])

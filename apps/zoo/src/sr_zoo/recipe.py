@@ -13,18 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from sr_train import (
-    ConfigError,
-    TrainConfig,
-    check_keys,
-    check_types,
-    find_config,
-    read_yaml,
-    section_from_dict,
-    shipped_configs,
-)
+from sr_train import TrainConfig, check_types, find_config, read_yaml, section_from_dict, shipped_configs
 
 CONFIG_DIRS = (Path(__file__).parent / "configs", Path(__file__).resolve().parents[2] / "configs")
 
@@ -54,7 +45,7 @@ class DataSection:
     patch_size: int = 96
     patches_per_epoch: int = 16000
     val: str = "holdout:5"
-    test: list[str] = field(default_factory=lambda: ["Set5", "Set14", "BSD68"])
+    test: list[str] = field(default_factory=lambda: ["Set5?", "Set14?", "BSD68?"])
     cache: bool = True
 
     def __post_init__(self) -> None:
@@ -63,10 +54,15 @@ class DataSection:
 
 @dataclass
 class Recipe:
-    model: ModelSection
-    data: DataSection
-    train: dict[str, Any]
-    source: str
+    """A recipe file's three sections; `source` (the file) is named in errors."""
+
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    train: dict = field(default_factory=dict)  # sr_train.TrainConfig fields
+    source: ClassVar[str] = "a recipe"  # set per instance by load_recipe (not a key of the file)
+
+    def __post_init__(self) -> None:
+        check_types(self)
 
     def train_config(self, **overrides: Any) -> TrainConfig:
         """The TrainConfig of this recipe with `overrides` (None values ignored) applied."""
@@ -86,16 +82,8 @@ def shipped_recipes() -> list[str]:
 def load_recipe(name_or_path: str) -> Recipe:
     """Read and check a recipe; errors name the file and the offending key/value."""
     path = find_config(name_or_path, CONFIG_DIRS)
-    data = read_yaml(path)
-    where = str(path)
-    check_keys(data, {"model", "data", "train"}, "", where)
-    model = section_from_dict(ModelSection, data.get("model"), "model", where)
-    data_section = section_from_dict(DataSection, data.get("data"), "data", where)
-    train = data.get("train") or {}
-    if not isinstance(train, dict):
-        raise ConfigError(f"section 'train' in {where} must be a mapping")
-    recipe = Recipe(model, data_section, train, where)
-    TrainConfig.from_dict(
-        {"steps": 1, **train} if "epochs" not in train and "steps" not in train else train, source=where
-    )  # checks every key and type now, before any work
+    recipe = section_from_dict(Recipe, read_yaml(path), "", path)
+    recipe.source = str(path)
+    budget = {} if {"steps", "epochs"} & recipe.train.keys() else {"steps": 1}  # else from --steps/--epochs
+    TrainConfig.from_dict({**budget, **recipe.train}, source=recipe.source)  # every key and type, now
     return recipe

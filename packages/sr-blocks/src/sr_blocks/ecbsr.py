@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from sr_blocks.layers import (
     FusedKernelCache,
+    add_to_every_subpixel,
     check_training_mode,
     records_gradients,
     set_training_mode,
@@ -229,7 +230,7 @@ class ECBSR(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         y = self.tail(self.body(self.head(x)))
         if self.global_residual:
-            y = y + x.repeat_interleave(self.scale * self.scale, dim=1)
+            y = add_to_every_subpixel(y, x, self.scale)
         return self.upsample(y)
 
 

@@ -28,7 +28,7 @@ class ResBlock(nn.Module):
         self.res_scale = res_scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv2(self.act(self.conv1(x))) * self.res_scale
+        return torch.add(x, self.conv2(self.act(self.conv1(x))), alpha=self.res_scale)  # one pass, not two
 
 
 class EDSR(nn.Module):

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sr_blocks.layers import channel_shuffle, conv2d, upsample_stages
+from sr_blocks.layers import conv2d, upsample_stages
 from sr_blocks.rdn import ResidualDenseFrame
 from sr_blocks.registry import register_model
 
@@ -162,7 +162,12 @@ class ShrinkRDB(EfficientRDB):
 
 
 class ShuffledGroupDenseLayer(nn.Module):
-    """Channel shuffle, grouped 3x3 conv + ReLU to `growth` channels, concatenated to the input."""
+    """Channel shuffle of the features so far, grouped 3x3 conv + ReLU to `growth` new channels.
+
+    The shuffle of the stacked features ``[f0 | f1 | ... | fk]`` (k+1 groups of `growth` channels)
+    interleaves them channel by channel, which is what stacking the list along a new axis 2 lays
+    out: one copy straight from the list, where concatenating and then shuffling copies twice.
+    """
 
     def __init__(self, in_channels: int, growth: int, shuffle_groups: int, conv_groups: int, bias: bool):
         super().__init__()
@@ -170,8 +175,11 @@ class ShuffledGroupDenseLayer(nn.Module):
         self.conv = conv2d(in_channels, growth, bias=bias, groups=conv_groups)
         self.act = nn.ReLU(inplace=True)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([x, self.act(self.conv(channel_shuffle(x, self.shuffle_groups)))], dim=1)
+    def forward(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
+        if len(features) != self.shuffle_groups:
+            raise ValueError(f"expected {self.shuffle_groups} feature maps, got {len(features)}")
+        shuffled = features[0] if len(features) == 1 else torch.stack(list(features), dim=2).flatten(1, 2)
+        return self.act(self.conv(shuffled))
 
 
 class GroupRDB(EfficientRDB):
@@ -179,16 +187,17 @@ class GroupRDB(EfficientRDB):
 
     def __init__(self, in_channels: int, out_channels: int, growth: int, convs: int, bias: bool = False):
         super().__init__(in_channels, out_channels, growth, bias)
-        self.layers = nn.Sequential(
-            *(
-                ShuffledGroupDenseLayer((i + 1) * growth, growth, i + 1, group_conv_groups(i), bias)
-                for i in range(convs)
-            )
+        self.layers = nn.ModuleList(
+            ShuffledGroupDenseLayer((i + 1) * growth, growth, i + 1, group_conv_groups(i), bias)
+            for i in range(convs)
         )
         self.fuse = conv2d((convs + 1) * growth, out_channels, 1, bias=bias)
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fuse(self.layers(x))
+        features = [x]
+        for layer in self.layers:
+            features.append(layer(features))
+        return self.fuse(torch.cat(features, dim=1))
 
 
 class ContextualRDB(EfficientRDB):

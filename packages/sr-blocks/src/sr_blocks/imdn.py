@@ -6,6 +6,9 @@ six information multi-distillation blocks (IMDB), a 1x1 fusion of all block outp
 LeakyReLU(0.05), a 3x3 conv plus the head's output, and one conv + pixel shuffle. `IMDN.make_block`
 is the only thing RFDN (`sr_blocks.rfdn`) changes.
 
+`imdn_rtc` (`IMDNRTC`) and `imdn_as` (`IMDNAS`) are the repository's two other trained networks:
+IMDN-RTC (12 channels, blocks without attention) and the arbitrary-scale IMDN_AS.
+
 `adaptive_crop_forward` is the paper's adaptive cropping strategy (ACS) for arbitrary image sizes:
 four overlapping corner tiles whose sides are multiples of what the network needs, run as one
 batch and stitched.
@@ -14,6 +17,7 @@ batch and stitched.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from sr_blocks.layers import FusedBlockChain, PixelShuffleHead, conv2d
@@ -34,7 +38,7 @@ class ContrastChannelAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mean = x.mean(dim=(2, 3), keepdim=True)
-        std = (x - mean).pow(2).mean(dim=(2, 3), keepdim=True).sqrt()
+        std = (x - mean).pow(2).mean(dim=(2, 3), keepdim=True).sqrt()  # two passes: var_mean is 4x slower
         return x * self.excite(std + mean)
 
 
@@ -155,3 +159,115 @@ _CONFIGS = {
 def imdn(scale: int = 2, **kwargs) -> IMDN:
     """IMDN: 6 IMDBs of 64 channels (694,404 parameters at x2, 715,176 at x4)."""
     return _create_imdn("imdn", scale, **kwargs)
+
+
+class PlainIMDB(nn.Module):
+    """IMDB without contrast attention (the official `IMDModule_speed` of IMDN-RTC): the same
+    progressive distillation (attribute names as `IMDB`), the distilled parts fused by the 1x1 conv
+    straight away. At IMDN-RTC's 12 channels a CCA would have 12 // 16 = 0 hidden channels."""
+
+    def __init__(self, channels: int, distillation_rate: float = 0.25) -> None:
+        super().__init__()
+        self.distilled = int(channels * distillation_rate)
+        self.remaining = channels - self.distilled
+        self.conv1 = conv2d(channels, channels)
+        self.conv2 = conv2d(self.remaining, channels)
+        self.conv3 = conv2d(self.remaining, channels)
+        self.conv4 = conv2d(self.remaining, self.distilled)
+        self.act = nn.LeakyReLU(0.05, inplace=True)
+        self.fuse = conv2d(self.distilled * 4, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kept = []
+        remaining = x
+        for conv in (self.conv1, self.conv2, self.conv3):
+            distilled, remaining = torch.split(self.act(conv(remaining)), [self.distilled, self.remaining], 1)
+            kept.append(distilled)
+        kept.append(self.conv4(remaining))
+        return x + self.fuse(torch.cat(kept, dim=1))
+
+
+class IMDNRTC(nn.Module):
+    """IMDN-RTC (Zheng222/IMDN `IMDN_RTC`, winner of the AI in RTC 2019 SR challenge).
+
+    A 3x3 head, `num_block` IMDBs without attention one after another, a 1x1 conv, the head's output
+    added back, one conv + pixel shuffle. Unlike IMDN, only the last block's output is used.
+
+    Args:
+        scale: upscaling factor.
+        in_channels / out_channels: image channels.
+        num_feat: feature width (12).
+        num_block: number of blocks (5).
+    """
+
+    def __init__(
+        self, scale: int, in_channels: int = 3, out_channels: int = 3, num_feat: int = 12, num_block: int = 5
+    ) -> None:
+        super().__init__()
+        self.scale = scale
+        self.conv_first = conv2d(in_channels, num_feat)
+        self.body = nn.Sequential(*(PlainIMDB(num_feat) for _ in range(num_block)))
+        self.conv_after_body = conv2d(num_feat, num_feat, 1)
+        self.upsample = PixelShuffleHead(num_feat, out_channels, scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feat = self.conv_first(x)
+        return self.upsample(feat + self.conv_after_body(self.body(feat)))
+
+
+class IMDNAS(IMDN):
+    """IMDN for any output scale (Zheng222/IMDN `IMDN_AS`; the paper's arbitrary-scale setting).
+
+    The input is first enlarged to the output size by bicubic interpolation (torch's, a = -0.75;
+    skipped at scale 1, the RealSR setting the official checkpoint was trained for, where LR and HR
+    have the same size); two stride-2 3x3 convs (LeakyReLU 0.05 between them) bring it down 4x,
+    IMDN's body runs there and a x4 pixel-shuffle head restores the size. Sides that are not
+    multiples of 4 are padded by repeating the last rows/columns and the output is cropped back (the
+    official test code uses adaptive cropping instead, `adaptive_crop_forward(..., multiple=4)`);
+    the padding is a slice of a fixed 3-pixel pad, so a traced ONNX graph works at any size.
+
+    Args:
+        scale: output size / input size; any positive number (the registry offers 1 to 8).
+        in_channels / out_channels, num_feat, num_block: as `IMDN`.
+    """
+
+    def __init__(
+        self,
+        scale: float,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        num_feat: int = 64,
+        num_block: int = 6,
+    ) -> None:
+        if not scale > 0:
+            raise ValueError(f"IMDN_AS needs a positive scale, got {scale!r}")
+        super().__init__(4, in_channels, out_channels, num_feat, num_block)
+        self.scale = scale
+        self.conv_first = nn.Sequential(
+            nn.Conv2d(in_channels, num_feat, 3, stride=2, padding=1),
+            nn.LeakyReLU(0.05, inplace=True),
+            nn.Conv2d(num_feat, num_feat, 3, stride=2, padding=1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.scale != 1:
+            x = F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
+        h, w = x.shape[-2:]
+        padded = F.pad(x, (0, 3, 0, 3), mode="replicate")[..., : (h + 3) // 4 * 4, : (w + 3) // 4 * 4]
+        return super().forward(padded)[..., :h, :w]
+
+
+_CONFIGS["imdn_rtc"] = dict(num_feat=12, num_block=5)
+_CONFIGS["imdn_as"] = dict(num_feat=64, num_block=6)
+
+
+@register_model
+def imdn_rtc(scale: int = 2, **kwargs) -> IMDNRTC:
+    """IMDN-RTC: 5 IMDBs without attention, 12 channels (20,190 parameters at x2, as model_RTC.pth)."""
+    return IMDNRTC(scale=scale, **{**_CONFIGS["imdn_rtc"], **kwargs})
+
+
+@register_model(scales=tuple(range(1, 9)))
+def imdn_as(scale: int = 2, **kwargs) -> IMDNAS:
+    """IMDN_AS: bicubic to the output size, then IMDN at 1/4 of it (752,104 parameters at every scale)."""
+    return IMDNAS(scale=scale, **{**_CONFIGS["imdn_as"], **kwargs})

@@ -101,6 +101,16 @@ class PixelShuffleHead(nn.Sequential):
         super().__init__(conv, nn.PixelShuffle(scale))
 
 
+def add_to_every_subpixel(y: torch.Tensor, x: torch.Tensor, scale: int) -> torch.Tensor:
+    """``y + x.repeat_interleave(scale**2, dim=1)`` by broadcasting, without the repeated copy of `x`.
+
+    `y` (N, C*scale^2, H, W) is a pixel-shuffle input; each channel of `x` (N, C, H, W) is added to the
+    scale^2 sub-pixels of its colour (ECBSR's and SESR's global residual).
+    """
+    n, c, h, w = x.shape
+    return (y.view(n, c, scale * scale, h, w) + x.unsqueeze(2)).reshape(y.shape)
+
+
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     """ShuffleNet's channel shuffle: view channels as (groups, C/groups), transpose, flatten."""
     n, c, h, w = x.shape

@@ -34,6 +34,7 @@ from torch import Tensor, nn
 from sr_blocks.layers import TRAINING_MODES as TRAINING_MODES  # re-exported (apps/sesr reads it here)
 from sr_blocks.layers import (
     FusedKernelCache,
+    add_to_every_subpixel,
     check_training_mode,
     records_gradients,
     set_training_mode,
@@ -155,7 +156,7 @@ class SESR(nn.Module):
         first = self.conv_first(x - 0.5)
         y = self.conv_last(self.body(first) + first)
         if self.global_residual:
-            y = y + x.repeat_interleave(self.scale * self.scale, dim=1)
+            y = add_to_every_subpixel(y, x, self.scale)
         return self.upsample(y).clamp(0.0, 1.0)
 
 

@@ -22,8 +22,7 @@ class DecodeCache:
     """Decoded images (uint8/uint16 arrays) stored under ``cache_dir`` and memory-mapped read-only."""
 
     def __init__(self, cache_dir: str | os.PathLike):
-        self.cache_dir = Path(cache_dir)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.cache_dir = Path(cache_dir)  # created on the first write, not here
         self._opened: dict[tuple[str, str], np.ndarray] = {}
 
     def __getstate__(self) -> dict:

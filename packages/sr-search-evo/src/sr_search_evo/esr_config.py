@@ -15,7 +15,7 @@ search_algorithm:             # ESRSearchAlgorithm
 
 An unknown key, a value of the wrong type or an impossible combination (a probability list of
 another length than its choices, a block that cannot be built, `min_params` above `max_params`,
-`num_elitism` above `num_individual`) is a ConfigError naming the key and the file. `esr_space`
+`num_elitism` above `num_individual`) is a ConfigError naming the key and the file. `build_esr_space`
 builds the `ESRSpace` the two sections describe.
 """
 
@@ -116,6 +116,6 @@ class ESRSearchAlgorithm:
         check_types(self)
 
 
-def esr_space(search_space: ESRSearchSpace, bounds: ESRRange) -> ESRSpace:
+def build_esr_space(search_space: ESRSearchSpace, bounds: ESRRange) -> ESRSpace:
     """The ESRSpace of `search_space.esrbody` within `search_algorithm.range`."""
     return _checked(**search_space.esrbody.knobs(), **bounds.limits())

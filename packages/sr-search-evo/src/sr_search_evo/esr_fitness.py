@@ -17,7 +17,17 @@ from sr_train import PatchTensors, TrainConfig, train_and_validate
 
 # TrainConfig fields a fitness call sets itself (budget, seed, device) or that do not apply to it
 # (files, console, SSIM: the fitness is PSNR)
-NOT_FROM_CONFIG = ("steps", "epochs", "scale", "seed", "device", "out_dir", "resume", "progress", "tensorboard")
+NOT_FROM_CONFIG = (
+    "steps",
+    "epochs",
+    "scale",
+    "seed",
+    "device",
+    "out_dir",
+    "resume",
+    "progress",
+    "tensorboard",
+)
 
 
 def candidate_seed(key: str, base_seed: int = 0) -> int:
@@ -39,11 +49,11 @@ class ESRFitness:
 
     Picklable (send it to workers once). `train_data`/`val_data` are `PatchTensors`, (lr, hr) tensor
     pairs or datasets; tensors are moved once to the worker's device and kept there.
-    `train_config` (a TrainConfig) and `train_overrides` (TrainConfig fields: lr, batch_size, ...,
-    over the config's) set the training; its budget, seed, device and files do not apply, and
-    validation computes PSNR only. The training seed
-    is derived from the gene list and `seed` (see `candidate_seed`), so a candidate gets the same
-    result whichever worker trains it and in whatever order. `device` None means the evaluator
+    `train_config` (a TrainConfig, e.g. a config section's) and `train_overrides` (TrainConfig
+    fields over it: lr, batch_size, ...) set the training; the config's budget, seed, device and
+    files do not apply, and validation computes PSNR only. The training seed is derived from the
+    gene list and `seed` (see `candidate_seed`), so a candidate gets the same result whichever
+    worker trains it and in whatever order. `device` None means the evaluator
     worker's device (`current_device()`); a named device is checked here, before any work (an
     unknown or absent one is a `sr_eval.runtime.DeviceError`). MACs are counted for an `hr_size`
     output (default: a 1280x720 frame).

@@ -17,6 +17,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+import torch
+
 from sr_eval.runtime import EnvironmentFault, resolve_device
 from sr_search_evo.devices import set_current_device
 from sr_search_evo.evaluator_base import Evaluator
@@ -152,6 +154,38 @@ class ProcessPoolEvaluator(Evaluator):
         self._terminate_workers()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._queue.close()
+
+
+EVALUATORS = ("inprocess", "pool", "ray")
+
+
+def evaluator_options(kind: str, device: str = "auto", workers: int | None = None) -> dict[str, Any]:
+    """`make_evaluator(kind, fn, **options)`'s options for a command line's `--device` and `--workers`.
+
+    `device` (auto, cpu, cuda, cuda:N) is checked here, before any work: an unknown or absent one is
+    a `DeviceError`. On CUDA, "pool" runs one worker per GPU (`workers` caps them; `cuda:N` is that
+    GPU alone) and "ray" gives each task a GPU; on the CPU, "pool" runs `workers` processes.
+    "inprocess" runs one candidate at a time on the device.
+    """
+    if kind not in EVALUATORS:
+        raise ValueError(f"unknown evaluator {kind!r}; choose {', '.join(EVALUATORS)}")
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {workers}")
+    resolved = resolve_device(device)
+    if kind == "inprocess":
+        if workers not in (None, 1):
+            raise ValueError(f"--workers {workers} needs --evaluator pool (inprocess trains one at a time)")
+        return {"device": str(resolved)}
+    if kind == "ray":
+        if workers is not None:
+            raise ValueError("--workers is for --evaluator pool; Ray runs as many tasks as its cluster holds")
+        return {"num_gpus_per_task": 1 if resolved.type == "cuda" else 0}
+    if resolved.type != "cuda":
+        return {"workers": workers}
+    if str(device).strip().lower() in ("auto", "cuda"):
+        gpus = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+        return {"devices": gpus[: workers or len(gpus)]}
+    return {"devices": [str(resolved)] * (workers or 1)}
 
 
 def make_evaluator(kind: str, fn: Fitness, **kwargs: Any) -> Evaluator:

@@ -21,6 +21,13 @@ class CenterCrops(Dataset):
     def __init__(self, dataset: PairedImages, hr_crop: int, scale: int) -> None:
         if hr_crop < scale or hr_crop % scale:
             raise ValueError(f"validation crop {hr_crop} is not a positive multiple of the scale {scale}")
+        for index, pair in enumerate(dataset.pairs):  # file headers only: fails before any work
+            h, w = dataset.hr_size(index)
+            if min(h, w) < hr_crop:
+                crop = f"{hr_crop}x{hr_crop}"
+                raise ValueError(
+                    f"validation image {pair.hr} is {w}x{h}, smaller than the {crop} validation crop"
+                )
         self.dataset, self.hr_crop, self.scale = dataset, hr_crop, scale
 
     def __len__(self) -> int:
@@ -30,11 +37,6 @@ class CenterCrops(Dataset):
         item = self.dataset[index]
         hr, s, size = item["hr"], self.scale, self.hr_crop // self.scale
         lr_h, lr_w = item["lr"].shape[-2:]
-        if min(lr_h, lr_w) < size:
-            raise ValueError(
-                f"validation image {item['name']} is {lr_w * s}x{lr_h * s}, smaller than the "
-                f"{self.hr_crop}x{self.hr_crop} validation crop"
-            )
         top, left = (lr_h - size) // 2, (lr_w - size) // 2
         return {
             "lr": item["lr"][:, top : top + size, left : left + size],

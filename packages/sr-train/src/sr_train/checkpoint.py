@@ -70,11 +70,13 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise FileNotFoundError(f"checkpoint not found: {path}")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError:  # torch's several-paragraph weights_only text, in one line
-        raise ValueError(
-            f"{path}: holds Python objects besides tensors, which a safe (weights_only) load refuses; "
-            f"only checkpoints of plain tensors and containers load"
-        ) from None
+    except pickle.UnpicklingError as err:  # torch's several-paragraph weights_only text, in one line
+        if "Unsupported global" in str(err):
+            raise ValueError(
+                f"{path}: holds Python objects besides tensors, which a safe (weights_only) load "
+                f"refuses; only checkpoints of plain tensors and containers load"
+            ) from None
+        raise ValueError(f"{path}: not a readable checkpoint (not a torch.save file)") from None
     except Exception as err:  # torch raises several types (KeyError, RuntimeError, ...) for other files
         text = str(err).strip()
         detail = text.splitlines()[0] if text and not isinstance(err, KeyError) else "not a torch.save file"

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -99,6 +100,8 @@ class RunFolder:
         """Check `settings` (see `check`), then create the folder and record them when it is new.
         Call it after every other check of the command: a refused command leaves nothing behind."""
         self.check(settings, may_change)
+        if self.path.exists() and not self.path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "exists and is not a folder", str(self.path))
         self.path.mkdir(parents=True, exist_ok=True)
         if self.recorded_settings() is None:
             write_text_atomic(self.settings_path, yaml.safe_dump(plain(settings), sort_keys=False))

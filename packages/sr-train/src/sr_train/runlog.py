@@ -25,11 +25,12 @@ class RunLog:
         log_name: str = "train.log",
     ) -> None:
         self.out_dir, self.quiet, self.log_name = out_dir, quiet, log_name
-        self.tb = None
-        if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            if tensorboard:
-                self.tb = _tensorboard_writer(out_dir / "tensorboard")
+        self.tensorboard = tensorboard and out_dir is not None
+        self.tb = None  # the folder and the TensorBoard writer are made on the first write
+
+    def _file(self, name: str) -> Path:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        return self.out_dir / name
 
     def message(self, text: str) -> None:
         """A human-readable line (start, resume, validation results, end)."""
@@ -37,7 +38,7 @@ class RunLog:
             print(text, file=sys.stderr, flush=True)
         if self.out_dir is not None:
             stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-            with open(self.out_dir / self.log_name, "a", encoding="utf-8") as handle:
+            with open(self._file(self.log_name), "a", encoding="utf-8") as handle:
                 handle.write(f"{stamp} {text}\n")
 
     def metrics(self, record: dict[str, Any]) -> None:
@@ -45,8 +46,10 @@ class RunLog:
         if self.out_dir is None:
             return
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
-        with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
+        with open(self._file("metrics.jsonl"), "a", encoding="utf-8") as handle:
             handle.write(json.dumps(clean) + "\n")
+        if self.tensorboard:  # once: None when tensorboard is not installed
+            self.tb, self.tensorboard = _tensorboard_writer(self.out_dir / "tensorboard"), False
         if self.tb is not None:
             for key, value in clean.items():
                 if key != "step" and isinstance(value, (int, float)):

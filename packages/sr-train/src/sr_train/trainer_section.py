@@ -103,26 +103,34 @@ class TrainerSection:
 
     def __post_init__(self) -> None:
         check_types(self)
-        if (self.epochs is None) == (self.steps is None):
+        if self.epochs is not None and self.steps is not None:
             raise ConfigError(
-                f"give one budget, epochs or steps (got epochs={self.epochs}, steps={self.steps})"
+                f"epochs and steps: give one budget, not both (got {self.epochs} and {self.steps})"
             )
-        budget = "epochs" if self.steps is None else "steps"
-        if getattr(self, budget) < 1:
-            raise ConfigError(f"{budget} must be >= 1, got {getattr(self, budget)!r}")
-        self.train_config(scale=2, batch_size=1, steps_per_epoch=1)  # TrainConfig checks every value now
+        for budget in ("epochs", "steps"):
+            if (value := getattr(self, budget)) is not None and value < 1:
+                raise ConfigError(f"{budget} must be >= 1, got {value!r}")
+        self._config(steps=1, unit=1, scale=2, batch_size=1)  # TrainConfig checks every other value now
 
     def total_steps(self, steps_per_epoch: int) -> int:
-        """The budget in optimiser steps."""
-        return self.steps if self.steps is not None else self.epochs * steps_per_epoch
+        """The budget in optimiser steps. A section without a budget (as its class defaults, which
+        `section_from_dict` builds too) is a ConfigError here, when it is used."""
+        if self.steps is not None:
+            return self.steps
+        if self.epochs is None:
+            raise ConfigError("epochs or steps: give one, the budget")
+        return self.epochs * steps_per_epoch
 
     def train_config(self, scale: int, batch_size: int, steps_per_epoch: int, **run: Any) -> TrainConfig:
         """The TrainConfig of this trainer, its budget and milestones in steps (an epoch is
         `steps_per_epoch` steps); `run` sets the rest (device, out_dir, progress, ...)."""
         unit = 1 if self.steps is not None else steps_per_epoch
+        return self._config(self.total_steps(steps_per_epoch), unit, scale, batch_size, **run)
+
+    def _config(self, steps: int, unit: int, scale: int, batch_size: int, **run: Any) -> TrainConfig:
         values = {
             "scale": scale,
-            "steps": self.total_steps(steps_per_epoch),
+            "steps": steps,
             "batch_size": batch_size,
             "loss": LOSSES[self.loss.type],
             "optimizer": OPTIMIZERS[self.optim.type],
@@ -144,9 +152,10 @@ class TrainerSection:
             raise ConfigError(f"{_SECTION_KEYS.get(key, key)} {rest}") from None
 
 
-# the fields above that are TrainConfig's own knobs (besides the budget), passed through by name
+# the fields above that are TrainConfig's own knobs, passed through by name (not the budget, and not
+# `loss`, a section here and a name in TrainConfig)
 _KNOBS = tuple(
     f.name
     for f in fields(TrainerSection)
-    if f.name in {g.name for g in fields(TrainConfig)} - {"steps", "epochs"}
+    if f.name in {g.name for g in fields(TrainConfig)} - {"steps", "epochs", "loss"}
 )

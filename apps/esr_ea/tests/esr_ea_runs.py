@@ -1,0 +1,100 @@
+"""Running `esr-ea` as a user does, in a fresh interpreter, and the tiny budgets the tests run with."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TESTS = Path(__file__).parent
+SEED_EXAMPLE = TESTS / "seed_example.yaml"
+FAULTY = TESTS / "faulty_esr_ea.py"
+GENEROUS_WAIT = 600.0  # seconds: a bound for a hung run, not a measure of speed
+TINY_DATA = {"patch_size": 16, "batch_size": 4, "patches_per_epoch": 8, "val": "holdout:1", "val_crop": 32}
+
+# A small space (G0 8, at most 3 blocks of 2 convs) for the runs that test faults, not results
+TINY_CONFIG = f"""
+nas:
+    dataset: {json.dumps(TINY_DATA)}
+    search_space:
+        esrbody: {{block_type: [S, C], conv_num: [2], growth_rate: [8], type_prob: [1, 1], conv_prob: [1],
+                  growth_prob: [1], G0: 8, scale: 2}}
+    search_algorithm:
+        policy: {{num_generation: 2, num_individual: 3, num_elitism: 1, mutation_rate: 0.5}}
+        range: {{node_num: 3, min_active: 1, max_params: null, min_params: null}}
+    trainer: {{epochs: 1}}
+fully_train:
+    dataset: {json.dumps({**TINY_DATA, "val_crop": 0})}
+    trainer: {{epochs: 1, val_ssim: false}}
+evaluate: {{test: [samples]}}
+"""
+
+
+def seed_tiny_budget(test_folder: Path) -> list[str]:
+    """--set arguments that shrink the seed example's budget (its search space and parameter window stay)."""
+    overrides = {
+        "nas.dataset": TINY_DATA,
+        "nas.search_algorithm.policy": {"num_generation": 2, "num_individual": 2, "num_elitism": 1},
+        "nas.trainer.epochs": 1,
+        "fully_train.top_k": 2,
+        "fully_train.dataset": TINY_DATA,
+        "fully_train.trainer": {"epochs": 2, "lr_scheduler": {"milestones": [1]}, "val_ssim": False},
+        "evaluate.test": [str(test_folder)],
+    }
+    return [arg for key, value in overrides.items() for arg in ("--set", f"{key}={json.dumps(value)}")]
+
+
+def command(*args: str, via: Path | None = None) -> list[str]:
+    """The `esr-ea` command line (or `via`, a script that runs it with a fault injected)."""
+    return [sys.executable, *([str(via)] if via else ["-m", "sr_esr_ea.cli"]), *args]
+
+
+def environment(**extra: str) -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", **extra}
+
+
+def esr_ea(*args: str, cwd: Path, via: Path | None = None, **extra_env: str) -> subprocess.CompletedProcess:
+    """Run `esr-ea` to its end in a fresh interpreter (one thread)."""
+    return subprocess.run(
+        command(*args, via=via),
+        cwd=cwd,
+        env=environment(**extra_env),
+        capture_output=True,
+        text=True,
+        timeout=GENEROUS_WAIT,
+    )
+
+
+def start(*args: str, cwd: Path) -> subprocess.Popen:
+    """Start `esr-ea` in the background (quiet, output discarded)."""
+    return subprocess.Popen(
+        command(*args), cwd=cwd, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def kill_when(process: subprocess.Popen, ready: Callable[[], bool], what: str) -> None:
+    """The handshake: poll until `ready()` (the run has reached a point), then SIGKILL the run at once."""
+    deadline = time.monotonic() + GENEROUS_WAIT
+    while not ready() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.kill()
+    process.wait()
+    assert ready(), f"the run ended (exit {process.returncode}) or stalled before {what}"
+
+
+def one_line_error(result: subprocess.CompletedProcess, status: int, *fragments: str) -> None:
+    """`result` exited with `status` and said one line on stderr holding every fragment, no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == status, result.stderr
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def history(out: Path) -> list[dict]:
+    path = out / "history.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
