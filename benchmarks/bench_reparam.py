@@ -31,13 +31,17 @@ def bench_inference(device: torch.device, args: argparse.Namespace) -> None:
     for case in deploy_cases(args.scale, args.channels):
         models = {"deployed": case.deployed, "plain": case.plain, **case.training_forms}
         models = {name: model.to(device) for name, model in models.items()}
-        times = inference_times(models, x, args.warmup, args.repeats)
+        times = inference_times(models, x, args.warmup, args.repeats, train_mode=case.training_forms)
         deployed_time, plain_time = times["deployed"], times["plain"]
         print(f"  {case.name}: deployed {deployed_time * 1e3:8.2f} ms")
         for label in case.training_forms:
             t = times[label]
             ratio = t / deployed_time
-            note = verdict(ratio, 5) if label == case.targeted else "collapses its kernels at every call"
+            note = (
+                verdict(ratio, 5)
+                if label == case.targeted
+                else "train mode: collapses its kernels at every call"
+            )
             print(f"    {label:26s} {t * 1e3:8.2f} ms   speed-up {ratio:6.2f}x ({note})")
         ratio = deployed_time / plain_time
         print(

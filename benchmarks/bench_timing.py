@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 
@@ -43,11 +43,18 @@ def median_times(
 
 
 def inference_times(
-    models: dict[str, torch.nn.Module], x: torch.Tensor, warmup: int, repeats: int
+    models: dict[str, torch.nn.Module],
+    x: torch.Tensor,
+    warmup: int,
+    repeats: int,
+    train_mode: Iterable[str] = (),
 ) -> dict[str, float]:
-    """`median_times` of each model's forward on ``x`` (models in eval mode, under inference mode)."""
-    for model in models.values():
-        model.eval()
+    """`median_times` of each model's forward on ``x`` under inference mode; models in eval mode but
+    those named in ``train_mode`` (training forms timed as training runs them: in eval mode a
+    re-parameterisable block runs its cached fused kernel, as fast as the deployed net)."""
+    keep_training = set(train_mode)
+    for name, model in models.items():
+        model.train(name in keep_training)
     calls = {name: (lambda model=model: model(x)) for name, model in models.items()}
     with torch.inference_mode():
         return median_times(calls, x.device, warmup, repeats)

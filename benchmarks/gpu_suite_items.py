@@ -156,7 +156,13 @@ def deployed_nets(rec: ItemRecord, env: SuiteEnv) -> None:
     x = torch.rand(1, 1, h, w, device=env.device)
     for case in deploy_cases(scale=2, channels=1):
         models = {"deployed": case.deployed, "plain stack": case.plain, **case.training_forms}
-        times = inference_times({k: m.to(env.device) for k, m in models.items()}, x, warmup, repeats)
+        times = inference_times(
+            {k: m.to(env.device) for k, m in models.items()},
+            x,
+            warmup,
+            repeats,
+            train_mode=case.training_forms,
+        )
         for label, seconds in times.items():
             rec.figure(f"{case.name} {label}", seconds * 1e3, "ms")
         rec.ratio(f"{case.name} {case.targeted} / deployed", times[case.targeted] / times["deployed"], ">= 5")

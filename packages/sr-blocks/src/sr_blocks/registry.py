@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import numbers
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -18,6 +19,7 @@ from typing import Any
 
 from torch import nn
 
+from sr_blocks.official import load_weights
 from sr_reparam import deploy
 
 ModelFn = Callable[..., nn.Module]
@@ -104,24 +106,44 @@ def _create_installed(name: str, scale: int, deployed: bool, kwargs: dict[str, A
     raise KeyError(f"unknown model {name!r}; registered models: {', '.join(list_models())}{asked}")
 
 
-def create_model(name: str, scale: int = 2, deployed: bool = False, **kwargs) -> nn.Module:
+def create_model(
+    name: str,
+    scale: int = 2,
+    deployed: bool = False,
+    weights: str | os.PathLike | None = None,
+    **kwargs,
+) -> nn.Module:
     """Build the registered model `name` for upscaling factor `scale`.
 
     Keyword arguments that are None are dropped, so a command line's unset options never override
     a preset's defaults. An unsupported scale (including a non-integer such as 2.0) is a ValueError
-    naming the supported ones. `deployed=True` builds the re-parameterised (inference) form,
-    `sr_reparam.deploy(model)`, the form whose weights a deployed checkpoint holds. A name that is
-    not registered here goes to the installed ``sr_toolkit.models`` factories (module docstring).
+    naming the supported ones. `weights` is a file to load: an official checkpoint (the IMDN, RFDN,
+    EDSR-PyTorch, BasicSR or ECBSR repositories' layouts, recognised from the file), an sr_toolkit
+    checkpoint or a state dict of this model (`sr_blocks.official.load_weights`; a file that does
+    not fit is a one-line ValueError naming it). `deployed=True` builds the re-parameterised
+    (inference) form, `sr_reparam.deploy(model)`, after loading; a checkpoint of deployed weights
+    always gives that form. A name that is not registered here goes to the installed
+    ``sr_toolkit.models`` factories (module docstring), which take no `weights`.
     """
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     if name not in _REGISTRY:
+        if weights is not None:
+            raise ValueError(
+                f"model {name!r} is not one of sr_blocks' models; it takes no weights ({weights})"
+            )
         return _create_installed(name, scale, deployed, kwargs)
     entry = _REGISTRY[name]
     is_integer = isinstance(scale, numbers.Integral) and not isinstance(scale, bool)
     if not is_integer or scale not in entry.scales:
         raise ValueError(f"model {name!r} supports scales {list(entry.scales)}, not {scale!r}")
     model = entry.fn(scale=int(scale), **kwargs)
+    if weights is not None:
+        model = load_weights(model, weights, target=f"{name} x{scale}")
     return deploy(model, inplace=True) if deployed else model
+
+
+#: `sr_eval.models` hands a model's weights file to a factory that says it loads them itself.
+create_model.loads_weights = True
 
 
 def preset_kwargs(

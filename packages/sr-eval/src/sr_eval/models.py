@@ -10,7 +10,10 @@ Checkpoint format (a ``.pt``/``.pth`` file read with ``torch.load(weights_only=T
 
 A checkpoint marked ``"deployed": True`` holds re-parameterised weights; its model is built with
 ``deployed=True`` (the factory returns the inference form). A plain state dict is also accepted
-for ``--weights`` when the model is given by name.
+for ``--weights`` when the model is given by name. A factory marked ``loads_weights = True`` (sr-blocks')
+is handed ``weights=PATH`` and reads the file itself, which lets ``--weights`` take the official
+checkpoints it knows (IMDN, RFDN, EDSR-PyTorch, BasicSR, ECBSR); other factories' models get the
+file's state dict loaded here, strictly.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ def model_factories() -> dict[str, Callable[..., nn.Module]]:
     return {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
-def create_model(name: str, scale: int, **kwargs: Any) -> nn.Module:
-    """Build ``name`` with the first installed factory that knows it."""
+def create_model(name: str, scale: int, weights: str | Path | None = None, **kwargs: Any) -> nn.Module:
+    """Build ``name`` with the first installed factory that knows it, with ``weights`` loaded if given
+    (by the factory when it ``loads_weights``, else here, strictly: module docstring)."""
     factories = model_factories()
     if not factories:
         raise LookupError(
@@ -43,10 +47,22 @@ def create_model(name: str, scale: int, **kwargs: Any) -> nn.Module:
         )
     unknown = []
     for provider, factory in factories.items():
+        loads_weights = weights is not None and getattr(factory, "loads_weights", False)
         try:
-            return factory(name, scale=scale, **kwargs)
+            if loads_weights:
+                return factory(name, scale=scale, weights=weights, **kwargs)
+            model = factory(name, scale=scale, **kwargs)
         except KeyError as error:
             unknown.append(f"{provider}: {error.args[0] if error.args else error}")
+            continue
+        if weights is not None:
+            content = read_checkpoint(weights)
+            if content.get("model_name") not in (None, name):
+                raise ValueError(
+                    f"--weights {weights} belong to model {content['model_name']!r}, not {name!r}"
+                )
+            _load_weights(model, _state_dict_of(content, Path(weights)), weights)
+        return model
     raise KeyError(f"unknown model {name!r} ({'; '.join(unknown)})")
 
 
@@ -106,7 +122,8 @@ def load_model(
 ) -> tuple[nn.Module, str]:
     """(model, display name) from a registered name or a checkpoint path, weights loaded strictly.
 
-    ``model_kwargs`` (e.g. ``in_channels=1``) go to the factory of a model given by name.
+    ``model_kwargs`` (e.g. ``in_channels=1``) go to the factory of a model given by name; so does
+    ``weights`` when that factory reads weights files itself (sr-blocks': official layouts too).
     """
     if Path(spec).suffix in CHECKPOINT_SUFFIXES or Path(spec).is_file():
         if weights is not None:
@@ -116,10 +133,4 @@ def load_model(
             raise ValueError(f"checkpoint {spec} is for scale {content['scale']}, not {scale}")
         model = model_from_checkpoint(content, spec)
         return model, content["model_name"]
-    model = create_model(spec, scale, **model_kwargs)
-    if weights is not None:
-        content = read_checkpoint(weights)
-        if content.get("model_name") not in (None, spec):
-            raise ValueError(f"--weights {weights} belong to model {content['model_name']!r}, not {spec!r}")
-        _load_weights(model, _state_dict_of(content, Path(weights)), weights)
-    return model, spec
+    return create_model(spec, scale, weights=weights, **model_kwargs), spec

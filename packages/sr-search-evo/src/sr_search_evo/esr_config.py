@@ -58,19 +58,7 @@ class ESRBody:
 
     def knobs(self) -> dict[str, Any]:
         """ESRSpace's arguments for these choices (all but the limits of `range`)."""
-        return {name: getattr(self, name) for name in _BODY_KNOBS}
-
-
-_BODY_KNOBS = (
-    "scale",
-    "G0",
-    "block_type",
-    "conv_num",
-    "growth_rate",
-    "type_prob",
-    "conv_prob",
-    "growth_prob",
-)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "type"}
 
 
 @dataclass

@@ -47,7 +47,11 @@ class WeightsFile:
 
 
 def _is_state_dict(value: Any) -> bool:
-    return isinstance(value, Mapping) and bool(value) and all(isinstance(v, torch.Tensor) for v in value.values())
+    return (
+        isinstance(value, Mapping)
+        and bool(value)
+        and all(isinstance(v, torch.Tensor) for v in value.values())
+    )
 
 
 def load_file(path: Path) -> Any:
@@ -65,7 +69,9 @@ def load_file(path: Path) -> Any:
                 f"{path}: holds Python objects besides tensors{what}, which a safe (weights_only) load "
                 "refuses; only state dicts and checkpoints of plain tensors load"
             ) from None
-        raise ValueError(f"{path}: cannot be read, truncated or not a torch file ({_first_line(text)})") from None
+        raise ValueError(
+            f"{path}: cannot be read, truncated or not a torch file ({_first_line(text)})"
+        ) from None
     except (EOFError, RuntimeError, OSError, ValueError, KeyError) as error:
         detail = _first_line(str(error)) or type(error).__name__
         raise ValueError(f"{path}: cannot be read, truncated or not a torch file ({detail})") from None
