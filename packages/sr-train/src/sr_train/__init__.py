@@ -33,6 +33,7 @@ from sr_train.strict_config import (
     with_assignments,
 )
 from sr_train.trainer import NonFiniteLossError, Trainer, TrainResult
+from sr_train.trainer_section import TrainerSection
 from sr_train.version import __version__
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "SettingsChanged",
     "TrainConfig",
     "TrainResult",
+    "TrainerSection",
     "Trainer",
     "__version__",
     "check_keys",
