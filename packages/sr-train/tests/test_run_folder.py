@@ -75,6 +75,21 @@ def test_stages_run_once_and_a_rerun_returns_the_recorded_result(tmp_path):
     assert "train: already done, skipped" in log and "settings changed (bits: 8 -> 4)" in log
 
 
+def test_a_pipeline_may_call_its_work_itself_with_finished_and_record(tmp_path):
+    folder = RunFolder(tmp_path / "run").open({})
+    calls = []
+
+    def train():
+        calls.append(1)
+        return {"steps": 10}
+
+    for _ in range(2):
+        result = folder.finished("train") or folder.record("train", train())
+        assert result == {"steps": 10}
+    assert len(calls) == 1 and folder.done("train") == {"steps": 10}
+    assert "train: already done, skipped" in (tmp_path / "run" / "run.log").read_text()
+
+
 def test_a_stage_that_fails_leaves_no_marker(tmp_path):
     folder = RunFolder(tmp_path / "run").open({})
 

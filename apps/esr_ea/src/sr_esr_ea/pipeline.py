@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -87,15 +86,21 @@ def run(args: argparse.Namespace) -> None:
     folder.log(f"esr-ea {__version__}: config {source}, data {data}, {args.evaluator} on {device}")
     for note in notes:
         folder.log(note)
-    search = folder.stage("search", partial(search_stage, config, nas, folder, args.evaluator, options))
+    search = folder.finished("search") or folder.record(
+        "search", search_stage(config, nas, folder, args.evaluator, options)
+    )
     rows = []
     for candidate in search["top"]:
         name = f"top{candidate['rank']}"
-        train = partial(train_stage, candidate["genes"], folder.path / name, config, full, device, folder)
-        trained = folder.stage(f"train-{name}", train)
-        ship = partial(ship_trained, folder.path / name, tests, device=device, log=folder.log)
-        rows.append({"name": name, **candidate, **trained, **folder.stage(f"ship-{name}", ship)})
-    folder.stage("table", partial(table_stage, folder.path, rows, search, tests, scale, device))
+        trained = folder.finished(f"train-{name}") or folder.record(
+            f"train-{name}", train_stage(candidate["genes"], folder.path / name, config, full, device, folder)
+        )
+        shipped = folder.finished(f"ship-{name}") or folder.record(
+            f"ship-{name}", ship_trained(folder.path / name, tests, device=device, log=folder.log)
+        )
+        rows.append({"name": name, **candidate, **trained, **shipped})
+    if folder.finished("table") is None:
+        folder.record("table", table_stage(folder.path, rows, search, tests, scale, device))
     folder.log("results (PSNR/SSIM on Y, crop = scale):\n" + (folder.path / "table.md").read_text("utf-8"))
 
 

@@ -124,6 +124,21 @@ class RunFolder:
             return None
         return json.loads(path.read_text(encoding="utf-8"))["result"]
 
+    def finished(self, name: str) -> Any | None:
+        """`done(name)`, and when the stage is done, a log line saying it is skipped."""
+        result = self.done(name)
+        if result is not None:
+            self.log(f"{name}: already done, skipped")
+        return result
+
+    def record(self, name: str, result: Any, settings: dict[str, Any] | None = None) -> Any:
+        """Mark stage `name` done with `result` (JSON-ready; returned as JSON gives it back). With
+        `finished`, a pipeline calls its work itself: `folder.finished(n) or folder.record(n, work())`."""
+        result = plain(result)
+        record = {"settings": None if settings is None else plain(settings), "result": result}
+        write_text_atomic(self.stage_path(name), json.dumps(record, indent=2) + "\n")
+        return result
+
     def stage(self, name: str, work: Callable[[], Any], settings: dict[str, Any] | None = None) -> Any:
         """`work()`'s result (JSON-ready), run once: a rerun returns the recorded result. With
         `settings`, a stage recorded with other settings (say, a later stage's options) runs again."""
@@ -135,10 +150,7 @@ class RunFolder:
                 return record["result"]
             changed = "; ".join(settings_differences(record.get("settings"), plain(settings)))
             self.log(f"{name}: settings changed ({changed}); running it again")
-        result = plain(work())
-        record = {"settings": None if settings is None else plain(settings), "result": result}
-        write_text_atomic(path, json.dumps(record, indent=2) + "\n")
-        return result
+        return self.record(name, work(), settings)
 
     def finished_stages(self, prefix: str = "") -> dict[str, Any]:
         """{name: result} of the finished stages whose name starts with `prefix`."""

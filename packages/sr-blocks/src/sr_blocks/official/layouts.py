@@ -67,6 +67,8 @@ class Conversion:
 
 @dataclass(frozen=True)
 class Layout:
+    """An official layout: its name, the test on a file's tensor names that recognises it, its converter."""
+
     name: str
     recognise: Callable[[WeightsFile], bool]
     convert: Callable[[WeightsFile], Conversion]
