@@ -14,16 +14,9 @@ from collections.abc import Callable
 import torch
 
 from sr_search_quantnas.search import BilevelStep
-from sr_search_quantnas.settings import SearchSettings
+from sr_search_quantnas.settings import SEED_PRIMITIVES, SearchSettings
 from sr_search_quantnas.supernet import Supernet
 
-SEED_PRIMITIVES = {
-    "head": ["simple_3x3", "simple_5x5", "simple_3x3_grouped_3", "simple_5x5_grouped_3"],
-    "body": ["conv_5x1_1x5", "conv_3x1_1x3", "simple_3x3", "simple_5x5"],
-    "skip": ["simple_1x1", "simple_3x3", "simple_5x5"],
-    "tail": ["simple_1x1", "simple_3x3", "simple_5x5", "simple_5x5_grouped_3", "simple_3x3_grouped_3"],
-    "upsample": ["simple_5x5_grouped_3", "simple_3x3_grouped_3", "simple_3x3", "simple_5x5"],
-}
 SEED_PATTERN = {"head": 2, "skip": 1, "tail": 2, "body": 2, "upsample": 1}
 # the reference implementation's search steps/s on a 2-core CPU at batch 4 (apps/quantnas/README.md)
 REFERENCE_CPU_STEPS_PER_S = {"noise": 0.34, "shared": 0.40}

@@ -6,6 +6,8 @@ import warnings
 
 import pytest
 
+from sr_search_quantnas.settings import SEED_PRIMITIVES
+
 warnings.filterwarnings("ignore", module="brevitas")
 
 # The genotype printed in seed 004's README (QuantNAS reference, 2022).
@@ -30,15 +32,6 @@ NESTED_GENOTYPE = """Genotype_SR(
     ],
     upsample=[('simple_3x3', 32)])
 """
-
-# The seed config's search space (configs/quant_config.yaml of the reference).
-SEED_PRIMITIVES = {
-    "head": ["simple_3x3", "simple_5x5", "simple_3x3_grouped_3", "simple_5x5_grouped_3"],
-    "body": ["conv_5x1_1x5", "conv_3x1_1x3", "simple_3x3", "simple_5x5"],
-    "skip": ["simple_1x1", "simple_3x3", "simple_5x5"],
-    "tail": ["simple_1x1", "simple_3x3", "simple_5x5", "simple_5x5_grouped_3", "simple_3x3_grouped_3"],
-    "upsample": ["simple_5x5_grouped_3", "simple_3x3_grouped_3", "simple_3x3", "simple_5x5"],
-}
 
 
 @pytest.fixture

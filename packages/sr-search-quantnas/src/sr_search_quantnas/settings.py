@@ -17,6 +17,15 @@ from sr_search_quantnas.architecture import BLOCK_TYPES
 from sr_search_quantnas.ops import UnknownOperationError, check_op_name
 from sr_train import ConfigError, check_types
 
+# The search space of seed 004's quant_config.yaml (the reference's `arch.primitives`).
+SEED_PRIMITIVES = {
+    "head": ["simple_3x3", "simple_5x5", "simple_3x3_grouped_3", "simple_5x5_grouped_3"],
+    "body": ["conv_5x1_1x5", "conv_3x1_1x3", "simple_3x3", "simple_5x5"],
+    "skip": ["simple_1x1", "simple_3x3", "simple_5x5"],
+    "tail": ["simple_1x1", "simple_3x3", "simple_5x5", "simple_5x5_grouped_3", "simple_3x3_grouped_3"],
+    "upsample": ["simple_5x5_grouped_3", "simple_3x3_grouped_3", "simple_3x3", "simple_5x5"],
+}
+
 
 @dataclass
 class ArchSettings:
