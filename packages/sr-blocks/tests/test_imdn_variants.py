@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from sr_blocks import create_model
-from sr_blocks.imdn import IMDN, IMDNAS, PlainIMDB
+from sr_blocks.imdn import IMDB, IMDN, IMDNAS
 
 # Parameters of the official classes (Zheng222/IMDN, model/architecture.py): IMDN_RTC(upscale=s) with
 # its defaults (nf=12, num_modules=5) and IMDN_AS() (nf=64, six modules, an x4 head behind two
@@ -28,8 +28,9 @@ def test_parameter_counts_match_official(name, scale):
 
 def test_plain_imdb_distills_and_fuses_without_attention():
     torch.manual_seed(0)
-    block = PlainIMDB(12).double()
+    block = IMDB(12, attention=False).double()
     assert (block.distilled, block.remaining) == (3, 9)
+    assert not any("cca" in name for name, _ in block.named_parameters())
     x = torch.rand(2, 12, 6, 7, dtype=torch.float64)
     act = torch.nn.functional.leaky_relu
     out1 = act(block.conv1(x), 0.05)

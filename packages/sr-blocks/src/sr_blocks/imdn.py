@@ -48,9 +48,12 @@ class IMDB(nn.Module):
     Progressive refinement: each 3x3 conv's output is split into a distilled quarter kept aside and
     the remaining three quarters refined by the next conv; the distilled parts and the last conv's
     output are concatenated, reweighted by CCA, fused by a 1x1 conv and added to the input.
+    `attention=False` leaves the CCA out (the official `IMDModule_speed` of IMDN-RTC, whose 12
+    channels would give a CCA 12 // 16 = 0 hidden channels): the distilled parts go straight to the
+    1x1 fuse.
     """
 
-    def __init__(self, channels: int, distillation_rate: float = 0.25) -> None:
+    def __init__(self, channels: int, distillation_rate: float = 0.25, attention: bool = True) -> None:
         super().__init__()
         self.distilled = int(channels * distillation_rate)
         self.remaining = channels - self.distilled
@@ -60,7 +63,7 @@ class IMDB(nn.Module):
         self.conv4 = conv2d(self.remaining, self.distilled)
         self.act = nn.LeakyReLU(0.05, inplace=True)
         self.fuse = conv2d(self.distilled * 4, channels, 1)
-        self.cca = ContrastChannelAttention(self.distilled * 4)
+        self.cca = ContrastChannelAttention(self.distilled * 4) if attention else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         kept = []
@@ -161,32 +164,6 @@ def imdn(scale: int = 2, **kwargs) -> IMDN:
     return _create_imdn("imdn", scale, **kwargs)
 
 
-class PlainIMDB(nn.Module):
-    """IMDB without contrast attention (the official `IMDModule_speed` of IMDN-RTC): the same
-    progressive distillation (attribute names as `IMDB`), the distilled parts fused by the 1x1 conv
-    straight away. At IMDN-RTC's 12 channels a CCA would have 12 // 16 = 0 hidden channels."""
-
-    def __init__(self, channels: int, distillation_rate: float = 0.25) -> None:
-        super().__init__()
-        self.distilled = int(channels * distillation_rate)
-        self.remaining = channels - self.distilled
-        self.conv1 = conv2d(channels, channels)
-        self.conv2 = conv2d(self.remaining, channels)
-        self.conv3 = conv2d(self.remaining, channels)
-        self.conv4 = conv2d(self.remaining, self.distilled)
-        self.act = nn.LeakyReLU(0.05, inplace=True)
-        self.fuse = conv2d(self.distilled * 4, channels, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kept = []
-        remaining = x
-        for conv in (self.conv1, self.conv2, self.conv3):
-            distilled, remaining = torch.split(self.act(conv(remaining)), [self.distilled, self.remaining], 1)
-            kept.append(distilled)
-        kept.append(self.conv4(remaining))
-        return x + self.fuse(torch.cat(kept, dim=1))
-
-
 class IMDNRTC(nn.Module):
     """IMDN-RTC (Zheng222/IMDN `IMDN_RTC`, winner of the AI in RTC 2019 SR challenge).
 
@@ -206,7 +183,7 @@ class IMDNRTC(nn.Module):
         super().__init__()
         self.scale = scale
         self.conv_first = conv2d(in_channels, num_feat)
-        self.body = nn.Sequential(*(PlainIMDB(num_feat) for _ in range(num_block)))
+        self.body = nn.Sequential(*(IMDB(num_feat, attention=False) for _ in range(num_block)))
         self.conv_after_body = conv2d(num_feat, num_feat, 1)
         self.upsample = PixelShuffleHead(num_feat, out_channels, scale)
 
