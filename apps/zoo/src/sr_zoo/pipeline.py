@@ -8,9 +8,6 @@ results.json, deployed.pt, model.onnx and stages/results.json (the run's done-ma
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +46,9 @@ def train(
     images, val, notes = open_validation(recipe.data.val, images, scale, f"data.val in {recipe.source}")
     test_sets = open_test_sets(recipe.data.test, scale, notes)
     sizes = (recipe.data.patch_size, recipe.data.patches_per_epoch)
-    with _removed_on_error(out):  # building these creates the folder; their checks come first
-        cache = out / "cache" if recipe.data.cache else None
-        patches = RandomPatches(images, *sizes, seed=cfg.seed, cache_dir=cache)
-        trainer = Trainer(net, patches, val, cfg, model_name=name, model_kwargs=kwargs)
+    cache = out / "cache" if recipe.data.cache else None  # folders are made on the first write
+    patches = RandomPatches(images, *sizes, seed=cfg.seed, cache_dir=cache)
+    trainer = Trainer(net, patches, val, cfg, model_name=name, model_kwargs=kwargs)
     settings = {
         "model": {"name": name, "kwargs": kwargs},
         "scale": scale,
@@ -93,16 +89,3 @@ def train(
         return report
 
     return folder.stage("results", ship)
-
-
-@contextmanager
-def _removed_on_error(folder: Path) -> Iterator[None]:
-    """Remove `folder` again when it is new and the block creating it fails: a refused command
-    leaves nothing behind."""
-    new = not folder.exists()
-    try:
-        yield
-    except BaseException:
-        if new:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
