@@ -9,7 +9,7 @@ memory.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -142,9 +142,10 @@ def open_engine(
 ) -> Engine:
     """The engine the command line asks for: trained weights, an ONNX file, or a weight-free model.
 
-    Trained weights (any sr_train checkpoint or run folder, deployed or not) are re-parameterised first.
-    ``model`` and ``scale``, when given beside weights, must agree with the checkpoint. A model by
-    name alone is allowed only when it has no weights to train (bicubic).
+    Trained weights (any sr_train checkpoint or run folder, deployed or not, or an official weights
+    file: `load_trained`) are re-parameterised first. ``model`` and ``scale``, when given beside
+    weights, must agree with the checkpoint (an official file is loaded into them). A model by name
+    alone is allowed only when it has no weights to train (bicubic).
     """
     if weights and onnx:
         raise ValueError("give --weights or --onnx, not both")
@@ -154,8 +155,7 @@ def open_engine(
             raise ValueError("--model does not apply to --onnx (the ONNX file is the model)")
         return OnnxEngine(onnx, scale, target, tile, overlap)
     if weights:
-        net, ckpt = load_trained(weights, deployed=True)
-        _check_agrees(weights, ckpt, model, scale)
+        net, ckpt = load_trained(weights, deployed=True, model=model, scale=scale)
         return TorchEngine(net, ckpt["scale"], ckpt["model_name"], target, half, tile, overlap)
     if not model:
         raise ValueError("give --weights CHECKPOINT, --onnx FILE, or --model NAME of a weight-free model")
@@ -165,13 +165,6 @@ def open_engine(
     if any(p.requires_grad for p in net.parameters()):
         raise ValueError(f"model {model!r} has weights to train: pass --weights with a trained checkpoint")
     return TorchEngine(net, scale, model, target, half, tile, overlap)
-
-
-def _check_agrees(weights: str | Path, ckpt: dict[str, Any], model: str | None, scale: int | None) -> None:
-    if model and model != ckpt["model_name"]:
-        raise ValueError(f"{weights} holds {ckpt['model_name']!r}, not --model {model!r}")
-    if scale is not None and scale != ckpt["scale"]:
-        raise ValueError(f"{weights} upscales x{ckpt['scale']}, not x{scale} as --scale says")
 
 
 def engine_from_spec(spec: str, scale: int | None = None, device: str | None = None) -> Engine:

@@ -1,7 +1,10 @@
 """Trained weights back into a model: find a run folder's weights, rebuild the model they belong to.
 
-Checkpoints are read with `sr_train.load_checkpoint` (``weights_only``: no code runs from the file)
-and rebuilt with `sr_eval.models.model_from_checkpoint`, which knows deployed checkpoints too.
+Two kinds of file load. An sr_toolkit checkpoint (sr_train's, or `deployed_checkpoint`'s) names its
+model and is read with `sr_train.load_checkpoint` and rebuilt with `sr_eval.models.model_from_checkpoint`.
+Any other file is an official checkpoint (the IMDN, RFDN, EDSR-PyTorch, BasicSR and ECBSR layouts of
+`sr_blocks.official`) or a bare state dict: the model is the one given by name, else the one the file's
+tensors show. Every file is read with ``weights_only=True``: no code runs from it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from typing import Any
 
 from torch import nn
 
-from sr_eval.models import model_from_checkpoint
+from sr_blocks.official import identify_weights
+from sr_eval.models import create_model, model_from_checkpoint
 from sr_reparam import deploy
 from sr_train import load_checkpoint
 
@@ -34,18 +38,68 @@ def find_weights(path: str | Path) -> Path:
     raise FileNotFoundError(f"no such checkpoint or run folder: {path}")
 
 
-def load_trained(path: str | Path, deployed: bool = False) -> tuple[nn.Module, dict[str, Any]]:
-    """(model in eval mode, checkpoint) rebuilt from a checkpoint file or a run folder (`find_weights`).
+def load_trained(
+    path: str | Path,
+    deployed: bool = False,
+    *,
+    model: str | None = None,
+    scale: int | None = None,
+) -> tuple[nn.Module, dict[str, Any]]:
+    """(model in eval mode, checkpoint) rebuilt from a checkpoint file, a run folder (`find_weights`)
+    or an official weights file.
 
-    The checkpoint names its model (``model_name``, ``model_kwargs``, ``scale``; written by sr_train,
-    or by `deployed_checkpoint` for re-parameterised weights, which are rebuilt in their deployed form).
+    An sr_toolkit checkpoint names its model (``model_name``, ``model_kwargs``, ``scale``); ``model`` and
+    ``scale``, when given, must agree with it. An official file (or a bare state dict) is loaded into
+    ``model`` at ``scale``; either may be left out when the file's tensors tell it (IMDN x4, RFDN x4,
+    ...). Its checkpoint dict is made up the same way, plus ``weights_file`` and ``layout``.
     ``deployed=True`` also deploys a training checkpoint's model after loading, for inference.
+    Errors are one line naming the file.
     """
     weights = find_weights(path)
     ckpt = load_checkpoint(weights)
     if not isinstance(ckpt, dict):
         raise ValueError(f"{weights}: holds a {type(ckpt).__name__}, not a checkpoint dict")
-    model = model_from_checkpoint(ckpt, weights)
+    if ckpt.get("model_name"):
+        _check_agrees(weights, ckpt, model, scale)
+        net = model_from_checkpoint(ckpt, weights)
+    else:
+        net, ckpt = _load_official(weights, model, scale)
     if deployed and not ckpt.get("deployed"):
-        model = deploy(model)
-    return model.eval(), ckpt
+        net = deploy(net)
+    return net.eval(), ckpt
+
+
+def _load_official(weights: Path, model: str | None, scale: int | None) -> tuple[nn.Module, dict[str, Any]]:
+    found = identify_weights(weights)
+    name = model or found.model
+    if name is None:
+        raise ValueError(
+            f"{weights}: the file seems to hold {found.holds}; say which model with --model NAME"
+        )
+    if model is not None and found.model is not None and model != found.model:
+        raise ValueError(f"{weights}: the file seems to hold {found.holds}, not --model {model!r}")
+    if scale is not None and found.scale is not None and scale != found.scale:
+        raise ValueError(
+            f"{weights}: the file seems to hold {found.holds}, which upscales x{found.scale}, not x{scale}"
+        )
+    scale = scale or found.scale
+    if scale is None:
+        raise ValueError(f"{weights}: the file seems to hold {found.holds}; say which scale with --scale N")
+    kwargs = found.model_kwargs if name == found.model else {}
+    net = create_model(name, scale, weights=weights, **kwargs)
+    ckpt = {
+        "model_name": name,
+        "model_kwargs": dict(kwargs),
+        "scale": scale,
+        "deployed": False,
+        "weights_file": str(weights),
+        "layout": found.layout,
+    }
+    return net, ckpt
+
+
+def _check_agrees(weights: Path, ckpt: dict[str, Any], model: str | None, scale: int | None) -> None:
+    if model is not None and model != ckpt["model_name"]:
+        raise ValueError(f"{weights} holds {ckpt['model_name']!r}, not --model {model!r}")
+    if scale is not None and scale != ckpt.get("scale"):
+        raise ValueError(f"{weights} upscales x{ckpt.get('scale')}, not x{scale} as --scale says")

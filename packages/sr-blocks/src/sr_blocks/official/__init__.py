@@ -11,7 +11,7 @@ names the file, the first tensor that does not fit and what the file seems to ho
 
 from sr_blocks.official.files import WeightsFile, read_weights
 from sr_blocks.official.layouts import LAYOUTS, Conversion, Placement, convert
-from sr_blocks.official.loading import fitted_state, load_weights
+from sr_blocks.official.loading import fitted_state, identify_weights, load_weights
 
 __all__ = [
     "LAYOUTS",
@@ -20,6 +20,7 @@ __all__ = [
     "WeightsFile",
     "convert",
     "fitted_state",
+    "identify_weights",
     "load_weights",
     "read_weights",
 ]

@@ -63,6 +63,11 @@ class Conversion:
     #: through the last (a pixel shuffle after it at most): the pixel range is then folded into those
     #: two (exact for any network); otherwise into every bias (exact for positively homogeneous ones).
     ends: tuple[str, str] | None = None
+    #: The registry entry, scale and keyword arguments the file seems to hold, where its tensors tell
+    #: (None: they do not, e.g. IMDN_AS's scale, which any output size fits, or an unusual width).
+    model: str | None = None
+    scale: int | None = None
+    model_kwargs: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,15 @@ def _colors(colors: int | None) -> str:
     return "" if colors in (3, None) else f", in_channels=out_channels={colors}"
 
 
+def _color_kwargs(colors: int | None) -> dict[str, int]:
+    """The registry keyword arguments of a network with ``colors`` input and output channels."""
+    return {} if colors in (3, None) else {"in_channels": colors, "out_channels": colors}
+
+
+def _scale_number(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
 def _check_constant(weights: WeightsFile, key: str, expected: torch.Tensor, what: str) -> None:
     value = weights.state[key]
     if value.shape != expected.shape or not torch.allclose(value.float(), expected, atol=1e-6):
@@ -155,13 +169,22 @@ def _imdn(weights: WeightsFile) -> Conversion:
     blocks = len(_indices(state, r"IMDB(\d+)\.c1\.weight"))
     size = f"{width} channels, {blocks} blocks{_colors(colors)}"
     if arbitrary:
+        model, scale = "imdn_as", "?"
         holds = f"imdn_as (Zheng222/IMDN IMDN_AS, any scale: {size})"
     else:
-        scale = _shuffle_scale(_out_channels(state, "upsampler.0.weight"), colors)
+        model, scale = "imdn", _shuffle_scale(_out_channels(state, "upsampler.0.weight"), colors)
         holds = f"imdn x{scale} (Zheng222/IMDN IMDN: {size})"
     rules = _FRAME_RULES + _IMDB_RULES
     ends = ("conv_first.0" if arbitrary else "conv_first", "upsample.0")
-    return Conversion("Zheng222/IMDN IMDN", holds, _placements(weights, rules), ends=ends)
+    return Conversion(
+        "Zheng222/IMDN IMDN",
+        holds,
+        _placements(weights, rules),
+        ends=ends,
+        model=model,
+        scale=_scale_number(scale),
+        model_kwargs=_color_kwargs(colors),
+    )
 
 
 # --- Zheng222/IMDN: IMDN_RTC ------------------------------------------------------------------------
@@ -185,7 +208,15 @@ def _imdn_rtc(weights: WeightsFile) -> Conversion:
         (rf"model\.2\.{PARAM}", lambda m: f"upsample.0.{m[1]}"),
     ]
     ends = ("conv_first", "upsample.0")
-    return Conversion("Zheng222/IMDN IMDN_RTC", holds, _placements(weights, rules), ends=ends)
+    return Conversion(
+        "Zheng222/IMDN IMDN_RTC",
+        holds,
+        _placements(weights, rules),
+        ends=ends,
+        model="imdn_rtc",
+        scale=_scale_number(scale),
+        model_kwargs=_color_kwargs(colors),
+    )
 
 
 # --- njulj/RFDN -------------------------------------------------------------------------------------
@@ -229,15 +260,26 @@ def _rfdn(weights: WeightsFile) -> Conversion:
     # The official test code feeds [0, 255] images (uint2tensor4 divides by 1.0): trained that way in
     # the EDSR-PyTorch framework. ESA's sigmoid is not homogeneous, so the range goes to the ends.
     ends = ("conv_first", "upsample.0")
-    return Conversion("njulj/RFDN RFDN", holds, _placements(weights, rules), 255.0, ends=ends)
+    return Conversion(
+        "njulj/RFDN RFDN",
+        holds,
+        _placements(weights, rules),
+        255.0,
+        ends=ends,
+        model="rfdn",
+        scale=_scale_number(scale),
+        model_kwargs=_color_kwargs(colors),
+    )
 
 
 # --- EDSR: EDSR-PyTorch and BasicSR -----------------------------------------------------------------
 
 
+_EDSR_PRESETS = {(64, 16): "edsr_baseline", (256, 32): "edsr"}
+
+
 def _edsr_name(width: int | None, blocks: int) -> str:
-    presets = {(64, 16): "edsr_baseline", (256, 32): "edsr"}
-    return presets.get((width, blocks), f"edsr_baseline with num_feat={width}, num_block={blocks}")
+    return _EDSR_PRESETS.get((width, blocks), f"edsr_baseline with num_feat={width}, num_block={blocks}")
 
 
 def _stage_scale(state: dict[str, torch.Tensor], template: str, width: int | None) -> str:
@@ -284,7 +326,15 @@ def _edsr_pytorch(weights: WeightsFile) -> Conversion:
         else:  # bias = sign * rgb_range * mean; the mean, still in rgb_range units (rescaled on loading)
             sign = -1.0 if shift_of[1] == "sub_mean" else 1.0
             placements.append(Placement(key, f"{shift_of[1]}.mean", (sign * value).view(1, -1, 1, 1)))
-    return Conversion("EDSR-PyTorch EDSR", holds, placements, value_range)
+    return Conversion(
+        "EDSR-PyTorch EDSR",
+        holds,
+        placements,
+        value_range,
+        model=_EDSR_PRESETS.get((width, len(blocks))),
+        scale=_scale_number(scale),
+        model_kwargs=_color_kwargs(colors),
+    )
 
 
 def _basicsr_edsr(weights: WeightsFile) -> Conversion:
@@ -301,7 +351,16 @@ def _basicsr_edsr(weights: WeightsFile) -> Conversion:
     # BasicSR keeps its rgb_mean (default: DIV2K's) as a plain attribute, outside the state dict.
     mean = torch.tensor(DIV2K_RGB_MEAN).view(1, 3, 1, 1)
     implied = {"sub_mean.mean": mean, "add_mean.mean": mean.clone()}
-    return Conversion("BasicSR EDSR", holds, _placements(weights, rules), 255.0, implied)
+    return Conversion(
+        "BasicSR EDSR",
+        holds,
+        _placements(weights, rules),
+        255.0,
+        implied,
+        model=_EDSR_PRESETS.get((width, blocks)),
+        scale=_scale_number(scale),
+        model_kwargs=_color_kwargs(colors),
+    )
 
 
 # --- EDSR-PyTorch RDN -------------------------------------------------------------------------------
@@ -337,7 +396,15 @@ def _rdn(weights: WeightsFile) -> Conversion:
         (rf"UPNet\.{last}\.{PARAM}", lambda m: f"conv_last.{m[1]}"),
         (rf"UPNet\.(\d+)\.{PARAM}", lambda m: f"upsample.{int(m[1])}.{m[2]}"),
     ]
-    return Conversion("EDSR-PyTorch RDN", holds, _placements(weights, rules), 255.0)
+    return Conversion(
+        "EDSR-PyTorch RDN",
+        holds,
+        _placements(weights, rules),
+        255.0,
+        model="rdn" if name == "rdn" else None,
+        scale=_scale_number(scale),
+        model_kwargs=_color_kwargs(colors),
+    )
 
 
 # --- ECBSR: xindongzhang/ECBSR and BasicSR ----------------------------------------------------------
@@ -383,7 +450,15 @@ def _ecbsr(weights: WeightsFile) -> Conversion:
         if ours and inner.endswith(".scale") and value.dim() == 4:  # (C, 1, 1, 1) there, (C,) here
             value = value.reshape(-1)
         placements.append(Placement(key, f"{module}.{ours}" if ours else None, value))
-    return Conversion(source.split(",")[0], holds, placements, 1.0 if basicsr else 255.0)
+    return Conversion(
+        source.split(",")[0],
+        holds,
+        placements,
+        1.0 if basicsr else 255.0,
+        model=f"ecbsr_m{last - 1}c{width}",
+        scale=_scale_number(scale),
+        model_kwargs=_color_kwargs(colors),
+    )
 
 
 # --- sr_blocks' own names ---------------------------------------------------------------------------
@@ -400,7 +475,15 @@ def _own(weights: WeightsFile) -> Conversion:
     else:
         holds = "tensors in no official layout sr_blocks knows (read as sr_blocks' own names)"
     placements = [Placement(key, key, value) for key, value in weights.state.items()]
-    return Conversion("sr_blocks", holds, placements)
+    scale = ckpt.get("scale")
+    return Conversion(
+        "sr_blocks",
+        holds,
+        placements,
+        model=ckpt.get("model_name") or None,
+        scale=scale if isinstance(scale, int) else None,
+        model_kwargs=dict(ckpt.get("model_kwargs") or {}),
+    )
 
 
 #: BasicSR's EDSR uses sr_blocks' vocabulary; only the missing mean shift (and the wrapper) tells them apart.

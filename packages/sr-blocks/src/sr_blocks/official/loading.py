@@ -91,6 +91,12 @@ def fitted_state(
     return filled
 
 
+def identify_weights(path: str | os.PathLike) -> Conversion:
+    """What the file in ``path`` seems to hold, read safely: its layout, and the registry entry,
+    scale and keyword arguments where its tensors tell (``model`` / ``scale`` None where not)."""
+    return convert(read_weights(path))
+
+
 def load_weights(
     model: nn.Module, path: str | os.PathLike, *, target: str | None = None, value_range: float | None = None
 ) -> nn.Module:

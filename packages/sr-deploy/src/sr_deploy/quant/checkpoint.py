@@ -40,8 +40,10 @@ QAT_VAL_PATCHES = 64
 class QuantizeRequest:
     """What to quantise and how: the `zoo quantize` options."""
 
-    weights: Path  # a checkpoint or a run folder (best.pt, else last.pt)
+    weights: Path  # a checkpoint, a run folder (best.pt, else last.pt) or an official weights file
     out: Path
+    model: str | None = None  # for an official file whose tensors do not tell (`load_trained`)
+    scale: int | None = None
     data: str = "samples"  # training images for calibration and QAT (`sr_data.open_training_images`)
     method: str = "percentile"
     bits: str = "w8a8"
@@ -122,7 +124,7 @@ def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str,
     device = resolve_device(request.device)  # like a bad --bits, fails before anything is loaded or written
     parse_bits(request.bits)
     weights = find_weights(request.weights)
-    model, ckpt = load_trained(weights, deployed=True)
+    model, ckpt = load_trained(weights, deployed=True, model=request.model, scale=request.scale)
     scale, bits, out = ckpt["scale"], request.bits, Path(request.out)
     notes: list[str] = []
     sets = open_test_sets(request.sets, scale, notes)
