@@ -17,16 +17,26 @@ def test_the_results_folder_is_complete(finished, tiny_tests):
     out, _ = finished
     for name in ("config.yaml", "run.log", "history.jsonl", "population.json", "best_genes.json"):
         assert (out / name).is_file(), name
-    for name in ("best_genes.txt", "pareto.png", "table.md", "table.json"):
+    for name in (
+        "best_genes.txt",
+        "front.json",
+        "pareto_params.png",
+        "pareto_macs.png",
+        "table.md",
+        "table.json",
+    ):
         assert (out / name).is_file(), name
     assert sorted(p.stem for p in (out / "stages").glob("*.json")) == sorted(STAGES)
-    assert (out / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "pareto_params.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (out / "pareto_latency.png").exists()  # no latency measured: no latency plot
     records = history(out)
     assert 2 <= len(records) <= 4  # 2 generations x 2 individuals, cached repeats not retrained
     for record in records:
         assert 315000 <= record["params"] <= 325000 and len(record["decoded"]) >= 16
     best = json.loads((out / "best_genes.json").read_text())
     assert [b["rank"] for b in best] == [1, 2] and best[0]["search_psnr"] >= best[1]["search_psnr"]
+    front = json.loads((out / "front.json").read_text())  # PSNR x params: the best is its costliest point
+    assert front["objectives"] == ["psnr", "params"] and front["front"][-1]["psnr"] == best[0]["search_psnr"]
     table = json.loads((out / "table.json").read_text())
     assert table["test_sets"] == [tiny_tests.name]
     assert len(table["candidates"]) == 2 and table["search"]["candidates"] == len(records)

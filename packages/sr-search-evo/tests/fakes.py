@@ -219,3 +219,28 @@ class PidThenSleep:
         )
         time.sleep(3600)
         return fake_fitness(genes)
+
+
+# -- latency screens --------------------------------------------------------------------------
+def fake_latency_ms(genes: Sequence[str]) -> float:
+    """A made-up latency that grows with the network's MACs on a small input (deterministic)."""
+    from sr_search_evo import esrn_macs
+
+    return round(esrn_macs(genes, (18, 32)) / 1e6, 6)
+
+
+class CountingScreen:
+    """A latency screen that counts its calls: fake_latency_ms, rejected above `limit` (if any)."""
+
+    def __init__(self, limit: float | None = None) -> None:
+        self.limit, self.calls = limit, []
+
+    def __call__(self, genes: Sequence[str]) -> dict:
+        self.calls.append(tuple(genes))
+        result = {"latency_ms": fake_latency_ms(genes), "latency_source": "fake"}
+        if self.limit is not None and result["latency_ms"] > self.limit:
+            result["rejected"] = f"latency {result['latency_ms']} ms is above {self.limit}"
+        return result
+
+    def config(self) -> dict:
+        return {"limit": self.limit}

@@ -4,6 +4,7 @@
     esr-ea --config esr_ea --data /data/DIV2K --out runs/esr_ea_div2k      # the seed's full config
     esr-ea --config esr_ea --data /data/DIV2K --out runs/esr_ea_div2k      # after a kill: continues
     esr-ea --out runs/esr_ea_div2k --resume                                # the same, shorter
+    esr-ea --out runs/esr_ea --compare runs/esr_ea_b runs/zoo_x2           # plots next to other runs
 
 `--set KEY=VALUE` overrides one config key (e.g. --set nas.search_algorithm.policy.num_generation=4).
 A rerun into the same folder continues it, does nothing when it is finished, and refuses other
@@ -46,12 +47,28 @@ def build_parser() -> argparse.ArgumentParser:
         "per GPU, or --workers CPU processes), or Ray tasks",
     )
     parser.add_argument("--workers", type=int, help="CPU worker processes of --evaluator pool")
+    parser.add_argument(
+        "--threads-per-worker",
+        type=int,
+        metavar="N",
+        help="CPU threads of each pool worker (torch and OpenMP; default: the CPUs shared among the "
+        "workers): small candidates train faster side by side with few threads each",
+    )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, ...")
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out with its recorded config and data"
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)"
+    )
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        type=Path,
+        metavar="RUN_DIR",
+        help="also write compare_<cost>.png: this run's fronts and fully trained networks next to other "
+        "esr-ea runs and `zoo train` results (a zoo run folder, or a folder of them); with --out alone "
+        "(no --config, no --resume) only the comparison of the run in --out is made",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output (run.log is still written)")
     return parser

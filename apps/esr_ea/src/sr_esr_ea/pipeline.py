@@ -7,12 +7,14 @@ Results folder:
     history.jsonl            one line per evaluated candidate (genes, params, MACs, PSNR, seconds)
     population.json          the search's checkpoint after each generation
     best_genes.json/.txt     the top-k candidates of the search
-    pareto.png               search PSNR vs params: all candidates, the Pareto front, the top-k
     top<k>/                  full training (best.pt, last.pt, train.log, metrics.jsonl) and
                              sr_deploy.ship_trained's benchmark.*, deployed.pt, model.onnx
     bicubic/                 bicubic's benchmark
     table.md, table.json     params, MACs, PSNR/SSIM per test set of the top-k and of bicubic
     cache/                   decoded training images (safe to delete)
+    front.json               the search's Pareto front over PSNR and the run's costs
+    pareto_<cost>.png        search PSNR vs params, MACs and (when measured) latency, fronts marked
+    compare_<cost>.png       with --compare: this run next to other runs and zoo models (compare.json)
 
 Every check runs before the folder is opened, so a refused command leaves nothing behind. A rerun
 continues: a finished stage is skipped, the search resumes from its checkpoint, a full training
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +35,18 @@ from torch.utils.data import Dataset
 from sr_blocks import create_model
 from sr_data import RandomPatches, open_test_sets, open_training_images, open_validation, write_text_atomic
 from sr_deploy import benchmark, measure, ship_trained
+from sr_esr_ea.compare import load_sources, write_comparison
 from sr_esr_ea.config import EsrConfig, load_config
-from sr_esr_ea.plot import plot_pareto
+from sr_esr_ea.fronts import costs_of, run_costs, write_front
+from sr_esr_ea.plot import latency_label, plot_fronts
 from sr_esr_ea.report import write_table
 from sr_esr_ea.version import __version__
 from sr_eval.runtime import RunFailed, resolve_device
 from sr_search_evo import (
     CenterCrops,
     ESRFitness,
+    ProcessPoolEvaluator,
+    build_esr_screen,
     build_esr_space,
     evaluator_options,
     fitness_tensors,
@@ -49,17 +56,22 @@ from sr_search_evo import (
 from sr_train import ConfigError, RunFolder, Trainer, path_setting, section_to_dict
 
 MODEL = "esrn"
-MAY_CHANGE = ("evaluator", "workers", "device")  # how fast the results come, not what they are
+MAY_CHANGE = ("evaluator", "workers", "threads_per_worker", "device")  # how fast results come, not what
 Images = tuple[Dataset, Dataset | None, list[str]]  # sr_data.open_validation's (train, val, notes)
 
 
 def run(args: argparse.Namespace) -> None:
-    """Check everything `esr-ea` was asked for, then run (or continue) the pipeline in `args.out`."""
+    """Check everything `esr-ea` was asked for, then run (or continue) the pipeline in `args.out`;
+    with --compare alone (no --config, no --resume), only compare the run in `args.out` with others."""
+    if args.compare and args.config is None and not args.resume:
+        write_comparison(args.out, args.compare, lambda line: args.quiet or print(line, file=sys.stderr))
+        return
     device = resolve_device(args.device)
-    options = evaluator_options(args.evaluator, args.device, args.workers)
+    options = evaluator_options(args.evaluator, args.device, args.workers, args.threads_per_worker)
     folder = RunFolder(args.out, quiet=args.quiet)
     config, data, source = requested(args, folder)
     scale = config.scale
+    load_sources(args.compare or [], scale)  # a folder that cannot be compared: refused before any work
     images = open_training_images(data, scale)
     nas = open_validation(config.nas.dataset.val, images, scale, f"nas.dataset.val in {source}")
     full = open_validation(
@@ -80,7 +92,12 @@ def run(args: argparse.Namespace) -> None:
         tests = open_test_sets(config.evaluate.test, scale, notes)
     except (FileNotFoundError, ValueError) as err:  # a named set that is not found
         raise type(err)(f"evaluate.test in {source}: {err}") from None
-    settings = {"data": path_setting(data), "evaluator": args.evaluator, "workers": args.workers}
+    settings = {
+        "data": path_setting(data),
+        "evaluator": args.evaluator,
+        "workers": args.workers,
+        "threads_per_worker": args.threads_per_worker,
+    }
     folder.open({**settings, "device": args.device, "config": section_to_dict(config)}, MAY_CHANGE)
 
     folder.log(f"esr-ea {__version__}: config {source}, data {data}, {args.evaluator} on {device}")
@@ -102,6 +119,8 @@ def run(args: argparse.Namespace) -> None:
     if folder.finished("table") is None:
         folder.record("table", table_stage(folder.path, rows, search, tests, scale, device))
     folder.log("results (PSNR/SSIM on Y, crop = scale):\n" + (folder.path / "table.md").read_text("utf-8"))
+    if args.compare:
+        write_comparison(folder.path, args.compare, folder.log)
 
 
 def requested(args: argparse.Namespace, folder: RunFolder) -> tuple[EsrConfig, str, str]:
@@ -144,8 +163,11 @@ def search_stage(
         f"{len(patches)} patches of {data.patch_size} px, validated on {len(crops)} crops of "
         f"{crops.hr.shape[-1]} px"
     )
+    screen = build_esr_screen(nas.search_space, nas.search_algorithm, out, folder.log)
     with make_evaluator(kind, fitness, **options) as evaluator:
-        result = run_search(space, evaluator, policy, out, log=folder.log)
+        if isinstance(evaluator, ProcessPoolEvaluator):
+            folder.log(f"search: process pool of {evaluator.describe()}")
+        result = run_search(space, evaluator, policy, out, log=folder.log, screen=screen)
     top = result.best(config.fully_train.top_k)
     if not top:
         raise RunFailed(f"every candidate of the search failed to train; see {out / 'history.jsonl'}")
@@ -163,8 +185,15 @@ def search_stage(
     ]
     write_text_atomic(out / "best_genes.json", json.dumps(best, indent=2) + "\n")
     write_text_atomic(out / "best_genes.txt", "".join(f"{r['genes']}\n" for r in best))
+    costs = costs_of(result.history)
+    latency = latency_label(nas.search_algorithm.latency) if screen is not None else None
+    front = write_front(out, result.history, run_costs(policy, costs), latency)
     title = f"ESR_EA search, x{config.scale}"
-    plot_pareto(result.best(len(result.history)), result.pareto(), top, out / "pareto.png", title)
+    plots = plot_fronts(result.history, costs, top, front["front"], out, title, latency)
+    folder.log(
+        f"search: front of {len(front['front'])} over {', '.join(front['objectives'])} in front.json; "
+        f"plots {', '.join(p.name for p in plots)}"
+    )
     return {"top": best, "candidates": len(result.history), "training_seconds": seconds}
 
 

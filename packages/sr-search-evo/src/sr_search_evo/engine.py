@@ -5,6 +5,11 @@ import, so worker processes can unpickle them) and the operators registered on a
 The loop is our own so that it can checkpoint and resume: each candidate's result comes from the
 history (its cache), never from the order evaluations finished in, and the one random generator
 is saved with the population, so a resumed search ends exactly where an uninterrupted one would.
+
+An optional `screen` runs in the main process on every new candidate of a generation before any
+training is dispatched (a latency measurement, say): its result joins the candidate's record, is
+cached by key in screened.jsonl (a resumed search never screens a candidate twice), and a result
+with "rejected" keeps the candidate from training at all.
 """
 
 from __future__ import annotations
@@ -34,13 +39,14 @@ from sr_search_evo.operators import (
     block_credit,
     select_crowded_tournament,
     select_roulette,
+    select_roulette_distinct,
     select_tournament,
 )
 from sr_search_evo.result import SearchResult
-from sr_search_evo.settings import EvoSettings
+from sr_search_evo.settings import OBJECTIVE_KEYS, EvoSettings
 from sr_search_evo.space import SearchSpace
 
-# Objectives: PSNR up; for NSGA-II also parameters and MACs down.
+# Objectives: PSNR up; for NSGA-II also parameters and MACs down (other subsets: `_individual_class`).
 if not hasattr(creator, "EvoFitnessPSNR"):
     creator.create("EvoFitnessPSNR", base.Fitness, weights=(1.0,))
     creator.create("EvoFitnessNSGA2", base.Fitness, weights=(1.0, -1.0, -1.0))
@@ -49,6 +55,7 @@ if not hasattr(creator, "EvoFitnessPSNR"):
 
 NSGA2_WORST = 1e30  # objective values of a failed evaluation in NSGA-II mode
 NOVELTY_TRIES = 20  # re-mutations allowed to turn a child already trained into a new one
+SCREENED_NAME = "screened.jsonl"  # the screen's results, by candidate key
 
 
 def _number(record: dict, name: str, worst: float) -> float:
@@ -56,18 +63,46 @@ def _number(record: dict, name: str, worst: float) -> float:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else worst
 
 
-def fitness_values(record: dict, objective: str) -> tuple[float, ...]:
+def _weights(objectives: tuple[str, ...]) -> tuple[float, ...]:
+    return tuple(1.0 if name == "psnr" else -1.0 for name in objectives)
+
+
+def _individual_class(objectives: tuple[str, ...]) -> type:
+    """DEAP's individual class for these objectives (made once per process, like DEAP's examples)."""
+    weights = _weights(objectives)
+    if weights == (1.0,):
+        return creator.EvoIndividual
+    if weights == (1.0, -1.0, -1.0):
+        return creator.EvoIndividualNSGA2
+    suffix = "".join("Up" if w > 0 else "Down" for w in weights)
+    if not hasattr(creator, f"EvoIndividual{suffix}"):
+        creator.create(f"EvoFitness{suffix}", base.Fitness, weights=weights)
+        creator.create(f"EvoIndividual{suffix}", list, fitness=getattr(creator, f"EvoFitness{suffix}"))
+    return getattr(creator, f"EvoIndividual{suffix}")
+
+
+def fitness_values(record: dict, objectives: tuple[str, ...]) -> tuple[float, ...]:
     """The DEAP fitness values of an evaluation record (failures get the worst values).
 
-    NSGA-II's crowding distance subtracts objective values, so there a failure gets large finite
-    values instead of infinities (which would turn distances into NaN).
+    `objectives` are names of `settings.OBJECTIVE_KEYS` (("psnr",) for a PSNR search). NSGA-II's
+    crowding distance subtracts objective values, so there a failure gets large finite values
+    instead of infinities (which would turn distances into NaN).
     """
-    if objective == "psnr":
+    if objectives == ("psnr",):
         return (_number(record, "psnr", -math.inf),)
-    psnr = _number(record, "psnr", -NSGA2_WORST)
-    if psnr > -NSGA2_WORST and not all(isinstance(record.get(k), (int, float)) for k in ("params", "macs")):
-        raise ValueError(f"objective 'nsga2' needs 'params' and 'macs' in every result; got {sorted(record)}")
-    return (psnr, _number(record, "params", NSGA2_WORST), _number(record, "macs", NSGA2_WORST))
+    keys = [OBJECTIVE_KEYS[name] for name in objectives]
+    if _number(record, "psnr", -math.inf) > -math.inf and record.get("rejected") is None:
+        missing = [key for key in keys if not isinstance(record.get(key), (int, float))]
+        if missing:
+            raise ValueError(
+                f"objectives {list(objectives)} need {missing} in every result; got {sorted(record)}"
+                + (
+                    " (latency_ms comes from a latency screen: sr_search_evo.build_esr_screen)"
+                    if "latency_ms" in missing
+                    else ""
+                )
+            )
+    return tuple(_number(record, key, -NSGA2_WORST if key == "psnr" else NSGA2_WORST) for key in keys)
 
 
 def _json_roundtrip(value: Any) -> Any:
@@ -78,7 +113,7 @@ def build_toolbox(
     space: SearchSpace, evaluator: Any, settings: EvoSettings, rng: random.Random
 ) -> base.Toolbox:
     """Initialisation, evaluation, variation (always followed by repair) and selection, bound to `rng`."""
-    individual_class = creator.EvoIndividualNSGA2 if settings.objective == "nsga2" else creator.EvoIndividual
+    individual_class = _individual_class(settings.objective_names())
     toolbox = base.Toolbox()
 
     def feasible(ind: list) -> Any:
@@ -152,10 +187,17 @@ class _Search:
     population.json; the generation loop lives in `run_search`.
     """
 
-    def __init__(self, space: SearchSpace, settings: EvoSettings, out_dir: Path, log: Callable) -> None:
+    def __init__(
+        self, space: SearchSpace, settings: EvoSettings, out_dir: Path, log: Callable, screen: Any = None
+    ) -> None:
         self.space, self.settings, self.out_dir, self.log = space, settings, out_dir, log
         self.history = History(out_dir)
         self.space_config = _json_roundtrip(space.config())
+        self.screen = screen
+        self.screened = History(out_dir, SCREENED_NAME) if screen is not None else None
+        config = getattr(screen, "config", None)
+        self.screen_config = _json_roundtrip(config()) if callable(config) else None
+        self.origins: dict[str, str] = {}  # key -> how the candidate was made (sample/mutation/crossover)
 
     def start(self, evaluator: Any) -> tuple[int, list, list]:
         """(generation to evaluate next, its population, the elites), fresh or from the checkpoint."""
@@ -164,11 +206,14 @@ class _Search:
             self.rng = random.Random(self.settings.seed)
             self.toolbox = build_toolbox(self.space, evaluator, self.settings, self.rng)
             population = self.toolbox.population(n=self.settings.num_individual)
-            self.save(0, population, [])
-            return 0, population, []
+            origins = ["sample"] * len(population)
+            self.save(0, population, [], origins)
+            return 0, population, [], origins
         path = self.out_dir / CHECKPOINT_NAME
         check_same(path, "settings", state["settings"], self.settings.to_dict(), RESUMABLE_CHANGES)
         check_same(path, "space", state["space"], self.space_config)
+        if state.get("screen") is not None or self.screen_config is not None:
+            check_same(path, "screen", state.get("screen") or {}, self.screen_config or {})
         self.rng = rng_from_json(state["rng_state"])
         self.toolbox = build_toolbox(self.space, evaluator, self.settings, self.rng)
         elites = [self.toolbox.wrap(ind) for ind in state["elites"]]
@@ -176,34 +221,71 @@ class _Search:
         population = [self.toolbox.wrap(ind) for ind in state["population"]]
         trained = len(self.history.by_key)
         self.log(f"resuming {self.out_dir} at generation {state['generation']} ({trained} trained)")
-        return state["generation"], population, elites
+        origins = state.get("origins") or [None] * len(population)
+        return state["generation"], population, elites, origins
 
     def assign_fitness(self, individuals: list) -> None:
+        objectives = self.settings.objective_names()
         for ind in individuals:
-            ind.fitness.values = fitness_values(self.history[self.space.key(ind)], self.settings.objective)
+            ind.fitness.values = fitness_values(self.history[self.space.key(ind)], objectives)
 
-    def evaluate(self, population: list, generation: int) -> None:
+    def screen_all(self, items: list[tuple[str, list]], generation: int) -> list[tuple[str, list]]:
+        """Screen the new candidates (cached results first); record the rejected ones, return the rest."""
+        if self.screen is None:
+            return items
+        fresh = [key for key, _ in items if key not in self.screened]
+        if fresh:
+            self.log(f"generation {generation}: screening {len(fresh)} candidates before training")
+        accepted = []
+        for key, ind in items:
+            if key not in self.screened:
+                result = self.screen(self.space.decode(ind))
+                if not isinstance(result, dict):
+                    raise TypeError(f"the screen must return a dict, got {result!r}")
+                self.screened.append({**result, "key": key})
+            screened = {k: v for k, v in self.screened[key].items() if k != "key"}
+            if screened.get("rejected"):
+                record = self.record(key, ind, generation, {**screened, "psnr": None})
+                self.log(_describe(self.history.append(record), 0, 0))
+            else:
+                accepted.append((key, ind))
+        return accepted
+
+    def record(self, key: str, ind: list, generation: int, result: dict) -> dict:
+        """A history line: the screen's and the fitness's results, where and how the candidate came."""
+        screened = {k: v for k, v in self.screened[key].items() if k != "key"} if self.screened else {}
+        origin = {"origin": self.origins[key]} if self.origins.get(key) else {}
+        return {
+            **screened,
+            **result,
+            **origin,
+            "generation": generation,
+            "key": key,
+            "individual": ind,
+            "decoded": self.space.decode(ind),
+        }
+
+    def evaluate(self, population: list, generation: int, origins: list) -> None:
         """Train every candidate whose key is not in the history yet; results stream into it."""
         pending: dict[str, list] = {}
-        for ind in population:
+        for ind, origin in zip(population, origins, strict=True):
             key = self.space.key(ind)
             if key not in self.history and key not in pending:
                 pending[key] = list(ind)
-        items = list(pending.items())
-        cached = len({self.space.key(ind) for ind in population}) - len(items)
-        self.log(f"generation {generation}: {len(items)} to train, {cached} cached")
+                self.origins[key] = origin
+        items = self.screen_all(list(pending.items()), generation)
+        cached = len({self.space.key(ind) for ind in population}) - len(pending)
+        rejected = len(pending) - len(items)
+        self.log(
+            f"generation {generation}: {len(items)} to train, {cached} cached"
+            + (f", {rejected} rejected by the screen" if rejected else "")
+        )
         decoded = [self.space.decode(ind) for _, ind in items]
         done = 0
         try:
             for index, result in self.toolbox.map_unordered(decoded):
                 key, ind = items[index]
-                record = {
-                    **result,
-                    "generation": generation,
-                    "key": key,
-                    "individual": ind,
-                    "decoded": decoded[index],
-                }
+                record = self.record(key, ind, generation, result)
                 done += 1
                 self.log(_describe(self.history.append(record), done, len(items)))
         except EnvironmentFault as fault:
@@ -222,50 +304,83 @@ class _Search:
             for record in self.history.by_key.values()
         )
 
-    def breed(self, pool: list) -> list:
-        """`num_individual` children of `pool`: crossover pairs or mutants, repaired, preferably untrained."""
-        toolbox, rng, size, credit = self.toolbox, self.rng, self.settings.num_individual, self.credit()
+    def breed(self, pool: list, elites: list) -> tuple[list, list[str]]:
+        """`num_individual` children and how each was made ("mutation" or "crossover"), repaired and
+        preferably untrained: from `pool` by `settings.breeding="tournament"`, or vega's counts."""
+        credit = self.credit()
+        if self.settings.breeding == "vega":
+            offspring = self._offspring_vega(pool, elites, credit)
+        else:
+            offspring = self._offspring_tournament(pool, credit)
         children: list = []
-        while len(children) < size:
+        for child, _ in offspring:
+            taken = {self.space.key(c) for c in children}
+            for _ in range(NOVELTY_TRIES):
+                key = self.space.key(child)
+                if key not in self.history and key not in taken:
+                    break
+                child = self.toolbox.mutate(child, credit)
+            children.append(child)
+        return children, [origin for _, origin in offspring]
+
+    def _offspring_tournament(self, pool: list, credit: Any) -> list[tuple[Any, str]]:
+        """Ours: per child a crossover (probability crossover_rate) or a mutant; `select` picks parents."""
+        toolbox, rng, size = self.toolbox, self.rng, self.settings.num_individual
+        offspring: list[tuple[Any, str]] = []
+        while len(offspring) < size:
             if len(pool) > 1 and rng.random() < self.settings.crossover_rate:
                 first, second = toolbox.select(pool, 2)
                 for _ in range(NOVELTY_TRIES):
                     if second != first:
                         break
                     second = toolbox.select(pool, 1)[0]
-                offspring = list(toolbox.mate(pool[first], pool[second]))
+                made = [(c, "crossover") for c in toolbox.mate(pool[first], pool[second])]
             else:
-                offspring = [toolbox.mutate(pool[toolbox.select(pool, 1)[0]], credit)]
-            for child in offspring[: size - len(children)]:
-                taken = {self.space.key(c) for c in children}
-                for _ in range(NOVELTY_TRIES):
-                    key = self.space.key(child)
-                    if key not in self.history and key not in taken:
-                        break
-                    child = toolbox.mutate(child, credit)
-                children.append(child)
-        return children
+                made = [(toolbox.mutate(pool[toolbox.select(pool, 1)[0]], credit), "mutation")]
+            offspring += made[: size - len(offspring)]
+        return offspring
 
-    def save(self, generation: int, population: list, elites: list) -> None:
-        save_checkpoint(
-            self.out_dir,
-            {
-                "generation": generation,
-                "settings": self.settings.to_dict(),
-                "space": self.space_config,
-                "population": [list(ind) for ind in population],
-                "elites": [list(ind) for ind in elites],
-                "elite_keys": [self.space.key(ind) for ind in elites],
-                "rng_state": rng_state_to_json(self.rng),
-            },
-        )
+    def _offspring_vega(self, pool: list, elites: list, credit: Any) -> list[tuple[Any, str]]:
+        """ESR_EA's reference breeding: N - 2*floor(N/4) mutants of the elites (each elite in turn when
+        there are N/2 of them, else a random elite each), then floor(N/4) crossover pairs of two
+        distinct parents drawn by roulette over `pool` (the elites and the generation just evaluated)."""
+        toolbox, rng, size = self.toolbox, self.rng, self.settings.num_individual
+        pairs = size // 4
+        in_turn = len(elites) == size // 2
+        offspring: list[tuple[Any, str]] = []
+        for i in range(size - 2 * pairs):
+            parent = elites[i % len(elites)] if in_turn else elites[rng.randrange(len(elites))]
+            offspring.append((toolbox.mutate(parent, credit), "mutation"))
+        fitnesses = [ind.fitness.values[0] for ind in pool]
+        for _ in range(pairs):
+            picked = select_roulette_distinct(fitnesses, 2, rng)
+            first, second = picked if len(picked) == 2 else (picked[0], picked[0])
+            offspring += [(c, "crossover") for c in toolbox.mate(pool[first], pool[second])]
+        return offspring
+
+    def save(self, generation: int, population: list, elites: list, origins: list) -> None:
+        state = {
+            "generation": generation,
+            "settings": self.settings.to_dict(),
+            "space": self.space_config,
+            "population": [list(ind) for ind in population],
+            "origins": list(origins),
+            "elites": [list(ind) for ind in elites],
+            "elite_keys": [self.space.key(ind) for ind in elites],
+            "rng_state": rng_state_to_json(self.rng),
+        }
+        if self.screen_config is not None:
+            state["screen"] = self.screen_config
+        save_checkpoint(self.out_dir, state)
 
 
 def _describe(record: dict, done: int, total: int) -> str:
-    parts = [f"  [{done}/{total}] {record['key']}"]
+    parts = [f"  [{done}/{total}] {record['key']}" if total else f"  {record['key']}"]
     if record.get("error"):
         parts.append(f"FAILED: {record['error']}")
-    for name, unit in (("psnr", "dB"), ("params", ""), ("macs", ""), ("seconds", "s")):
+    if record.get("rejected"):
+        parts.append(f"REJECTED: {record['rejected']}")
+    for name, unit in (("psnr", "dB"), ("params", ""), ("macs", ""), ("latency_ms", "ms"), ("seconds", "s")):
         value = record.get(name)
         if isinstance(value, float):
             parts.append(f"{name}={value:.4g}{unit}")
@@ -280,6 +395,7 @@ def run_search(
     settings: EvoSettings,
     out_dir: str | os.PathLike,
     log: Callable[[str], Any] = print,
+    screen: Callable[[Any], dict] | None = None,
 ) -> SearchResult:
     """Evolve `settings.num_generation` generations of candidates of `space`, trained by `evaluator`.
 
@@ -288,6 +404,12 @@ def run_search(
     finishes) and population.json (after every generation); when they exist the search resumes
     from them (same settings and space, or a ValueError naming what differs; num_generation may be
     raised to extend a search). Candidates whose key is already in the history are never retrained.
+
+    `screen(decoded) -> dict`, when given, runs in this process on each new candidate of a
+    generation before any of the generation's training is dispatched; its result is cached by key
+    in screened.jsonl and merged into the candidate's history record. A result with a "rejected"
+    reason is recorded at once ("psnr": None, never chosen) and the candidate is not trained. A
+    screen with a `config()` method has it saved in population.json and compared on resume.
 
     A candidate whose fitness raises is recorded as failed ("psnr": None, "error") and the search
     goes on; an error of the environment (device absent or out of memory, a module that cannot be
@@ -298,16 +420,20 @@ def run_search(
     out.mkdir(parents=True, exist_ok=True)
     if settings.guided_mutation and not callable(getattr(space, "units", None)):
         raise ValueError("guided_mutation needs a search space with a units(ind) method")
-    search = _Search(space, settings, out, log)
-    generation, population, elites = search.start(evaluator)
+    search = _Search(space, settings, out, log, screen)
+    generation, population, elites, origins = search.start(evaluator)
     while generation < settings.num_generation:
-        search.evaluate(population, generation)
+        search.evaluate(population, generation, origins)
         elites = search.toolbox.survive(_unique(elites + population, space.key))
         pool = _unique(elites + population, space.key) if settings.objective == "psnr" else elites
-        population = search.breed(pool)  # the next generation is bred before the checkpoint
+        population, origins = search.breed(pool, elites)  # bred before the checkpoint
         generation += 1
-        search.save(generation, population, elites)
-        best = max((ind.fitness.values[0] for ind in elites), default=math.nan)
+        search.save(generation, population, elites, origins)
+        best = max(
+            (_number(search.history[space.key(i)], "psnr", -math.inf) for i in elites), default=math.nan
+        )
+        made = ", ".join(f"{origins.count(o)} by {o}" for o in ("mutation", "crossover") if o in origins)
+        log(f"generation {generation} bred ({settings.breeding}): {made}")
         log(f"generation {generation - 1} done: best psnr {best:.4f}")
     elite_records = [search.history[space.key(ind)] for ind in elites]
     return SearchResult(history=list(search.history.records), elites=elite_records, out_dir=out)

@@ -11,6 +11,11 @@ search_algorithm:             # ESRSearchAlgorithm
     codec: ESRCodec
     policy: {num_generation: 20, num_individual: 8, num_elitism: 4, mutation_rate: 0.05}   # EvoSettings
     range: {node_num: 20, min_active: 16, max_params: 325000, min_params: 315000}
+    # ours, all optional: a MACs window (vega's key names; MACs for a flops_lr_size input) and a
+    # latency limit, e.g. range: {..., max_flops: 7.0e10, min_flops: 5.0e10, flops_lr_size: [360, 640],
+    # max_latency_ms: 900}, and how latency is measured (LatencySettings):
+    latency: {device: cpu, threads: 1, lr_size: [360, 640], warmup: 3, repeats: 10, engine: torch,
+              use_table: false, table: null}
 ```
 
 An unknown key, a value of the wrong type or an impossible combination (a probability list of
@@ -25,7 +30,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sr_search_evo.esr_space import ESRSpace
+from sr_search_evo.esr_space import FLOPS_LR_SIZE, ESRSpace
+from sr_search_evo.latency import LatencySettings
 from sr_search_evo.settings import EvoSettings
 from sr_train import ConfigError, check_types
 
@@ -75,30 +81,46 @@ class ESRSearchSpace:
 
 @dataclass
 class ESRRange:
-    """`search_algorithm.range`: how many blocks (`min_active`..`node_num`) and parameters a candidate has."""
+    """`search_algorithm.range`: how many blocks (`min_active`..`node_num`), parameters and MACs a
+    candidate has, and how slow it may be.
+
+    `max_flops`/`min_flops` bound the multiply-accumulates (MACs; vega's key names) of one forward
+    pass on a `flops_lr_size` [height, width] LR input (360x640 by default: a 1280x720 output at
+    x2); like the parameter window they are exact counts that repair holds. `max_latency_ms`
+    rejects, before any training, a candidate whose latency (measured as `latency` says) is above it.
+    """
 
     node_num: int = 20
     min_active: int = 16
     max_params: int | None = 325000
     min_params: int | None = 315000
+    max_flops: float | None = None  # a float so that YAML's 7.0e10 reads; compared with exact counts
+    min_flops: float | None = None
+    flops_lr_size: list[int] = field(default_factory=lambda: list(FLOPS_LR_SIZE))
+    max_latency_ms: float | None = None
 
     def __post_init__(self) -> None:
         check_types(self)
+        if self.max_latency_ms is not None and self.max_latency_ms <= 0:
+            raise ConfigError(f"max_latency_ms must be above 0, got {self.max_latency_ms!r}")
         _checked(**self.limits())
 
     def limits(self) -> dict[str, Any]:
-        """ESRSpace's arguments for these limits."""
-        return dataclasses.asdict(self)
+        """ESRSpace's arguments for these limits (all but the latency limit, which the screen holds)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "max_latency_ms"}
 
 
 @dataclass
 class ESRSearchAlgorithm:
-    """`search_algorithm`: the evolution (`policy`, an EvoSettings) and the candidates' `range`."""
+    """`search_algorithm`: the evolution (`policy`, an EvoSettings), the candidates' `range` and
+    how their `latency` is measured (a LatencySettings; used when `policy.objectives` has latency
+    or `range.max_latency_ms` is set, see `sr_search_evo.build_esr_screen`)."""
 
     type: Literal["ESRSearch"] = "ESRSearch"
     codec: Literal["ESRCodec"] = "ESRCodec"
     policy: EvoSettings = field(default_factory=EvoSettings)
     range: ESRRange = field(default_factory=ESRRange)
+    latency: LatencySettings = field(default_factory=LatencySettings)
 
     def __post_init__(self) -> None:
         check_types(self)

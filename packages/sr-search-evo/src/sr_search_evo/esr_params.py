@@ -4,11 +4,15 @@ Equal to summing the parameters of `create_model("esrn", scale, genes=..., G0=..
 few integer operations, so repair can count thousands of candidate networks. Unlike ESR_EA's
 reference estimate it counts the 1x1 input projection and skip projection of every block (the
 reference only gets them right for the first block) and the x3/x4 upsamplers.
+
+`block_cost` splits a block's weights by the resolution they run at, which is what
+`sr_search_evo.esr_macs` multiplies by pixel counts for the exact MACs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sr_blocks.esrn import Gene, group_conv_groups, parse_gene
@@ -23,21 +27,41 @@ def _squeezes(gene: Gene, last_in: int) -> int:
     return sum((2 + i) * g * g for i in range(gene.convs - 1)) + last_in * gene.out
 
 
+@dataclass(frozen=True)
+class BlockCost:
+    """A block's parameters, and its MACs per pixel at the input resolution (`full`) and per pixel
+    at half resolution (`half`; a contextual block's inner convs, each applied three times)."""
+
+    params: int
+    full: int
+    half: int
+
+
 @lru_cache(maxsize=65536)
-def block_params(gene_text: str, in_channels: int) -> int:
-    """Parameters of the block `gene_text` reading `in_channels` channels (no biases)."""
+def block_cost(gene_text: str, in_channels: int) -> BlockCost:
+    """Parameters and per-pixel MACs of the block `gene_text` reading `in_channels` channels."""
     gene = parse_gene(gene_text)
     g, n, out = gene.growth, gene.convs, gene.out
-    count = in_channels * g if in_channels != g else 0  # input projection to the growth rate
+    projections = in_channels * g if in_channels != g else 0  # input projection to the growth rate
     if out not in (g, in_channels):
-        count += in_channels * out  # skip projection to the output width
+        projections += in_channels * out  # skip projection to the output width
     if gene.kind == "S":
-        count += n * KERNEL * g * g + _squeezes(gene, (n + 1) * g)
-    elif gene.kind == "C":
-        count += n * KERNEL * g * g + _squeezes(gene, (n + 1) * g // 4)
-    else:  # "G": grouped dense layers over (i+1)*g channels, then a 1x1 fuse to out
-        count += sum(KERNEL * (i + 1) * g * g // group_conv_groups(i) for i in range(n)) + (n + 1) * g * out
-    return count
+        params = projections + n * KERNEL * g * g + _squeezes(gene, (n + 1) * g)
+        return BlockCost(params, params, 0)
+    if gene.kind == "G":  # grouped dense layers over (i+1)*g channels, then a 1x1 fuse to out
+        dense = sum(KERNEL * (i + 1) * g * g // group_conv_groups(i) for i in range(n))
+        params = projections + dense + (n + 1) * g * out
+        return BlockCost(params, params, 0)
+    # "C": the 3x3 convs (each run three times) and all squeezes but the last at half resolution;
+    # the last squeeze reads the pixel-shuffled concat at full resolution
+    convs, last = n * KERNEL * g * g, (n + 1) * g // 4 * out
+    inner = _squeezes(gene, 0)  # the squeezes before the last one
+    return BlockCost(projections + convs + inner + last, projections + last, 3 * convs + inner)
+
+
+def block_params(gene_text: str, in_channels: int) -> int:
+    """Parameters of the block `gene_text` reading `in_channels` channels (no biases)."""
+    return block_cost(gene_text, in_channels).params
 
 
 def frame_params(
@@ -56,7 +80,8 @@ def frame_params(
 
 
 @lru_cache(maxsize=4096)
-def _out_width(gene_text: str) -> int:
+def out_width(gene_text: str) -> int:
+    """Output channels of the block `gene_text`."""
     return parse_gene(gene_text).out
 
 
@@ -68,6 +93,6 @@ def esrn_params(genes: Sequence[str], G0: int = 32, scale: int = 2) -> int:
     outputs = []
     for text in genes:
         total += block_params(text, width)
-        width = _out_width(text)
+        width = out_width(text)
         outputs.append(width)
     return total + frame_params(G0, scale, outputs)

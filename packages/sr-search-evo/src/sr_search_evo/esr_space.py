@@ -4,8 +4,9 @@ An individual is `node_num` nodes `[active, gene]` (active 0/1, gene a block 'T_
 network is the list of active genes in order. Genes are drawn from every block type x conv count
 x growth rate x output width (an output width from `growth_rate` no smaller than the growth), with
 probability type_prob * conv_prob * growth_prob[growth] * growth_prob[out], as ESR_EA does. The
-constraints are at least `min_active` active nodes and `min_params` <= exact parameter count <=
-`max_params`; `repair` restores them with small random changes.
+constraints are at least `min_active` active nodes, `min_params` <= exact parameter count <=
+`max_params` and `min_flops` <= exact MACs for a `flops_lr_size` input <= `max_flops`; `repair`
+restores them with small random changes.
 """
 
 from __future__ import annotations
@@ -15,11 +16,24 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from sr_blocks.esrn import parse_gene
+from sr_search_evo.esr_macs import esrn_macs
 from sr_search_evo.esr_params import esrn_params
 from sr_search_evo.operators import two_point_crossover
 
-REPAIR_STEPS = 200_000  # proposals before repair gives up on the parameter window
+REPAIR_STEPS = 200_000  # proposals before repair gives up on the parameter and MACs windows
 SEGMENT_MIN_NODES = 4  # ESR_EA swaps segments of at least 4 nodes
+FLOPS_LR_SIZE = (360, 640)  # LR (h, w) of the MACs window: a 1280x720 output at x2, as vega counts
+# Knobs added after the first release: config() names them only when set, so a search started
+# before they existed still resumes.
+LATER_KNOBS = {"max_flops": None, "min_flops": None}
+
+
+def _window_excess(value: int, low: float | None, high: float | None) -> float:
+    """How far `value` lies outside [low, high], relative to the window's size (0 inside)."""
+    below = low - value if low is not None else 0
+    above = value - high if high is not None else 0
+    outside = max(0, below, above)
+    return outside / max(1, high if high is not None else low) if outside else 0.0
 
 
 def _weights(choices: str, values: Sequence[Any], probs_name: str, probs: Sequence[float]) -> list[float]:
@@ -41,6 +55,10 @@ class ESRSpace:
         node_num: encoding length (the most blocks a network can have).
         min_active: the fewest active blocks.
         max_params, min_params: the parameter window (None: unbounded), exact counts.
+        max_flops, min_flops: the window of multiply-accumulates (MACs, not 2x MACs: vega's key
+            names, our unit) of one forward pass on an `flops_lr_size` (h, w) input (None:
+            unbounded), exact counts.
+        flops_lr_size: the LR input size the MACs window is counted for (default 360x640).
     """
 
     def __init__(
@@ -57,6 +75,9 @@ class ESRSpace:
         min_active: int = 1,
         max_params: int | None = None,
         min_params: int | None = None,
+        max_flops: float | None = None,
+        min_flops: float | None = None,
+        flops_lr_size: Sequence[int] = FLOPS_LR_SIZE,
     ) -> None:
         if not isinstance(node_num, int) or node_num < 1:
             raise ValueError(f"ESRSpace: node_num must be a positive integer, got {node_num!r}")
@@ -66,6 +87,12 @@ class ESRSpace:
             raise ValueError(f"ESRSpace: G0 must be a positive integer, got {G0!r}")
         if min_params is not None and max_params is not None and min_params > max_params:
             raise ValueError(f"ESRSpace: min_params {min_params} is above max_params {max_params}")
+        if min_flops is not None and max_flops is not None and min_flops > max_flops:
+            raise ValueError(f"ESRSpace: min_flops {min_flops} is above max_flops {max_flops}")
+        if len(flops_lr_size) != 2 or any(not isinstance(v, int) or v < 1 for v in flops_lr_size):
+            raise ValueError(
+                f"ESRSpace: flops_lr_size must be [height, width] > 0, got {list(flops_lr_size)}"
+            )
         self.scale, self.G0 = scale, G0
         self.block_type, self.conv_num, self.growth_rate = list(block_type), list(conv_num), list(growth_rate)
         self.type_prob = _weights("block_type", block_type, "type_prob", type_prob)
@@ -73,6 +100,8 @@ class ESRSpace:
         self.growth_prob = _weights("growth_rate", growth_rate, "growth_prob", growth_prob)
         self.node_num, self.min_active = node_num, min_active
         self.max_params, self.min_params = max_params, min_params
+        self.max_flops, self.min_flops = max_flops, min_flops
+        self.flops_lr_size = [int(v) for v in flops_lr_size]
         self.choices, self.choice_weights = self._catalog()
         self._choice_set = set(self.choices)
         try:  # an unsupported scale fails here, not mid-search
@@ -103,7 +132,7 @@ class ESRSpace:
         return genes, weights
 
     def config(self) -> dict:
-        """The knobs, by their seed-000 names."""
+        """The knobs, by their seed-000 names (the MACs window and its LR size only when one is set)."""
         names = (
             "scale",
             "G0",
@@ -118,7 +147,13 @@ class ESRSpace:
             "max_params",
             "min_params",
         )
-        return {name: getattr(self, name) for name in names}
+        knobs = {name: getattr(self, name) for name in names}
+        later = {
+            name: getattr(self, name) for name, unset in LATER_KNOBS.items() if getattr(self, name) != unset
+        }
+        if later:
+            later["flops_lr_size"] = self.flops_lr_size
+        return {**knobs, **later}
 
     # -- encoding ---------------------------------------------------------------------------------
     def _check(self, ind: list) -> None:
@@ -143,15 +178,19 @@ class ESRSpace:
         """Exact parameters of the ESRN made of `genes`."""
         return esrn_params(genes, self.G0, self.scale)
 
-    def _excess(self, ind: list) -> int:
-        """How far the parameter count is outside the window (0 inside)."""
+    def count_macs(self, genes: Sequence[str]) -> int:
+        """Exact MACs of the ESRN made of `genes` for an `flops_lr_size` input."""
+        return esrn_macs(genes, tuple(self.flops_lr_size), self.G0, self.scale)
+
+    def _excess(self, ind: list) -> float:
+        """How far the network is outside the parameter and MACs windows, relative to their sizes."""
         genes = self.decode(ind)
         if not genes:
-            return 1 << 62
-        params = self.count_params(genes)
-        below = self.min_params - params if self.min_params is not None else 0
-        above = params - self.max_params if self.max_params is not None else 0
-        return max(0, below, above)
+            return float(1 << 62)
+        excess = _window_excess(self.count_params(genes), self.min_params, self.max_params)
+        if self.min_flops is not None or self.max_flops is not None:
+            excess += _window_excess(self.count_macs(genes), self.min_flops, self.max_flops)
+        return excess
 
     def feasible(self, ind: list) -> bool:
         self._check(ind)
@@ -196,7 +235,7 @@ class ESRSpace:
         return [list(n) for n in first], [list(n) for n in second]
 
     def repair(self, ind: list, rng: random.Random) -> list:
-        """Activate random nodes up to `min_active`, then walk into the parameter window.
+        """Activate random nodes up to `min_active`, then walk into the parameter and MACs windows.
 
         The walk proposes one change at a time (redraw an active gene, or switch a node on or off
         within the node limits) and keeps it unless it moves the count further from the window.
@@ -224,8 +263,12 @@ class ESRSpace:
                 child, excess = proposal, new_excess
         if excess == 0:
             return child
+        windows = f"min_params={self.min_params}, max_params={self.max_params}"
+        if self.min_flops is not None or self.max_flops is not None:
+            low, high = (f"{v:g}" if v is not None else None for v in (self.min_flops, self.max_flops))
+            windows += f", min_flops={low}, max_flops={high} (MACs, LR {self.flops_lr_size})"
         raise RuntimeError(
-            f"ESRSpace.repair: no network within min_params={self.min_params}, max_params={self.max_params} "
-            f"found after {REPAIR_STEPS} steps (nearest was {excess:,} parameters outside); widen the window "
-            "or change node_num/min_active/growth_rate"
+            f"ESRSpace.repair: no network within {windows} found after {REPAIR_STEPS} steps (nearest was "
+            f"{excess:.3g} of a window's size outside); widen the windows or change "
+            "node_num/min_active/growth_rate"
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -20,7 +21,7 @@ from typing import Any
 import torch
 
 from sr_eval.runtime import EnvironmentFault, resolve_device
-from sr_search_evo.devices import set_current_device
+from sr_search_evo.devices import available_cpus, set_current_device, set_thread_budget
 from sr_search_evo.evaluator_base import Evaluator
 from sr_search_evo.fitness_call import Fitness, as_environment_fault, call_fitness
 from sr_search_evo.worker_lifetime import SigtermGuard, exit_with_parent
@@ -44,12 +45,13 @@ class InProcessEvaluator(Evaluator):
 
 
 # -- process pool -----------------------------------------------------------------------------
+STARTED_POLL_S = 0.05  # how long start()'s probe holds a worker
 _WORKER_FN: Fitness | None = None
 _WORKER_FAULT: EnvironmentFault | None = None
 
 
 def _init_worker(fn_bytes: bytes, devices: Any, threads: int | None) -> None:
-    """Start a worker: exit with the parent, take a device, unpickle the fitness.
+    """Start a worker: exit with the parent, take a device and its thread budget, unpickle the fitness.
 
     A failure here is kept and raised by the worker's first task as an `EnvironmentFault` (an
     initializer that raises would only break the pool, without saying why).
@@ -58,13 +60,19 @@ def _init_worker(fn_bytes: bytes, devices: Any, threads: int | None) -> None:
     exit_with_parent()
     try:
         set_current_device(devices.get())
-        if threads:
-            import torch
-
-            torch.set_num_threads(threads)
+        if threads is not None:
+            set_thread_budget(threads)
         _WORKER_FN = pickle.loads(fn_bytes)
     except Exception as err:  # noqa: BLE001 - reported by the first task
         _WORKER_FAULT = as_environment_fault(err, "a pool worker could not start")
+
+
+def _worker_pid() -> int:
+    """A worker's id once it has started (raising the fault of a worker that could not start)."""
+    if _WORKER_FAULT is not None:
+        raise _WORKER_FAULT
+    time.sleep(STARTED_POLL_S)  # hold the task, so that the other workers take the others
+    return os.getpid()
 
 
 def _run_in_worker(index: int, candidate: Any) -> tuple[int, dict]:
@@ -77,11 +85,15 @@ def _run_in_worker(index: int, candidate: Any) -> tuple[int, dict]:
 class ProcessPoolEvaluator(Evaluator):
     """A pool of spawned worker processes, one per entry of `devices` (e.g. ["cuda:0", "cuda:1"]).
 
-    Without `devices`, `workers` CPU processes (default: one per CPU) each with
-    `threads_per_worker` torch threads (default: CPUs // workers). The fitness function is pickled
-    once and sent to each worker at start (so its training data travels once, not per task).
-    Every device is checked here, before a worker starts. Workers end when this process dies
-    (however it dies), on SIGTERM, and on `abort()` (an environment fault, Ctrl-C), even mid-task.
+    Without `devices`, `workers` CPU processes (default: one per available CPU). Each worker holds
+    `threads_per_worker` CPU threads (torch's pool and the OpenMP/MKL variables; see
+    `sr_search_evo.devices.set_thread_budget`); on the CPU the default is the available CPUs
+    divided among the workers (at least 1), so 2 workers on 2 cores train 2 candidates side by side
+    with 1 thread each. With `devices`, threads are left as they are unless given. The fitness
+    function is pickled once and sent to each worker at start (so its training data travels once,
+    not per task). Every device is checked here, before a worker starts. Workers end when this
+    process dies (however it dies), on SIGTERM, and on `abort()` (an environment fault, Ctrl-C),
+    even mid-task.
     """
 
     def __init__(
@@ -91,10 +103,13 @@ class ProcessPoolEvaluator(Evaluator):
         workers: int | None = None,
         threads_per_worker: int | None = None,
     ) -> None:
+        threads = threads_per_worker
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"ProcessPoolEvaluator: threads_per_worker must be >= 1, got {threads!r}")
         if devices is None:
-            count = workers or os.cpu_count() or 1
+            count = workers or available_cpus()
             devices = ["cpu"] * count
-            threads_per_worker = threads_per_worker or max(1, (os.cpu_count() or 1) // count)
+            threads = threads or max(1, available_cpus() // count)
         elif workers is not None and workers != len(devices):
             raise ValueError(
                 f"ProcessPoolEvaluator: workers={workers} but {len(devices)} devices {list(devices)}"
@@ -108,14 +123,34 @@ class ProcessPoolEvaluator(Evaluator):
         for device in devices:
             queue.put(device)
         self.devices = list(devices)
+        self.threads_per_worker = threads
         self._queue = queue
         self._pool = ProcessPoolExecutor(
             max_workers=len(devices),
             mp_context=context,
             initializer=_init_worker,
-            initargs=(pickle.dumps(fn), queue, threads_per_worker),
+            initargs=(pickle.dumps(fn), queue, threads),
         )
         self._sigterm = SigtermGuard(self._terminate_workers)
+
+    def start(self) -> set[int]:
+        """Start every worker now and wait until each has started (device, thread budget, fitness
+        unpickled); returns their process ids. Workers otherwise start with the first candidates:
+        call this first to time candidates without the start-up."""
+        pids: set[int] = set()
+        while len(pids) < len(self.devices):
+            pending = [self._pool.submit(_worker_pid) for _ in self.devices]
+            try:
+                pids.update(future.result() for future in pending)
+            except BrokenProcessPool as err:
+                raise EnvironmentFault("a pool worker process died while starting") from err
+        return pids
+
+    def describe(self) -> str:
+        """E.g. "2 workers (cpu, cpu), 1 thread each", for logs."""
+        count, threads = len(self.devices), self.threads_per_worker
+        budget = "" if threads is None else f", {threads} thread{'s' if threads > 1 else ''} each"
+        return f"{count} worker{'s' if count > 1 else ''} ({', '.join(self.devices)}){budget}"
 
     def imap_unordered(self, candidates: Sequence[Any]) -> Iterator[tuple[int, dict]]:
         pending = {self._pool.submit(_run_in_worker, i, c) for i, c in enumerate(candidates)}
@@ -159,19 +194,28 @@ class ProcessPoolEvaluator(Evaluator):
 EVALUATORS = ("inprocess", "pool", "ray")
 
 
-def evaluator_options(kind: str, device: str = "auto", workers: int | None = None) -> dict[str, Any]:
-    """`make_evaluator(kind, fn, **options)`'s options for a command line's `--device` and `--workers`.
+def evaluator_options(
+    kind: str, device: str = "auto", workers: int | None = None, threads_per_worker: int | None = None
+) -> dict[str, Any]:
+    """`make_evaluator(kind, fn, **options)`'s options for a command line's `--device`, `--workers`
+    and `--threads-per-worker`.
 
     `device` (auto, cpu, cuda, cuda:N) is checked here, before any work: an unknown or absent one is
     a `DeviceError`. On CUDA, "pool" runs one worker per GPU (`workers` caps them; `cuda:N` is that
-    GPU alone) and "ray" gives each task a GPU; on the CPU, "pool" runs `workers` processes.
-    "inprocess" runs one candidate at a time on the device.
+    GPU alone) and "ray" gives each task a GPU; on the CPU, "pool" runs `workers` processes with
+    `threads_per_worker` threads each (default: the CPUs shared among them). "inprocess" runs one
+    candidate at a time on the device.
     """
     if kind not in EVALUATORS:
         raise ValueError(f"unknown evaluator {kind!r}; choose {', '.join(EVALUATORS)}")
-    if workers is not None and workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {workers}")
+    for flag, value in (("--workers", workers), ("--threads-per-worker", threads_per_worker)):
+        if value is not None and value < 1:
+            raise ValueError(f"{flag} must be >= 1, got {value}")
     resolved = resolve_device(device)
+    if threads_per_worker is not None and kind != "pool":
+        raise ValueError(
+            f"--threads-per-worker needs --evaluator pool ({kind} sets no thread budget; use OMP_NUM_THREADS)"
+        )
     if kind == "inprocess":
         if workers not in (None, 1):
             raise ValueError(f"--workers {workers} needs --evaluator pool (inprocess trains one at a time)")
@@ -180,12 +224,13 @@ def evaluator_options(kind: str, device: str = "auto", workers: int | None = Non
         if workers is not None:
             raise ValueError("--workers is for --evaluator pool; Ray runs as many tasks as its cluster holds")
         return {"num_gpus_per_task": 1 if resolved.type == "cuda" else 0}
+    budget = {} if threads_per_worker is None else {"threads_per_worker": threads_per_worker}
     if resolved.type != "cuda":
-        return {"workers": workers}
+        return {"workers": workers, **budget}
     if str(device).strip().lower() in ("auto", "cuda"):
         gpus = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-        return {"devices": gpus[: workers or len(gpus)]}
-    return {"devices": [str(resolved)] * (workers or 1)}
+        return {"devices": gpus[: workers or len(gpus)], **budget}
+    return {"devices": [str(resolved)] * (workers or 1), **budget}
 
 
 def make_evaluator(kind: str, fn: Fitness, **kwargs: Any) -> Evaluator:

@@ -1,6 +1,7 @@
 """history.jsonl: one JSON line per finished evaluation, appended and fsync'ed as it finishes.
 
-It is also the search's cache: on resume, every key in it counts as trained.
+It is also the search's cache: on resume, every key in it counts as trained. The same append-only
+keyed log holds the screen's results (screened.jsonl), so no candidate is screened twice.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ def _clean(value: Any) -> Any:
 
 
 class History:
-    """Append-only log of evaluations, with the key -> record cache rebuilt from it."""
+    """Append-only log of evaluations (or any keyed results), with the key -> record cache rebuilt from it."""
 
-    def __init__(self, out_dir: str | os.PathLike) -> None:
-        self.path = Path(out_dir) / HISTORY_NAME
+    def __init__(self, out_dir: str | os.PathLike, name: str = HISTORY_NAME) -> None:
+        self.path = Path(out_dir) / name
         self.records: list[dict] = []
         self.by_key: dict[str, dict] = {}
         if self.path.exists():

@@ -60,6 +60,25 @@ def select_roulette(fitnesses: Sequence[float], count: int, rng: random.Random) 
     return rng.choices(range(len(fitnesses)), weights=weights, k=count)
 
 
+def select_roulette_distinct(fitnesses: Sequence[float], count: int, rng: random.Random) -> list[int]:
+    """Indices of up to `count` distinct fitness-proportional draws (ESR_EA's roulette for parents).
+
+    Each draw is over the entries not drawn yet, weighted as `roulette_weights` weights them all;
+    when the entries left all weigh 0, the draw is uniform over them.
+    """
+    weights = roulette_weights(fitnesses)
+    left = list(range(len(fitnesses)))
+    chosen: list[int] = []
+    for _ in range(min(count, len(left))):
+        left_weights = [weights[i] for i in left]
+        if sum(left_weights) <= 0.0:
+            left_weights = [1.0] * len(left)
+        pick = rng.choices(left, weights=left_weights)[0]
+        chosen.append(pick)
+        left.remove(pick)
+    return chosen
+
+
 def select_crowded_tournament(
     ranks: Sequence[int], crowding: Sequence[float], count: int, rng: random.Random
 ) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,20 +46,19 @@ class SearchResult:
         """The `k` best distinct candidates by PSNR (failed evaluations left out)."""
         return sorted(self._unique_ok(), key=lambda r: (-_psnr(r), r["key"]))[:k]
 
-    def pareto(self) -> list[dict]:
-        """Candidates no other beats on both PSNR (higher) and params (lower), by increasing params."""
+    def pareto(self, costs: Sequence[str] = ("params",)) -> list[dict]:
+        """Candidates no other beats on PSNR (higher) and every cost in `costs` (record keys such as
+        "params", "macs", "latency_ms"; lower), by increasing first cost."""
         records = self._unique_ok()
         for record in records:
-            if not isinstance(record.get("params"), int):
-                raise ValueError(f"pareto(): record {record['key']!r} has no integer 'params'")
-        front = [
-            r
-            for r in records
-            if not any(
-                _psnr(o) >= _psnr(r)
-                and o["params"] <= r["params"]
-                and (_psnr(o) > _psnr(r) or o["params"] < r["params"])
-                for o in records
-            )
-        ]
-        return sorted(front, key=lambda r: (r["params"], -_psnr(r)))
+            for cost in costs:
+                value = record.get(cost)
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"pareto(): record {record['key']!r} has no number {cost!r}")
+
+        def dominates(o: dict, r: dict) -> bool:
+            no_worse = _psnr(o) >= _psnr(r) and all(o[c] <= r[c] for c in costs)
+            return no_worse and (_psnr(o) > _psnr(r) or any(o[c] < r[c] for c in costs))
+
+        front = [r for r in records if not any(dominates(o, r) for o in records)]
+        return sorted(front, key=lambda r: (*(r[c] for c in costs), -_psnr(r)))

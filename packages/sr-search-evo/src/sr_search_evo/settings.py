@@ -15,6 +15,13 @@ from sr_train import ConfigError, check_types, section_from_dict
 
 SELECTIONS = ("tournament", "roulette")
 OBJECTIVES = ("psnr", "nsga2")
+BREEDINGS = ("tournament", "vega")
+# What NSGA-II can rank by: the record key of each objective, and whether it goes up (PSNR) or down.
+OBJECTIVE_KEYS = {"psnr": "psnr", "params": "params", "macs": "macs", "latency": "latency_ms"}
+NSGA2_DEFAULT_OBJECTIVES = ("psnr", "params", "macs")
+# Knobs added after the first release, with the value that keeps the old behaviour: to_dict() leaves
+# them out at that value, so a search checkpointed before they existed still resumes.
+LATER_KNOBS = {"breeding": "tournament", "objectives": None}
 
 
 @dataclass
@@ -23,10 +30,19 @@ class EvoSettings:
 
     `num_generation` generations of `num_individual` candidates (generation 0 is sampled), so at most
     num_generation * num_individual trainings. The best `num_elitism` candidates seen so far (at most
-    `num_individual`) are kept as elites and take part in parent selection. Each child comes from
-    two parents by crossover with probability `crossover_rate`, else from one parent by mutation
-    (`mutation_rate` per gene). `guided_mutation` biases mutation by block credit (the space must
-    provide `units`). `objective="nsga2"` ranks by (psnr up, params down, macs down) with NSGA-II.
+    `num_individual`) are kept as elites and take part in parent selection.
+
+    `breeding="tournament"` (ours): each child comes from two parents by crossover with
+    probability `crossover_rate`, else from one parent by mutation (`mutation_rate` per gene),
+    parents chosen by `selection` over the elites and the generation just evaluated.
+    `breeding="vega"` (ESR_EA's reference code): every generation is N - 2*floor(N/4) mutants of
+    the elites and floor(N/4) crossover pairs whose parents are drawn by roulette (two distinct
+    ones) from the elites and the generation just evaluated; `selection`, `tournament_size` and
+    `crossover_rate` do not apply. `guided_mutation` biases mutation by block credit (the space
+    must provide `units`).
+
+    `objective="nsga2"` ranks with NSGA-II by `objectives`, two or more of psnr (up), params, macs
+    and latency (down; the record's `latency_ms`), default psnr, params, macs.
     """
 
     num_generation: int = 20
@@ -39,6 +55,8 @@ class EvoSettings:
     guided_mutation: bool = False
     objective: Literal["psnr", "nsga2"] = "psnr"
     seed: int = 0
+    breeding: Literal["tournament", "vega"] = "tournament"
+    objectives: list[Literal["psnr", "params", "macs", "latency"]] | None = None
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -52,9 +70,29 @@ class EvoSettings:
         for name in ("mutation_rate", "crossover_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1], got {getattr(self, name)!r}")
+        if self.objectives is not None:
+            if self.objective != "nsga2":
+                raise ConfigError(
+                    f"objectives {self.objectives} needs objective: nsga2, got {self.objective!r}"
+                )
+            if len(self.objectives) < 2 or len(set(self.objectives)) != len(self.objectives):
+                raise ConfigError(f"objectives must be two or more distinct names, got {self.objectives}")
+        if self.breeding == "vega":
+            if self.objective != "psnr":
+                raise ConfigError("breeding 'vega' ranks by PSNR alone: it needs objective: psnr")
+            if self.num_elitism < 1:
+                raise ConfigError("breeding 'vega' mutates the elites: it needs num_elitism >= 1")
+
+    def objective_names(self) -> tuple[str, ...]:
+        """What the search ranks by: ("psnr",), or NSGA-II's objectives."""
+        if self.objective == "psnr":
+            return ("psnr",)
+        return tuple(self.objectives or NSGA2_DEFAULT_OBJECTIVES)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings (the knobs added later only where they differ from the old behaviour)."""
+        values = asdict(self)
+        return {k: v for k, v in values.items() if k not in LATER_KNOBS or v != LATER_KNOBS[k]}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], source: str | Path | None = None) -> EvoSettings:

@@ -1,0 +1,137 @@
+"""The fronts of a run (pareto_<cost>.png, front.json) and `--compare` with other runs and zoo models."""
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from esr_ea_runs import TINY_CONFIG, esr_ea, history, one_line_error
+
+from sr_blocks import create_model
+from sr_deploy import measure
+from sr_esr_ea.fronts import costs_of, pareto_front, run_costs, write_front
+from sr_esr_ea.plot import plot_fronts
+from sr_search_evo import EvoSettings
+
+PNG = b"\x89PNG\r\n\x1a\n"
+POLICY = "{num_generation: 2, num_individual: 4, objective: nsga2, objectives: [psnr, params, latency]}"
+LATENCY = "{lr_size: [16, 16], warmup: 0, repeats: 1}"  # measured, but quickly
+NSGA2 = ["--set", f"nas.search_algorithm.policy={POLICY}", "--set", f"nas.search_algorithm.latency={LATENCY}"]
+COSTS = ["params", "latency_ms"]
+
+
+def dominated(record: dict, others: list[dict], costs: list[str]) -> bool:
+    """Whether some record of `others` is at least as good on everything and better on something."""
+    return any(
+        o["psnr"] >= record["psnr"]
+        and all(o[c] <= record[c] for c in costs)
+        and (o["psnr"] > record["psnr"] or any(o[c] < record[c] for c in costs))
+        for o in others
+    )
+
+
+@pytest.fixture(scope="module")
+def nsga2_run(tmp_path_factory) -> Path:
+    """A finished `esr-ea` run of the tiny config with NSGA-II over PSNR x params x measured latency."""
+    root = tmp_path_factory.mktemp("nsga2")
+    (root / "config.yaml").write_text(TINY_CONFIG)
+    args = ["--config", "config.yaml", "--data", "samples", "--quiet", *NSGA2]
+    result = esr_ea(*args, "--out", "run", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root / "run"
+
+
+def test_an_nsga2_run_writes_its_front_and_a_plot_per_cost(nsga2_run):
+    records = [r for r in history(nsga2_run) if r["psnr"] is not None]
+    front = json.loads((nsga2_run / "front.json").read_text())
+    assert front["objectives"] == ["psnr", *COSTS]
+    assert front["front"], "an empty front"
+    keys = {entry["key"] for entry in front["front"]}
+    for entry in front["front"]:
+        assert set(entry) >= {"id", "key", "genes", "psnr", "params", "macs", "latency_ms"}
+        assert not dominated(entry, records, COSTS)
+    # every record left off the front is dominated by one on it
+    for record in records:
+        if record["key"] not in keys:
+            assert dominated(record, front["front"], COSTS), record["key"]
+    for name in ("pareto_params.png", "pareto_macs.png", "pareto_latency.png"):
+        assert (nsga2_run / name).read_bytes()[:8] == PNG, name
+    assert "front of" in (nsga2_run / "run.log").read_text()
+
+
+def test_a_latency_cost_gets_its_plot_and_the_front_over_the_run_objectives(tmp_path):
+    rng = random.Random(1)
+    records = []
+    for index in range(25):
+        params = rng.randint(20_000, 45_000)
+        records.append(
+            {
+                "key": f"k{index}",
+                "decoded": [f"C_2_8_{index}"],
+                "psnr": 30 + params / 20_000 + rng.gauss(0, 0.3),
+                "params": params,
+                "macs": params * 230,
+                "latency_ms": params / 1000 + rng.gauss(0, 4),
+            }
+        )
+    records.append({"key": "failed", "psnr": None, "error": "NonFiniteLossError"})
+    costs = costs_of(records)
+    assert costs == ["params", "macs", "latency_ms"]
+    assert run_costs(EvoSettings(objective="nsga2"), costs) == ["params", "macs"]  # NSGA-II's default
+    latency = EvoSettings(objective="nsga2", objectives=["psnr", "latency"])
+    assert run_costs(latency, costs) == ["latency_ms"] and run_costs(EvoSettings(), costs) == ["params"]
+    data = write_front(tmp_path, records, ["latency_ms"])
+    on_disk = json.loads((tmp_path / "front.json").read_text())
+    assert on_disk == data and data["objectives"] == ["psnr", "latency_ms"]
+    assert [e["key"] for e in data["front"]] == [r["key"] for r in pareto_front(records, ["latency_ms"])]
+    assert all("latency_ms" in e and not dominated(e, records[:-1], ["latency_ms"]) for e in data["front"])
+    paths = plot_fronts(records, costs, records[:2], data["front"], tmp_path, "test")
+    assert [p.name for p in paths] == ["pareto_params.png", "pareto_macs.png", "pareto_latency.png"]
+    assert all(p.read_bytes()[:8] == PNG for p in paths)
+
+
+def zoo_results(folder: Path, model: str, test_set: str, psnr: float, scale: int = 2) -> Path:
+    """A `zoo train` results.json for `model` (params and MACs measured as sr_deploy.ship_trained does)."""
+    folder.mkdir(parents=True)
+    net = create_model(model, scale=scale)
+    report = {"model": model, "scale": scale, **measure(net, scale), "benchmarks": {test_set: {"psnr": psnr}}}
+    (folder / "results.json").write_text(json.dumps(report))
+    return folder
+
+
+def test_compare_overlays_another_run_and_zoo_models(nsga2_run, finished, tiny_tests, tmp_path):
+    other, _ = finished  # the seed example on a tiny budget: fully trained, tested on tiny_tests
+    zoo = tmp_path / "zoo_x2"
+    zoo_results(zoo / "espcn", "espcn", tiny_tests.name, 30.5)
+    zoo_results(zoo / "fsrcnn", "fsrcnn", tiny_tests.name, 30.9)
+    result = esr_ea("--out", str(other), "--compare", str(nsga2_run), str(zoo), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "compare: 1 other run(s), 2 zoo model(s)" in result.stderr
+    for name in ("compare_params.png", "compare_macs.png"):
+        assert (other / name).read_bytes()[:8] == PNG
+    compared = json.loads((other / "compare.json").read_text())
+    mine, theirs = (run["label"] for run in compared["runs"])  # this run first; the same folder names
+    assert mine != theirs and mine.endswith(other.name) and theirs.endswith(nsga2_run.name)
+    points = compared["points"]["params"]
+    assert {p["source"] for p in points if p["panel"] == "search"} == {mine, theirs}
+    trained = {p["name"]: p for p in points if p["panel"] == "trained"}
+    assert {"espcn", "fsrcnn", f"{mine}/top1", f"{mine}/top2"} <= set(trained)
+    assert trained["espcn"]["params"] == measure(create_model("espcn", scale=2), 2)["params"]
+    assert trained["fsrcnn"]["psnr"] == 30.9
+    table = json.loads((other / "table.json").read_text())
+    top1 = table["candidates"][0]["benchmarks"][tiny_tests.name]
+    assert trained[f"{mine}/top1"]["psnr"] == top1["psnr"]
+
+
+def test_compare_names_a_folder_that_holds_neither_run_nor_zoo_results(nsga2_run, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = esr_ea("--out", str(nsga2_run), "--compare", "empty", cwd=tmp_path)
+    one_line_error(result, 2, "--compare empty: holds neither an esr_ea run", "results.json")
+    zoo_results(tmp_path / "x4" / "espcn", "espcn", "Set5", 28.0, scale=4)
+    result = esr_ea("--out", str(nsga2_run), "--compare", "x4", cwd=tmp_path)
+    one_line_error(result, 2, "an x4 result, this run is x2")
+    # checked with the rest of the command: a new run is refused before its folder exists
+    (tmp_path / "config.yaml").write_text(TINY_CONFIG)
+    args = ["--config", "config.yaml", "--data", "samples", "--out", "new", "--compare", "empty"]
+    one_line_error(esr_ea(*args, cwd=tmp_path), 2, "--compare empty")
+    assert not (tmp_path / "new").exists()
