@@ -1,7 +1,7 @@
 """Ours against the implementations users would otherwise pick: same machine, same process,
 same weights, interleaved rounds, outputs checked to agree.
 
-    python benchmarks/bench_peers.py --basicsr DIR --imdn DIR --vega DIR [--rounds 7] [--threads 2]
+    python benchmarks/bench_peers.py --basicsr DIR --imdn DIR --vega DIR [--rounds 7] [--threads N]
     python benchmarks/bench_peers.py --basicsr DIR --only metrics ecbsr
 
 The peers' code is not part of this project. Fetch their repositories yourself and pass the folders:
@@ -19,16 +19,19 @@ losses of a few training steps) agree, then runs ours and theirs alternately for
 (the order flips every round, so drifts in machine load hit both) and prints the min / median / max
 of the per-round speed ratio, their time / our time (> 1 = ours faster).
 
-On a machine whose cores are busy with other work, torch's OpenMP threads spin at every operation's
-barrier waiting for a descheduled partner: with 2 threads, code made of many small operations (our
-metrics, every model's small convolutions) then runs several times slower than with 1, while cv2's
-own thread pool does not. `OMP_WAIT_POLICY=PASSIVE` (set before Python starts) removes most of it;
-the footer prints the load and the policy so that a table can be read for what it is.
+Threads: torch's own default (one per core) unless `--threads N` is given. On a machine whose cores
+are busy with other work, torch's OpenMP threads spin at every operation's barrier waiting for a
+descheduled partner, so code made of many small operations runs several times slower with 2 threads
+than with 1 (cv2's own thread pool does not). Our metrics avoid it (their work runs in pieces on
+Python threads with one intra-op thread each, `sr_eval.metrics`); the networks, ours and the peers',
+do not. The footer prints the thread count, the load and `OMP_WAIT_POLICY` so that a table can be read
+for what it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib.util
 import os
 import statistics
@@ -191,13 +194,20 @@ def compare_models(
     *,
     eval_label: str = "forward (eval, no grad)",
     train_label: str = "training step (L1, Adam)",
+    channels_last: bool = False,
 ) -> list[Result]:
-    """Eval forward and training step of two networks holding the same weights."""
+    """Eval forward and training step of two networks holding the same weights.
+
+    ``channels_last`` adds a row for the eval forward of a copy of ours after
+    ``sr_blocks.optimize_for_inference`` (the opt-in channels-last layout) against the same peer.
+    """
     ours.eval(), theirs.eval()
     with torch.no_grad():
         forward_diff = max_difference(ours(lr), theirs(lr))
         ratios, t_ours, t_theirs = interleaved(lambda: ours(lr), lambda: theirs(lr), args.rounds)
     results = [Result(f"{label} {eval_label}", ratios, t_ours, t_theirs, f"max abs diff {forward_diff:.1e}")]
+    if channels_last:
+        results.append(_channels_last_forward(label, ours, theirs, lr, args))
     if args.no_train:
         return results
     ours.train(), theirs.train()
@@ -218,6 +228,19 @@ def compare_models(
     return results
 
 
+def _channels_last_forward(
+    label: str, ours: nn.Module, theirs: nn.Module, lr: torch.Tensor, args: argparse.Namespace
+) -> Result:
+    from sr_blocks import optimize_for_inference
+
+    fast = optimize_for_inference(copy.deepcopy(ours)).eval()
+    with torch.no_grad():
+        diff = max_difference(fast(lr), theirs(lr))
+        ratios, t_ours, t_theirs = interleaved(lambda: fast(lr), lambda: theirs(lr), args.rounds)
+    name = f"{label} forward, ours after optimize_for_inference (channels-last)"
+    return Result(name, ratios, t_ours, t_theirs, f"max abs diff {diff:.1e}")
+
+
 def _batch(channels: int, size: int, scale: int, batch: int, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     hr = torch.rand(batch, channels, size * scale, size * scale, generator=g)
@@ -236,7 +259,7 @@ def bench_metrics(peer: types.SimpleNamespace, args: argparse.Namespace) -> list
     from sr_data import Benchmark, imresize
     from sr_eval import psnr_ssim
 
-    cv2.setNumThreads(args.threads)
+    cv2.setNumThreads(torch.get_num_threads())  # the same count as torch's
     dataset = Benchmark(args.metrics_data, args.scale, root=args.data_root)
     ours_in, theirs_in = [], []
     for index in range(len(dataset)):
@@ -358,7 +381,8 @@ def bench_imdn(peer: types.ModuleType, args: argparse.Namespace) -> list[Result]
     theirs = peer.IMDN(upscale=args.scale)
     copy_parameters(theirs, ours)
     lr = torch.rand(1, 3, *args.lr_size)
-    return compare_models("IMDN", ours, theirs, lr, _batch(3, args.patch, args.scale, args.batch), args)
+    batch = _batch(3, args.patch, args.scale, args.batch)
+    return compare_models("IMDN", ours, theirs, lr, batch, args, channels_last=True)
 
 
 def bench_esrn(peer: types.ModuleType, args: argparse.Namespace) -> list[Result]:
@@ -370,7 +394,8 @@ def bench_esrn(peer: types.ModuleType, args: argparse.Namespace) -> list[Result]
     copy_parameters(theirs, ours)
     lr = torch.rand(1, 3, *args.lr_size)
     label = f"ESRN ({len(ours.genes)} genes)"
-    return compare_models(label, ours, theirs, lr, _batch(3, args.patch, args.scale, args.batch), args)
+    batch = _batch(3, args.patch, args.scale, args.batch)
+    return compare_models(label, ours, theirs, lr, batch, args, channels_last=True)
 
 
 def bench_edsr(peer: types.SimpleNamespace, args: argparse.Namespace) -> list[Result]:
@@ -381,9 +406,8 @@ def bench_edsr(peer: types.SimpleNamespace, args: argparse.Namespace) -> list[Re
     theirs = peer.edsr.EDSR(3, 3, num_feat=64, num_block=16, upscale=args.scale, img_range=1.0)
     copy_parameters(theirs, ours)
     lr = torch.rand(1, 3, *args.lr_size)
-    return compare_models(
-        "EDSR-baseline", ours, theirs, lr, _batch(3, args.patch, args.scale, args.batch), args
-    )
+    batch = _batch(3, args.patch, args.scale, args.batch)
+    return compare_models("EDSR-baseline", ours, theirs, lr, batch, args, channels_last=True)
 
 
 BENCHES = {
@@ -403,7 +427,9 @@ def main() -> None:
     parser.add_argument("--imdn", type=Path, help="a checkout of Zheng222/IMDN")
     parser.add_argument("--vega", type=Path, help="a checkout of huawei-noah/vega")
     parser.add_argument("--only", nargs="+", choices=COMPARISONS, default=list(COMPARISONS))
-    parser.add_argument("--threads", type=int, default=2, help="torch (and cv2) threads (default 2)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch (and cv2) threads (default: torch's own default)"
+    )
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds of each forward/metric")
     parser.add_argument(
         "--train-rounds", type=int, default=5, help="interleaved rounds of each training step"
@@ -418,7 +444,8 @@ def main() -> None:
     parser.add_argument("--metrics-data", default="BSD68")
     parser.add_argument("--data-root", default=None, help="benchmark sets (default: sr_data's search)")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
     peers: dict[str, object] = {}

@@ -124,7 +124,7 @@ def test_psnr_ssim_in_chunks_equals_the_separate_metrics(monkeypatch):
     sr = torch.stack([_t(s) for s, _ in pairs])
     hr = torch.stack([_t(h) for _, h in pairs])
     whole_psnr, whole_ssim = metrics.psnr_ssim(sr, hr, 2)
-    monkeypatch.setattr(metrics, "_CHUNK_ELEMENTS", 1)  # one image per chunk
+    monkeypatch.setattr(metrics, "_PIECE_ELEMENTS", 1)  # one image per piece
     chunked_psnr, chunked_ssim = metrics.psnr_ssim(sr, hr, 2)
     assert torch.equal(whole_psnr, psnr(sr, hr, 2)) and torch.equal(whole_ssim, ssim(sr, hr, 2))
     assert torch.allclose(chunked_psnr, whole_psnr, rtol=0, atol=1e-12)

@@ -6,7 +6,15 @@ the other installed ``sr_toolkit.models`` factories (sr-data's parameter-free "b
 """
 
 from sr_blocks import ecbsr, edsr, esrn, imdn, rdn, rfdn, sesr, small  # noqa: F401  (registers)
+from sr_blocks.layers import optimize_for_inference
 from sr_blocks.registry import create_model, list_models, model_entry, register_model
 from sr_blocks.version import __version__
 
-__all__ = ["__version__", "create_model", "list_models", "model_entry", "register_model"]
+__all__ = [
+    "__version__",
+    "create_model",
+    "list_models",
+    "model_entry",
+    "optimize_for_inference",
+    "register_model",
+]

@@ -3,7 +3,7 @@
 Same-padding convolutions, the fixed mean shift of EDSR, pixel-shuffle upsamplers, channel shuffle,
 the "run blocks, concatenate every output, fuse" body that RDN, ESRN, IMDN and RFDN all use, and
 the cache that lets a re-parameterisable block (ECB, SESR's linear block) run its fused kernel in
-eval mode.
+eval mode, and `optimize_for_inference` (a model run in the channels-last layout).
 """
 
 from __future__ import annotations
@@ -222,3 +222,33 @@ def records_gradients(parameters: Sequence[torch.Tensor]) -> bool:
     """True when autograd is on and some parameter requires a gradient (then a fused kernel must be
     computed with autograd, not taken from a :class:`FusedKernelCache`)."""
     return torch.is_grad_enabled() and any(p.requires_grad for p in parameters)
+
+
+def _input_to_channels_last(module: nn.Module, args: tuple) -> tuple:
+    if args and isinstance(args[0], torch.Tensor) and args[0].dim() == 4:
+        return (args[0].contiguous(memory_format=torch.channels_last), *args[1:])
+    return args
+
+
+def _output_to_contiguous(module: nn.Module, args: tuple, output: object) -> object:
+    if isinstance(output, torch.Tensor) and output.dim() == 4:
+        return output.contiguous()
+    return output
+
+
+def optimize_for_inference(model: nn.Module) -> nn.Module:
+    """Run ``model`` in the channels-last (NHWC) layout: same weights, same maths, same state-dict keys.
+
+    Converts the convolution weights in place and adds two hooks: the input is laid out channels-last
+    on the way in and the output back to the usual contiguous layout on the way out. oneDNN's CPU
+    convolutions then skip the layout conversions they do on NCHW tensors at every call. It pays where
+    3x3 convolutions dominate (IMDN, EDSR: about 1.2x faster in eval on a 2-core CPU) and costs where
+    many thin feature maps are concatenated and split along channels (ESRN: 0.8x); see the package
+    README for the measured figures. Calling it again does nothing more. Returns ``model``.
+    """
+    model.to(memory_format=torch.channels_last)
+    if not getattr(model, "_channels_last_hooks", False):
+        model.register_forward_pre_hook(_input_to_channels_last)
+        model.register_forward_hook(_output_to_contiguous)
+        model._channels_last_hooks = True
+    return model
