@@ -48,3 +48,31 @@ def test_bad_crop_is_reported(tmp_path, capsys):
     with pytest.raises(ValueError, match="x,y,w,h"):
         Crop.parse("1,2,3")
     assert not (tmp_path / "g.png").exists()
+
+
+def test_several_images_stack_one_block_each_with_labels(make_checkpoint, tmp_path, capsys):
+    write_image(tmp_path / "a.png", photo(40, 50))
+    write_image(tmp_path / "b.png", photo(30, 36))
+    args = [
+        "compare",
+        "--models",
+        str(make_checkpoint()),
+        "--labels",
+        "mine",
+        "--out",
+        str(tmp_path / "g.png"),
+    ]
+    images = ["--image", str(tmp_path / "a.png"), str(tmp_path / "b.png")]
+    assert main([*args, *images, "--crop", "0,0,20,10", "2,2,16,12", "--zoom", "1"]) == 0
+    with Image.open(tmp_path / "g.png") as grid:  # 3 panels per block; blocks share the PAD between them
+        assert grid.size == (3 * 20 + 4 * PAD, (10 + 12 + 2 * CAPTION_HEIGHT) + 3 * PAD)
+    out = capsys.readouterr().out
+    assert "a.png: mine: PSNR" in out and "b.png: mine: PSNR" in out and "sesr_m3" not in out
+    for extra, words in (
+        (["--crop", "0,0,8,8", "0,0,8,8", "0,0,8,8"], "one per image (2), not 3"),
+        (["--crop", "0,0,8,8", "0,0,40,8"], "b.png, 36x30"),
+        (["--labels", "x", "y"], "one per --models entry (1), not 2"),
+    ):
+        assert main([*args, *images, *extra]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and words in err[0], err

@@ -88,6 +88,10 @@ def test_bad_checkpoints_and_names(fake_factory, tmp_path):
     torch.save({"model_name": "upconv", "state_dict": {}}, incomplete)
     with pytest.raises(ValueError, match="lacks model_kwargs, scale"):
         models.load_model(str(incomplete), 2)
+    bare = tmp_path / "bare_state_dict.pth"  # another project's weights: they name no model
+    torch.save(UpConv(2).state_dict(), bare)
+    with pytest.raises(ValueError, match=f"names no model.*--model NAME --weights {bare}"):
+        models.load_model(str(bare), 2)
     with pytest.raises(FileNotFoundError, match="missing.pt"):
         models.load_model(str(tmp_path / "missing.pt"), 2)
     corrupt = tmp_path / "corrupt.pt"

@@ -7,6 +7,11 @@
     zoo upscale photos/ --weights runs/imdn_x2/best.pt --out photos_x2/
     zoo compare --models bicubic runs/imdn_x2/best.pt --image butterfly.png --scale 2 --out grid.png
     zoo quantize --weights runs/imdn_x2/best.pt --bits w8a8 --data samples --out runs/imdn_x2/int8
+    zoo upscale photos/ --weights IMDN_x4.pth --out photos_x4/      # an official checkpoint
+
+--weights also takes the authors' checkpoints (IMDN, RFDN, EDSR-PyTorch, BasicSR, ECBSR layouts;
+`sr_blocks.official`), read with weights_only=True; --model / --scale say what the file holds where
+its tensors do not tell, and are checked against it where they do.
 
 Re-running `zoo train` with the same --out resumes from last.pt; a finished run is not redone.
 Exit status: 0 done, 1 an OS error (naming the path), 2 bad input (naming the file, key or value),
@@ -24,6 +29,7 @@ from pathlib import Path
 from sr_blocks import create_model, list_models
 from sr_data import open_test_sets
 from sr_deploy import (
+    check_out_of_official_folder,
     deploy_and_export,
     engine_from_spec,
     export_onnx_checked,
@@ -43,6 +49,9 @@ from sr_zoo.version import __version__
 
 DEFAULT_SETS = ["Set5?", "Set14?", "BSD68?"]  # where found; a set named with --sets must be found
 DATA_HELP = "'samples', a DIV2K root or a folder of HR images"
+WEIGHTS_HELP = "checkpoint (last.pt, best.pt, deployed.pt), run folder, or official weights file"
+MODEL_HELP = "the registered model --weights holds (needed where an official file does not tell; checked)"
+SCALE_HELP = "the scale --weights upscales by (needed where an official file does not tell; checked)"
 SETS_HELP = "test sets: benchmark names, folders or 'samples' (default: Set5 Set14 BSD68 where found)"
 
 
@@ -75,29 +84,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress output (logs still written)")
 
     p = command("eval", "benchmark table of trained weights (or of a model by name)", _eval)
-    p.add_argument("--weights", help="checkpoint (last.pt, best.pt or deployed.pt) or run folder")
-    p.add_argument("--model", help="a registered model instead of weights (e.g. bicubic)")
-    p.add_argument("--scale", type=int, default=2, help="with --model (weights carry their scale)")
+    p.add_argument("--weights", help=WEIGHTS_HELP)
+    p.add_argument("--model", help="a weight-free model alone (bicubic), or what --weights holds")
+    p.add_argument(
+        "--scale", type=int, help="2 unless given, for --model alone; with --weights: " + SCALE_HELP
+    )
     p.add_argument("--sets", nargs="+", default=DEFAULT_SETS, help=SETS_HELP)
     p.add_argument("--per-image", action="store_true", help="also print one row per image")
     p.add_argument("--out", type=Path, help="folder for benchmark.{md,json,csv}")
 
     p = command("deploy", "re-parameterise trained weights: deployed.pt + model.onnx", _deploy, device=False)
-    p.add_argument("--weights", required=True)
-    p.add_argument("--out", type=Path, required=True)
+    add_weights_arguments(p)
+    p.add_argument("--out", type=Path, required=True, help="results folder (not an official file's folder)")
 
     p = command("export", "ONNX of the deployed form of trained weights", _export, device=False)
-    p.add_argument("--weights", required=True)
+    add_weights_arguments(p)
     p.add_argument("--out", type=Path, required=True, help="the .onnx file to write")
 
     p = command(
         "upscale", "upscale image files and folders (exit status: failed files, at most 100)", _upscale
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files and folders")
-    p.add_argument("--weights", help="trained checkpoint (last.pt, best.pt or deployed.pt)")
+    p.add_argument("--weights", help=WEIGHTS_HELP)
     p.add_argument("--onnx", help="an ONNX file instead (fp32, or int8 from `zoo quantize`)")
-    p.add_argument("--model", help="a weight-free model (bicubic), or a check of what --weights holds")
-    p.add_argument("--scale", type=int, help="needed with --model alone; otherwise checked")
+    p.add_argument("--model", help="a weight-free model alone (bicubic), or what --weights holds")
+    p.add_argument("--scale", type=int, help="needed with --model alone; with --weights: " + SCALE_HELP)
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--tile", type=int, help="LR tile size for large images (default: whole images)")
     p.add_argument("--overlap", type=int, default=32, help="LR pixels shared by tiles (default 32)")
@@ -110,16 +121,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = command("compare", "PNG grid of crops: bicubic, each model, HR, with PSNR", _compare)
-    p.add_argument("--models", nargs="+", required=True, help="checkpoints, .onnx files or model names")
-    p.add_argument("--image", required=True, help="the HR image (downscaled with bicubic for the input)")
-    p.add_argument("--scale", type=int, help="default: the first model's")
+    p.add_argument(
+        "--models", nargs="+", required=True, help="checkpoints, official weights, .onnx files or model names"
+    )
+    p.add_argument("--labels", nargs="+", help="panel titles, one per --models entry (default: model names)")
+    p.add_argument(
+        "--image",
+        nargs="+",
+        required=True,
+        help="HR images, one block of panels each (bicubic-downscaled input)",
+    )
+    p.add_argument("--scale", type=int, help="default: the first model's (needed where no model tells)")
     p.add_argument("--out", type=Path, required=True, help="the PNG to write")
-    p.add_argument("--crop", type=Crop.parse, help="x,y,w,h in HR pixels (default: a centred square)")
+    p.add_argument(
+        "--crop",
+        nargs="+",
+        type=Crop.parse,
+        help="x,y,w,h in HR pixels: one, or one per image (default: centred)",
+    )
     p.add_argument("--zoom", type=int, default=2, help="enlargement of the crops (nearest neighbour)")
     p.add_argument("--columns", type=int, help="panels per row (default: all in one row)")
 
     p = command("quantize", "int8 (or w4) PTQ/QAT of trained weights: tables + QCDQ ONNX", _quantize)
-    p.add_argument("--weights", required=True, help="trained checkpoint of any registered model")
+    add_weights_arguments(p)
     p.add_argument("--method", choices=["percentile", "mse", "minmax"], default="percentile")
     p.add_argument("--bits", default="w8a8", help="weight and activation bits: w8a8, w4a8, w4a4, ...")
     p.add_argument("--qat-steps", type=int, default=0, help="quantisation-aware fine-tuning steps (0: PTQ)")
@@ -131,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sets", nargs="+", default=DEFAULT_SETS, help=SETS_HELP)
     p.add_argument("--out", type=Path, required=True, help="results folder")
     return parser
+
+
+def add_weights_arguments(parser: argparse.ArgumentParser) -> None:
+    """--weights (required), and --model / --scale for an official file that does not tell them."""
+    parser.add_argument("--weights", required=True, help=WEIGHTS_HELP)
+    parser.add_argument("--model", help=MODEL_HELP)
+    parser.add_argument("--scale", type=int, help=SCALE_HELP)
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -146,10 +177,11 @@ def _eval(args: argparse.Namespace) -> None:
     """Table of trained weights (or of a weight-free model by name, e.g. bicubic)."""
     device = resolve_device(args.device)
     if args.weights:
-        model, ckpt = load_trained(args.weights)
+        model, ckpt = load_trained(args.weights, model=args.model, scale=args.scale)
         scale = ckpt["scale"]
     elif args.model:
-        model, scale = create_model(args.model, scale=args.scale), args.scale
+        scale = 2 if args.scale is None else args.scale
+        model = create_model(args.model, scale=scale)
     else:
         raise ValueError("give --weights CHECKPOINT or --model NAME")
     notes: list[str] = []
@@ -160,14 +192,16 @@ def _eval(args: argparse.Namespace) -> None:
 
 
 def _deploy(args: argparse.Namespace) -> None:
-    model, ckpt = load_trained(args.weights)
+    model, ckpt = load_trained(args.weights, model=args.model, scale=args.scale)
+    check_out_of_official_folder(ckpt, args.out)
     deploy_and_export(model, ckpt, args.out)
 
 
 def _export(args: argparse.Namespace) -> None:
     if not onnx_available():
         raise ImportError(onnx_missing_reason())
-    model, _ = load_trained(args.weights, deployed=True)
+    model, ckpt = load_trained(args.weights, deployed=True, model=args.model, scale=args.scale)
+    check_out_of_official_folder(ckpt, args.out)
     export_onnx_checked(model, args.out)
 
 
@@ -182,6 +216,10 @@ def _upscale(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> None:
+    if args.labels is not None and len(args.labels) != len(args.models):
+        raise ValueError(
+            f"--labels: give one per --models entry ({len(args.models)}), not {len(args.labels)}"
+        )
     device = resolve_device(args.device)
     first = engine_from_spec(args.models[0], args.scale, device)
     engines = [first] + [engine_from_spec(spec, first.scale, device) for spec in args.models[1:]]
@@ -189,16 +227,20 @@ def _compare(args: argparse.Namespace) -> None:
     for engine, spec in zip(engines, args.models, strict=True):
         if names.count(engine.name) > 1:  # two checkpoints of one model: tell them apart by file
             engine.name = f"{engine.name} ({Path(spec).parent.name}/{Path(spec).name})"
-    panels = compare(args.image, engines, first.scale, args.out, args.crop, args.zoom, args.columns)
-    for panel in panels[:-1]:
-        print(f"{panel.title}: PSNR {panel.psnr:.2f} dB (Y, crop {first.scale})")
+    for engine, label in zip(engines, args.labels or [], strict=False):
+        engine.name = label
+    blocks = compare(args.image, engines, first.scale, args.out, args.crop, args.zoom, args.columns)
+    for image, panels in zip(args.image, blocks, strict=True):
+        for panel in panels[:-1]:
+            print(f"{Path(image).name}: {panel.title}: PSNR {panel.psnr:.2f} dB (Y, crop {first.scale})")
     print(f"grid written to {args.out}")
 
 
 def _quantize(args: argparse.Namespace) -> None:
     from sr_deploy.quant import QuantizeRequest, quantize_checkpoint  # the quant extra
 
-    names = ("data", "method", "bits", "qat_steps", "patch_size", "qat_lr", "batch_size", "sets", "device")
+    names = ("model", "scale", "data", "method", "bits", "qat_steps", "patch_size", "qat_lr", "batch_size")
+    names += ("sets", "device")
     options = {key: getattr(args, key) for key in names}
     quantize_checkpoint(
         QuantizeRequest(Path(args.weights), args.out, calibration_patches=args.calibration, **options)

@@ -1,5 +1,8 @@
 """`zoo compare`: a PNG grid of the same crop upscaled by several networks, for READMEs and papers.
 
+One block of panels per image (one under the other), so one command makes a figure over several
+test images.
+
 The HR image is modcropped to the scale and downscaled with MATLAB-style bicubic (LR on the uint8
 grid, the standard protocol). Panels: bicubic upscaling of the LR, each network's result (rounded to
 8 bits), and the HR; every caption gives the PSNR on Y of the whole image (crop border = scale), so
@@ -8,6 +11,7 @@ the numbers match ``zoo eval``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,11 +59,11 @@ class Crop:
         side = max(1, min(height, width, 256) // 2)
         return cls((width - side) // 2, (height - side) // 2, side, side)
 
-    def check_inside(self, height: int, width: int) -> None:
+    def check_inside(self, height: int, width: int, image: str = "the HR image") -> None:
         if self.width < 1 or self.height < 1 or self.x < 0 or self.y < 0:
             raise ValueError(f"--crop {self}: position must be >= 0 and size >= 1")
         if self.x + self.width > width or self.y + self.height > height:
-            raise ValueError(f"--crop {self} does not fit the (modcropped) HR image of {width}x{height}")
+            raise ValueError(f"--crop {self} does not fit {image}, {width}x{height} (modcropped)")
 
     def cut(self, image: np.ndarray) -> np.ndarray:
         return image[self.y : self.y + self.height, self.x : self.x + self.width]
@@ -107,23 +111,50 @@ def render_grid(panels: list[Panel], crop: Crop, zoom: int = 2, columns: int | N
     return grid
 
 
+def stack_vertically(blocks: list[Image.Image]) -> Image.Image:
+    """One image of ``blocks`` one under the other (left-aligned, sharing the padding between them)."""
+    width = max(block.width for block in blocks)
+    height = sum(block.height for block in blocks) - PAD * (len(blocks) - 1)
+    grid = Image.new("RGB", (width, height), "white")
+    top = 0
+    for block in blocks:
+        grid.paste(block, (0, top))
+        top += block.height - PAD
+    return grid
+
+
 def compare(
-    image: str | Path,
+    images: str | Path | Sequence[str | Path],
     engines: list[Engine],
     scale: int,
     out: str | Path,
-    crop: Crop | None = None,
+    crop: Crop | Sequence[Crop] | None = None,
     zoom: int = 2,
     columns: int | None = None,
-) -> list[Panel]:
-    """Write the comparison grid of ``image`` to ``out`` (PNG, atomically); returns the panels."""
+) -> list[list[Panel]]:
+    """Write the comparison grid of ``images`` to ``out`` (PNG, atomically): one block of panels per
+    image, one under the other, each cut at its crop (one for all images, or one per image; default
+    centred). The HR panel is titled with the image's name. Returns each image's panels."""
+    images = [images] if isinstance(images, str | Path) else list(images)
+    crops = list(crop) if isinstance(crop, Sequence) else [crop] * len(images)
+    if len(crops) == 1:
+        crops *= len(images)
+    if len(crops) != len(images):
+        raise ValueError(f"--crop: give one, or one per image ({len(images)}), not {len(crops)}")
     if zoom < 1:
         raise ValueError(f"--zoom must be >= 1, got {zoom}")
-    panels = compare_panels(read_image(image), engines, scale)
-    height, width = panels[-1].image.shape[:2]
-    crop = crop or Crop.centred(height, width)
-    crop.check_inside(height, width)
-    grid = render_grid(panels, crop, zoom, columns)
+    hrs = [read_image(image) for image in images]  # every image read and every crop checked first
+    for index, (image, hr) in enumerate(zip(images, hrs, strict=True)):
+        height, width = (side - side % scale for side in hr.shape[:2])  # as compare_panels modcrops
+        crops[index] = crops[index] or Crop.centred(height, width)
+        crops[index].check_inside(height, width, str(image))
+    results, blocks = [], []
+    for image, hr, cut in zip(images, hrs, crops, strict=True):
+        panels = compare_panels(hr, engines, scale)
+        panels[-1] = Panel(f"HR ({Path(image).stem})", panels[-1].image, None)
+        blocks.append(render_grid(panels, cut, zoom, columns))
+        results.append(panels)
+    grid = stack_vertically(blocks)
     with atomic_write(out) as stream:
-        grid.save(stream, format="PNG")
-    return panels
+        grid.save(stream, format="PNG", optimize=True)
+    return results

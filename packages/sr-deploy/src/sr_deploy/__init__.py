@@ -1,6 +1,7 @@
 """sr_deploy: from a trained checkpoint to a shipped artifact.
 
-Rebuild a model from a checkpoint or a run folder (`find_weights`, `load_trained`), deploy it and
+Rebuild a model from a checkpoint, a run folder or an official weights file (`find_weights`,
+`load_trained`; `check_out_of_official_folder` keeps results out of the authors' folder), deploy it and
 verify the gap to its training form (`deploy_verified`), export ONNX atomically with an onnxruntime
 check (`export_onnx_checked`, `onnx_available`), do all of it plus the benchmark table for a
 finished run in one call (`ship_trained`), run a network on images (`open_engine`, `TorchEngine`,
@@ -9,7 +10,7 @@ in `sr_deploy.quant` (the `quant` extra: Brevitas); importing `sr_deploy` does n
 """
 
 from sr_deploy.engines import Engine, OnnxEngine, TorchEngine, checked_tiling, engine_from_spec, open_engine
-from sr_deploy.loading import find_weights, load_trained
+from sr_deploy.loading import check_out_of_official_folder, find_weights, is_official, load_trained
 from sr_deploy.onnx_export import (
     ONNX_INSTALL_HINT,
     OnnxReport,
@@ -34,12 +35,14 @@ __all__ = [
     "__version__",
     "benchmark",
     "check_input",
+    "check_out_of_official_folder",
     "checked_tiling",
     "deploy_and_export",
     "deploy_verified",
     "engine_from_spec",
     "export_onnx_checked",
     "find_weights",
+    "is_official",
     "load_trained",
     "measure",
     "onnx_available",

@@ -98,6 +98,24 @@ def _load_official(weights: Path, model: str | None, scale: int | None) -> tuple
     return net, ckpt
 
 
+def is_official(ckpt: dict[str, Any]) -> bool:
+    """Whether `load_trained` made ``ckpt`` up for an official weights file (not an sr_toolkit one)."""
+    return "weights_file" in ckpt
+
+
+def check_out_of_official_folder(ckpt: dict[str, Any], out: str | Path) -> None:
+    """Refuse an output path (file or folder) in or under the folder of an official weights file: the
+    authors' files stay as they are (a shared, often read-only folder); what is derived goes elsewhere."""
+    if not is_official(ckpt):
+        return
+    folder = Path(ckpt["weights_file"]).resolve().parent
+    if Path(out).resolve().is_relative_to(folder):
+        raise ValueError(
+            f"{out}: in the folder of the official weights {Path(ckpt['weights_file']).name}; "
+            "write the results elsewhere (--out)"
+        )
+
+
 def _check_agrees(weights: Path, ckpt: dict[str, Any], model: str | None, scale: int | None) -> None:
     if model is not None and model != ckpt["model_name"]:
         raise ValueError(f"{weights} holds {ckpt['model_name']!r}, not --model {model!r}")

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from sr_deploy.loading import find_weights, load_trained
+from sr_deploy.loading import check_out_of_official_folder, find_weights, is_official, load_trained
 from sr_deploy.onnx_export import export_onnx_checked
 from sr_deploy.verify import deploy_verified
 from sr_eval import EvalTable, evaluate, profile
@@ -95,15 +95,19 @@ def ship_trained(
 ) -> dict[str, Any]:
     """Benchmark, measure, deploy and export trained weights; returns a JSON-ready report.
 
-    ``weights`` is a checkpoint or a run folder (best.pt, else last.pt); ``out`` (default: the
-    checkpoint's folder) receives benchmark.{md,json,csv}, deployed.pt and model.onnx. The tables are
+    ``weights`` is a checkpoint or a run folder (best.pt, else last.pt), or an official weights file;
+    ``out`` (default: the checkpoint's folder, never an official file's: it must then be given)
+    receives benchmark.{md,json,csv}, deployed.pt and model.onnx. The tables are
     computed on ``device`` (default: where the model is, the CPU). Report keys: weights, model,
     model_kwargs, scale, params, macs_720p, benchmarks (per test set: psnr, ssim), then those of
     `deploy_and_export`.
     """
     path = find_weights(weights)
-    out = path.parent if out is None else Path(out)
     model, ckpt = load_trained(path)
+    if out is None and is_official(ckpt):
+        raise ValueError(f"{path}: official weights; say where the results go (out)")
+    out = path.parent if out is None else Path(out)
+    check_out_of_official_folder(ckpt, out)
     scale = ckpt["scale"]
     table = benchmark(model, test_sets, scale, out, device)
     log(f"{path.name}: benchmark (PSNR/SSIM on Y, crop = scale):\n" + table.to_markdown())

@@ -129,6 +129,11 @@ def load_model(
         if weights is not None:
             raise ValueError("give either a checkpoint as the model or --weights, not both")
         content = read_checkpoint(spec)
+        if "model_name" not in content and "state_dict" not in content:
+            raise ValueError(
+                f"{spec}: not an sr_toolkit checkpoint (it names no model); for another project's "
+                f"weights file (IMDN, RFDN, EDSR, ...) pass --model NAME --weights {spec}"
+            )
         if "scale" in content and content["scale"] != scale:
             raise ValueError(f"checkpoint {spec} is for scale {content['scale']}, not {scale}")
         model = model_from_checkpoint(content, spec)
