@@ -2,7 +2,8 @@
 
 `quantize_checkpoint(QuantizeRequest(weights, out, ...))` is `zoo quantize`: the checkpoint is
 loaded and deployed, calibrated on training patches (PTQ with a percentile, MSE or min-max
-statistic), optionally fine-tuned (QAT through sr_train), evaluated beside the float model, and
+statistic; `keep_float` / `layer_bits` give a mixed-precision plan), optionally fine-tuned (QAT through
+sr_train, resumable with `qat_dir`), evaluated beside the float model, and
 exported as fp32 ONNX and QCDQ int8 ONNX, each checked in onnxruntime. Results folder:
 ``benchmark_fp32.*``, ``benchmark_<bits>.*``, ``model_fp32.onnx``, ``model_<bits>.onnx``,
 ``benchmark.md`` (float vs quantised) and ``results.json``.
@@ -23,7 +24,7 @@ from sr_data import PairedImages, RandomPatches, open_test_sets, open_training_i
 from sr_deploy.loading import find_weights, load_trained
 from sr_deploy.onnx_export import export_onnx_checked
 from sr_deploy.quant.bits import check_bits
-from sr_deploy.quant.finetune import fine_tune
+from sr_deploy.quant.finetune import distillation_patches, fine_tune
 from sr_deploy.quant.int8_report import int8_report
 from sr_deploy.quant.quantize import ptq, qat
 from sr_deploy.ship import Log, benchmark
@@ -32,6 +33,7 @@ from sr_eval.profiling import infer_in_channels
 from sr_eval.runtime import resolve_device
 from sr_train import LumaView, PatchTensors, TrainConfig, stack_patches
 
+QAT_TARGETS = ("hr", "teacher")
 QAT_POOL = 4096  # at most this many distinct training patches for QAT (reused across steps)
 QAT_VAL_PATCHES = 64
 
@@ -50,11 +52,25 @@ class QuantizeRequest:
     qat_steps: int = 0
     calibration_patches: int = 256
     patch_size: int = 64  # HR side of the training patches
+    calibration_patch_size: int | None = None  # HR side of the calibration patches (None: patch_size)
     qat_lr: float = 2e-5
     batch_size: int = 16
     sets: list[str] = field(default_factory=lambda: ["Set5", "Set14", "BSD68"])
     device: str | None = None  # auto (None), cpu, cuda, cuda:N (`sr_eval.runtime.resolve_device`)
     seed: int = 0
+    keep_float: list[str] = field(default_factory=list)  # convs (names or patterns) left float
+    layer_bits: dict[str, str] = field(default_factory=dict)  # conv name or pattern -> "w8a8" etc.
+    qat_dir: Path | None = None  # QAT checkpoints (last.pt resumes, best.pt is returned); None: none kept
+    qat_val_every: int | None = None  # validate QAT (and keep the best) every N steps; None: at the end
+    qat_target: str = "hr"  # QAT towards the HR patches, or "teacher": the float model's outputs
+
+    def mixed_precision(self) -> dict[str, Any]:
+        """The `ptq` / `qat` keyword arguments of `keep_float` and `layer_bits` (bits parsed); also
+        checks `qat_target`, so that every option is checked before anything is loaded."""
+        if self.qat_target not in QAT_TARGETS:
+            raise ValueError(f"qat_target must be one of {', '.join(QAT_TARGETS)}, got {self.qat_target!r}")
+        layer_bits = {pattern: parse_bits(text) for pattern, text in self.layer_bits.items()}
+        return {"keep_float": list(self.keep_float), "layer_bits": layer_bits}
 
 
 def parse_bits(text: str) -> tuple[int, int]:
@@ -81,21 +97,28 @@ def quantize_model(
     """The calibrated (with ``qat_steps``: also fine-tuned) quantised copy of a deployed ``model``,
     and facts on how it was made (patch counts, seconds, QAT's best validation PSNR)."""
     weight_bits, act_bits = parse_bits(request.bits)
+    mixed = request.mixed_precision()
     y_only = infer_in_channels(model) == 1
     images = open_training_images(request.data, scale)
 
     def patches(count: int, seed: int) -> PatchTensors:
         return training_patches(images, request.patch_size, count, seed, y_only)
 
-    calibration = patches(request.calibration_patches, request.seed)
+    size = request.calibration_patch_size or request.patch_size
+    calibration = training_patches(images, size, request.calibration_patches, request.seed, y_only)
     info: dict[str, Any] = {"calibration_patches": len(calibration)}
     start = time.perf_counter()
     if request.qat_steps <= 0:
-        qmodel = ptq(model, calibration.lr, weight_bits, act_bits, method=request.method)
+        qmodel = ptq(model, calibration.lr, weight_bits, act_bits, method=request.method, **mixed)
         info["ptq_seconds"] = time.perf_counter() - start
         return qmodel, info
-    qmodel = qat(model, weight_bits, act_bits, calibration_batches=calibration.lr, method=request.method)
-    log(f"QAT: {request.qat_steps} steps of {request.batch_size} patches, lr {request.qat_lr:g}")
+    qmodel = qat(
+        model, weight_bits, act_bits, calibration_batches=calibration.lr, method=request.method, **mixed
+    )
+    log(
+        f"QAT: {request.qat_steps} steps of {request.batch_size} patches, lr {request.qat_lr:g}, "
+        f"towards {'the float model' if request.qat_target == 'teacher' else 'the HR patches'}"
+    )
     config = TrainConfig(
         scale=scale,
         steps=request.qat_steps,
@@ -104,12 +127,17 @@ def quantize_model(
         scheduler="constant",
         device=str(resolve_device(request.device)),
         seed=request.seed,
+        val_every=request.qat_val_every,
+        out_dir=None if request.qat_dir is None else str(request.qat_dir),
         val_ssim=False,
         progress=False,
         tensorboard=False,
     )
     train = patches(min(request.qat_steps * request.batch_size, QAT_POOL), request.seed + 1)
-    qmodel, trained = fine_tune(qmodel, train, patches(QAT_VAL_PATCHES, request.seed + 2), config)
+    val = patches(QAT_VAL_PATCHES, request.seed + 2)
+    if request.qat_target == "teacher":
+        train, val = distillation_patches(model, train), distillation_patches(model, val)
+    qmodel, trained = fine_tune(qmodel, train, val, config)
     info.update(
         qat_steps=trained["steps"],
         qat_best_val_psnr=trained["best_val_psnr"],
@@ -123,6 +151,7 @@ def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str,
     (see the module docstring) and returns results.json's content."""
     device = resolve_device(request.device)  # like a bad --bits, fails before anything is loaded or written
     parse_bits(request.bits)
+    request.mixed_precision()
     weights = find_weights(request.weights)
     model, ckpt = load_trained(weights, deployed=True, model=request.model, scale=request.scale)
     scale, bits, out = ckpt["scale"], request.bits, Path(request.out)
@@ -166,6 +195,7 @@ def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str,
         **info,
         "benchmarks": summary,
         "quantized_layers": quantised["quantized_layers"],
+        "float_convs": quantised["float_convs"],
         "onnx": {"fp32": None if float_onnx is None else str(float_onnx.path), bits: quantised["onnx"]},
         "onnx_fp32_max_abs_diff": None if float_onnx is None else float_onnx.max_abs_diff,
         **{key: value for key, value in quantised.items() if key.startswith("onnx_")},

@@ -9,7 +9,9 @@ and whether their input ever goes negative, then swaps each `nn.Conv2d` / `nn.Co
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 import torch
 from brevitas.nn.quant_layer import QuantWeightBiasInputOutputLayer as QuantWBIOL
@@ -42,28 +44,56 @@ class LayerBits:
 
 @dataclass(frozen=True)
 class BitPlan:
-    """Bit widths of the quantised network.
+    """Bit widths of the quantised network, and the convs it leaves float.
 
     `io_bits` covers the layers that touch the image: the first conv's input and weights and the
     last conv's weights. `quantize_outputs` also quantises every conv's output but the last one's
-    (which is the image, or close to it) at `act_bits`, signed.
+    (which is the image, or close to it), signed, at that conv's activation width.
+
+    The mixed-precision part: `keep_float` names convs (module paths such as
+    ``body.blocks.0.cca.excite.0``, or shell patterns such as ``*.cca.*``) left as float
+    `nn.Conv2d`; `layer_bits` holds (pattern, weight_bits, act_bits) rows giving the matching convs
+    their own widths (the first matching row wins, over `io_bits` too).
     """
 
     weight_bits: int
     act_bits: int
     io_bits: int | None
     quantize_outputs: bool = False
+    keep_float: tuple[str, ...] = ()
+    layer_bits: tuple[tuple[str, int, int], ...] = field(default=())
 
-    def for_conv(self, use: ConvUse, last: int) -> LayerBits:
-        """The bit widths of the conv that ran at position `use.order` of `last + 1`."""
+    def is_float(self, name: str) -> bool:
+        """Whether the conv at module path `name` stays float."""
+        return any(fnmatchcase(name, pattern) for pattern in self.keep_float)
+
+    def for_conv(self, name: str, use: ConvUse, last: int) -> LayerBits:
+        """The bit widths of conv `name`, which ran at position `use.order` of `last + 1`."""
         weight_bits, act_bits = self.weight_bits, self.act_bits
         if self.io_bits is not None:
             if use.order == 0:
                 weight_bits, act_bits = self.io_bits, self.io_bits
             if use.order == last:
                 weight_bits = self.io_bits
-        output_bits = self.act_bits if self.quantize_outputs and use.order != last else None
+        for pattern, row_weight_bits, row_act_bits in self.layer_bits:
+            if fnmatchcase(name, pattern):
+                weight_bits, act_bits = row_weight_bits, row_act_bits
+                break
+        output_bits = act_bits if self.quantize_outputs and use.order != last else None
         return LayerBits(weight_bits, act_bits, output_bits)
+
+    def check_patterns(self, convs: Iterable[str]) -> None:
+        """Raise a ValueError for a `keep_float` / `layer_bits` pattern that matches none of `convs`,
+        or when every conv would stay float."""
+        convs = list(convs)
+        rows = [("keep_float", pattern) for pattern in self.keep_float]
+        rows += [("layer_bits", pattern) for pattern, _, _ in self.layer_bits]
+        for option, pattern in rows:
+            if not any(fnmatchcase(name, pattern) for name in convs):
+                shown = ", ".join(convs[:6]) + (", ..." if len(convs) > 6 else "")
+                raise ValueError(f"{option}: {pattern!r} matches no conv of the model (convs: {shown})")
+        if convs and all(self.is_float(name) for name in convs):
+            raise ValueError("keep_float leaves every conv float: nothing would be quantised")
 
 
 def check_quantisable(model: nn.Module) -> None:
@@ -131,13 +161,17 @@ def probe_convs(model: nn.Module, batches: list[torch.Tensor]) -> dict[str, Conv
 def quantised_copy(
     model: nn.Module, uses: dict[str, ConvUse], bits: BitPlan, method: str, learned: bool
 ) -> nn.Module:
-    """A deep copy of `model` with each conv replaced by its Brevitas twin (weights copied)."""
+    """A deep copy of `model` with each conv replaced by its Brevitas twin (weights copied), except
+    those `bits.keep_float` names."""
     qmodel = copy.deepcopy(model)
     last = max(use.order for use in uses.values())
     for name, use in uses.items():
+        if bits.is_float(name):
+            continue
         parent_name, _, child = name.rpartition(".")
         parent = qmodel.get_submodule(parent_name)
-        twin = _quant_twin(getattr(parent, child), bits.for_conv(use, last), use.signed, method, learned)
+        layer = bits.for_conv(name, use, last)
+        twin = _quant_twin(getattr(parent, child), layer, use.signed, method, learned)
         setattr(parent, child, twin)
     return qmodel
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from sr_train import TrainConfig, Trainer, load_checkpoint
+from sr_train import PatchTensors, TrainConfig, Trainer, load_checkpoint
+
+TEACHER_BATCH = 32
 
 
 def fine_tune(
@@ -34,3 +37,24 @@ def fine_tune(
         "best_val_psnr": result.best_psnr,
         "best_step": result.best_step,
     }
+
+
+@torch.no_grad()
+def distillation_patches(
+    teacher: nn.Module, patches: PatchTensors, batch: int = TEACHER_BATCH
+) -> PatchTensors:
+    """``patches`` with each HR target replaced by the float ``teacher``'s output on its LR input.
+
+    Fine-tuning a quantised copy of a trained network towards its own float outputs (distillation)
+    teaches it to reproduce the float network, not to fit the fine-tuning photos: with a few hundred
+    steps on other photos than the network was trained on (JPEG scenes for a DIV2K network), fitting
+    the HR targets moves the weights towards those photos and can lower the test scores.
+    """
+    device = next(teacher.parameters()).device
+    was_training = teacher.training
+    teacher.eval()
+    try:
+        outputs = [teacher(lr.to(device)).float().cpu() for lr in patches.lr.split(batch)]
+    finally:
+        teacher.train(was_training)
+    return PatchTensors(patches.lr, torch.cat(outputs))

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 from sr_deploy.onnx_export import onnx_available, onnx_missing_reason, onnxruntime_available
 from sr_deploy.quant.agreement import onnx_int8_agreement
 from sr_deploy.quant.export import export_onnx_int8
-from sr_deploy.quant.report import quantized_layers
+from sr_deploy.quant.report import float_convs, quantized_layers
 from sr_deploy.ship import Log, benchmark
 from sr_deploy.verify import check_input
 
@@ -37,7 +37,8 @@ def int8_report(
     to out/<onnx_name> and compare onnxruntime's output on ``example`` with the Brevitas model's.
 
     ``example`` (N, C, h, w) defaults to a fixed random input of an odd size with the model's
-    channels. Returns a JSON-ready dict: benchmarks, quantized_layers, weight_bits, act_bits, onnx
+    channels. Returns a JSON-ready dict: benchmarks, quantized_layers, weight_bits, act_bits,
+    float_convs (those a mixed-precision plan kept float), onnx
     (None without the onnx extra, with the reason logged) and, when onnxruntime is installed,
     onnx_max_diff_255 / onnx_mean_diff_255 (|onnxruntime - Brevitas| in 1/255) and onnx_within_2_255.
     """
@@ -50,6 +51,7 @@ def int8_report(
         "quantized_layers": len(layers),
         "weight_bits": sorted({layer.weight_bits for layer in layers}),
         "act_bits": sorted({layer.act_bits for layer in layers if layer.act_bits is not None}),
+        "float_convs": float_convs(qmodel),
         "onnx": None,
     }
     if not onnx_available(int8=True):

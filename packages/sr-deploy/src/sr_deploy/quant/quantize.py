@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+
 import torch
 from torch import nn
 
@@ -9,6 +11,8 @@ from sr_deploy.quant.bits import check_bits
 from sr_deploy.quant.calibration import CalibrationData, as_batches, calibrate
 from sr_deploy.quant.convert import BitPlan, check_quantisable, probe_convs, quantised_copy
 from sr_deploy.quant.quantizers import check_method
+
+LayerBitsOption = Mapping[str, tuple[int, int]]  # conv name or pattern -> (weight_bits, act_bits)
 
 INTEGER_KERNEL_BITS = 8  # activations onnxruntime's QLinearConv runs; outputs quantised by default
 PROBE_SIZE = 32  # side of the random image that orders the convs when qat() gets no calibration data
@@ -24,6 +28,8 @@ def ptq(
     *,
     io_bits: int | None = 8,
     quantize_outputs: bool | None = None,
+    keep_float: Collection[str] = (),
+    layer_bits: LayerBitsOption | None = None,
 ) -> nn.Module:
     """Post-training quantisation: a calibrated Brevitas copy of `model` (which is left untouched).
 
@@ -49,11 +55,16 @@ def ptq(
     lower: the first conv's input and weights and the last conv's weights (as Brevitas' quantised
     ESPCN does); `None` quantises them like the rest.
 
+    Mixed precision: `keep_float` names convs left as float `nn.Conv2d` (module paths such as
+    ``body.blocks.0.cca.excite.0`` or shell patterns such as ``*.cca.*``; `layer_sensitivity`
+    finds which), `layer_bits` maps names or patterns to their own (weight_bits, act_bits). A
+    pattern that matches no conv is an error naming it.
+
     Models with training-form blocks must be deployed first (`sr_reparam.deploy`). Returns the
     quantised model in eval mode, on the float model's device.
     """
     batches = as_batches(calibration_batches)
-    bits = BitPlan(weight_bits, act_bits, io_bits, _outputs_quantised(quantize_outputs, act_bits))
+    bits = _bit_plan(weight_bits, act_bits, io_bits, quantize_outputs, keep_float, layer_bits)
     qmodel = _quantise(model, batches, bits, method, learned=False)
     calibrate(qmodel, batches, bias_correction)
     return qmodel.eval()
@@ -69,6 +80,8 @@ def qat(
     io_bits: int | None = 8,
     quantize_outputs: bool | None = None,
     bias_correction: bool = True,
+    keep_float: Collection[str] = (),
+    layer_bits: LayerBitsOption | None = None,
 ) -> nn.Module:
     """Quantisation-aware training: the `ptq` model with trainable quantisation scales.
 
@@ -80,7 +93,7 @@ def qat(
     with `sr_train.Trainer` or `sr_train.train_and_validate`; it is returned in train mode. The
     keyword arguments are those of `ptq`.
     """
-    bits = BitPlan(weight_bits, act_bits, io_bits, _outputs_quantised(quantize_outputs, act_bits))
+    bits = _bit_plan(weight_bits, act_bits, io_bits, quantize_outputs, keep_float, layer_bits)
     if calibration_batches is None:
         probe = [torch.rand(1, _in_channels(model), PROBE_SIZE, PROBE_SIZE)]
         return _quantise(model, probe, bits, method, learned=True).train()
@@ -103,13 +116,32 @@ def _quantise(
     check_bits(bits.act_bits, "act_bits")
     if bits.io_bits is not None:
         check_bits(bits.io_bits, "io_bits")
+    for pattern, row_weight_bits, row_act_bits in bits.layer_bits:
+        check_bits(row_weight_bits, f"layer_bits[{pattern!r}] weight bits")
+        check_bits(row_act_bits, f"layer_bits[{pattern!r}] activation bits")
     check_quantisable(model)
     uses = probe_convs(model, batches)
+    bits.check_patterns(uses)
     return quantised_copy(model, uses, bits, method, learned)
 
 
-def _outputs_quantised(quantize_outputs: bool | None, act_bits: int) -> bool:
-    return act_bits == INTEGER_KERNEL_BITS if quantize_outputs is None else quantize_outputs
+def _bit_plan(
+    weight_bits: int,
+    act_bits: int,
+    io_bits: int | None,
+    quantize_outputs: bool | None,
+    keep_float: Collection[str],
+    layer_bits: LayerBitsOption | None,
+) -> BitPlan:
+    if isinstance(keep_float, str):
+        raise ValueError(f"keep_float must be a list of conv names or patterns, not a string: {keep_float!r}")
+    rows = []
+    for pattern, widths in (layer_bits or {}).items():
+        if not (isinstance(widths, (tuple, list)) and len(widths) == 2):
+            raise ValueError(f"layer_bits[{pattern!r}] must be (weight_bits, act_bits), got {widths!r}")
+        rows.append((pattern, widths[0], widths[1]))
+    outputs = act_bits == INTEGER_KERNEL_BITS if quantize_outputs is None else quantize_outputs
+    return BitPlan(weight_bits, act_bits, io_bits, outputs, tuple(keep_float), tuple(rows))
 
 
 def _in_channels(model: nn.Module) -> int:

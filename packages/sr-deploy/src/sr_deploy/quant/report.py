@@ -1,4 +1,5 @@
-"""`quantized_layers`: what each quantised layer of a model does, for tests and reports."""
+"""`quantized_layers`: what each quantised layer of a model does, for tests and reports;
+`float_convs`: the convs a mixed-precision plan left float."""
 
 from __future__ import annotations
 
@@ -50,3 +51,9 @@ def quantized_layers(qmodel: nn.Module) -> list[QuantLayerInfo]:
             )
         )
     return layers
+
+
+def float_convs(qmodel: nn.Module) -> list[str]:
+    """The convs of `qmodel` that stayed float (`keep_float`), in module order."""
+    float_types = (nn.Conv2d, nn.ConvTranspose2d)
+    return [name for name, module in qmodel.named_modules() if type(module) in float_types]

@@ -1,0 +1,93 @@
+"""`compare_onnx_speed`: how much faster one ONNX file runs than another in onnxruntime on the CPU.
+
+Timed figures on a shared machine drift with whatever else runs, so the files are timed in
+interleaved rounds (one run of each per round, the order rotated every round) and the speed-up is
+the median of the per-round ratios, which a slow spell affecting one round does not move. Each run
+is timed twice: wall-clock (the latency a user sees) and the process's CPU time, which waiting for a
+core on a busy machine does not inflate (with one thread, the compute the run needs).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+LR_640x360 = (1, 3, 360, 640)  # an LR frame whose x2 output is 720p and whose x4 output is 1440p
+
+
+def onnx_session(path: str | os.PathLike, threads: int = 1):
+    """An onnxruntime CPU session of `path` with `threads` intra-op threads (one inter-op thread)
+    and every graph optimisation (the QLinearConv fusions need them)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def compare_onnx_speed(
+    files: Mapping[str, str | os.PathLike],
+    input_shape: Sequence[int] = LR_640x360,
+    rounds: int = 5,
+    threads: int = 1,
+    warmup: int = 1,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Time each ONNX file of `files` (label -> path; the first is the reference) on one random input
+    of `input_shape` in interleaved rounds, after `warmup` untimed runs each.
+
+    Returns {input_shape, threads, rounds, seconds / cpu_seconds: {label: per-round list},
+    median_seconds / median_cpu_seconds: {label}, speedup_vs_<first> / cpu_speedup_vs_<first>:
+    {label: median over rounds of reference time / label time}}: wall-clock and CPU-time figures.
+    """
+    if len(files) < 2:
+        raise ValueError(f"compare_onnx_speed needs two files or more, got {list(files)}")
+    if rounds < 1 or threads < 1:
+        raise ValueError(f"rounds and threads must be >= 1 (got rounds={rounds}, threads={threads})")
+    labels = list(files)
+    sessions = {label: onnx_session(files[label], threads) for label in labels}
+    x = np.random.default_rng(seed).random(tuple(input_shape), dtype=np.float32)
+    feeds = {label: {session.get_inputs()[0].name: x} for label, session in sessions.items()}
+    for label in labels:
+        for _ in range(warmup):
+            sessions[label].run(None, feeds[label])
+    wall: dict[str, list[float]] = {label: [] for label in labels}
+    cpu: dict[str, list[float]] = {label: [] for label in labels}
+    for round_index in range(rounds):
+        shift = round_index % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            sessions[label].run(None, feeds[label])
+            wall[label].append(time.perf_counter() - start)
+            cpu[label].append(time.process_time() - start_cpu)
+    reference = labels[0]
+    return {
+        "input_shape": list(input_shape),
+        "threads": threads,
+        "rounds": rounds,
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "median_seconds": _medians(wall),
+        "median_cpu_seconds": _medians(cpu),
+        f"speedup_vs_{reference}": _speedups(wall, reference),
+        f"cpu_speedup_vs_{reference}": _speedups(cpu, reference),
+    }
+
+
+def _medians(times: dict[str, list[float]]) -> dict[str, float]:
+    return {label: statistics.median(values) for label, values in times.items()}
+
+
+def _speedups(times: dict[str, list[float]], reference: str) -> dict[str, float]:
+    """Median over rounds of the reference's time / each file's time."""
+    return {
+        label: statistics.median(r / t for r, t in zip(times[reference], values, strict=True))
+        for label, values in times.items()
+    }
