@@ -188,10 +188,20 @@ def test_quantize_an_official_file(image, tmp_path, capsys):
         "--sets",
         str(image.parent),
     ]
-    assert main([*argv, "--calibration", "16", "--patch-size", "32", "--data", "samples"]) == 0
+    plan = ["--keep-float", "conv_first", "upsample.*"]  # a mixed-precision plan: the image's two convs
+    assert main([*argv, *plan, "--calibration", "16", "--patch-size", "32", "--data", "samples"]) == 0
     report = json.loads((out / "results.json").read_text())
     assert report["model"] == "imdn_rtc" and report["scale"] == 2
+    assert sorted(report["float_convs"]) == ["conv_first", "upsample.0"]
     assert (out / "model_w8a8.onnx").is_file()
+
+
+def test_quantize_refuses_a_plan_naming_no_conv(tmp_path, capsys, make_checkpoint):
+    weights = make_checkpoint("espcn")
+    argv = ["quantize", "--weights", str(weights), "--keep-float", "no_such_conv", "--sets", "samples"]
+    assert main([*argv, "--calibration", "4", "--patch-size", "32", "--out", str(tmp_path / "q")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "no_such_conv" in error[0]
 
 
 @needs_weights

@@ -148,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bits", default="w8a8", help="weight and activation bits: w8a8, w4a8, w4a4, ...")
     p.add_argument("--qat-steps", type=int, default=0, help="quantisation-aware fine-tuning steps (0: PTQ)")
     p.add_argument("--qat-lr", type=float, default=2e-5)
+    target_help = "QAT towards the HR patches or the float model's outputs"
+    p.add_argument("--qat-target", choices=["hr", "teacher"], default="hr", help=target_help)
+    p.add_argument(
+        "--keep-float", nargs="+", default=[], metavar="CONV", help="convs (names or patterns) left float"
+    )
     p.add_argument("--batch-size", type=int, default=16, help="QAT batch size")
     p.add_argument("--calibration", type=int, default=256, help="training patches for calibration")
     p.add_argument("--patch-size", type=int, default=64, help="HR side of the training patches")
@@ -240,7 +245,7 @@ def _quantize(args: argparse.Namespace) -> None:
     from sr_deploy.quant import QuantizeRequest, quantize_checkpoint  # the quant extra
 
     names = ("model", "scale", "data", "method", "bits", "qat_steps", "patch_size", "qat_lr", "batch_size")
-    names += ("sets", "device")
+    names += ("sets", "device", "qat_target", "keep_float")
     options = {key: getattr(args, key) for key in names}
     quantize_checkpoint(
         QuantizeRequest(Path(args.weights), args.out, calibration_patches=args.calibration, **options)
