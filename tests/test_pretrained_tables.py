@@ -11,26 +11,16 @@ regression values. Skips without the weights or the images.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 import torch
 
 from sr_blocks import create_model
-from sr_data import find_datasets_root
+from sr_data import find_datasets_root, find_weights_root
 from sr_eval import cli, evaluate
 from sr_train import model_checkpoint, save_checkpoint
 
-
-def _weights_dir() -> Path | None:
-    """$SR_WEIGHTS, else ../shared/weights beside this checkout."""
-    env = os.environ.get("SR_WEIGHTS")
-    folder = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "weights"
-    return folder if folder.is_dir() else None
-
-
-WEIGHTS = _weights_dir()
+WEIGHTS = find_weights_root()
 DATASETS = find_datasets_root()
 pytestmark = [
     pytest.mark.skipif(WEIGHTS is None, reason="official checkpoints not found: set SR_WEIGHTS"),

@@ -44,7 +44,13 @@ from typing import Any
 import torch
 from tables import write_report as write_results_md
 
-from sr_data import open_test_sets, open_training_images, write_text_atomic
+from sr_data import (
+    find_datasets_root,
+    find_weights_root,
+    open_test_sets,
+    open_training_images,
+    write_text_atomic,
+)
 from sr_deploy import load_trained
 from sr_deploy.onnx_export import export_onnx_checked
 from sr_deploy.quant import (
@@ -388,9 +394,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     budget = QUICK if args.quick else FULL
     if args.networks:
         budget = replace(budget, networks=tuple(args.networks))
-    weights_dir = args.weights_dir or Path(
-        os.environ.get("SR_WEIGHTS") or HERE.parents[2] / "shared" / "weights"
-    )
+    weights_dir = args.weights_dir or find_weights_root() or Path("../shared/weights")
     missing = [
         str(weights_dir / NETWORKS[key])
         for key in budget.networks
@@ -400,8 +404,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(
             f"official weights not found: {', '.join(missing)} (set --weights-dir or $SR_WEIGHTS)"
         )
-    from sr_data import find_datasets_root
-
     data = args.data or (find_datasets_root() or Path("missing")) / "SunHays80"
     if not data.is_dir():
         raise SystemExit(f"calibration photos not found: {data} (set --data)")

@@ -9,7 +9,6 @@ tests that need them skip with a reason when absent. The truncated and pickled f
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,19 +16,11 @@ import pytest
 import torch
 
 from sr_blocks import create_model
-from sr_data import find_datasets_root, read_image, write_image
+from sr_data import find_datasets_root, find_weights_root, read_image, write_image
 from sr_deploy import load_trained
 from sr_zoo.cli import main
 
-
-def _weights_dir() -> Path | None:
-    """$SR_WEIGHTS, else ../shared/weights beside this checkout."""
-    env = os.environ.get("SR_WEIGHTS")
-    folder = Path(env) if env else Path(__file__).resolve().parents[3].parent / "shared" / "weights"
-    return folder if folder.is_dir() else None
-
-
-WEIGHTS = _weights_dir()
+WEIGHTS = find_weights_root()
 needs_weights = pytest.mark.skipif(
     WEIGHTS is None, reason="official checkpoints not found: set SR_WEIGHTS or provide ../shared/weights"
 )

@@ -16,16 +16,9 @@ import torch
 
 from sr_blocks import create_model
 from sr_blocks.official import convert, read_weights
+from sr_data import find_weights_root
 
-
-def _weights_dir() -> Path | None:
-    """$SR_WEIGHTS, else ../shared/weights beside this checkout."""
-    env = os.environ.get("SR_WEIGHTS")
-    folder = Path(env) if env else Path(__file__).resolve().parents[3].parent / "shared" / "weights"
-    return folder if folder.is_dir() else None
-
-
-WEIGHTS = _weights_dir()
+WEIGHTS = find_weights_root()
 pytestmark = pytest.mark.skipif(
     WEIGHTS is None, reason="official checkpoints not found: set SR_WEIGHTS or provide ../shared/weights"
 )

@@ -9,13 +9,13 @@ stands in for them where only the plumbing is tested.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import torch
 
 from sr_blocks import create_model
+from sr_data import find_weights_root
 from sr_deploy import (
     check_out_of_official_folder,
     engine_from_spec,
@@ -25,15 +25,7 @@ from sr_deploy import (
     ship_trained,
 )
 
-
-def _weights_dir() -> Path | None:
-    """$SR_WEIGHTS, else ../shared/weights beside this checkout."""
-    env = os.environ.get("SR_WEIGHTS")
-    folder = Path(env) if env else Path(__file__).resolve().parents[3].parent / "shared" / "weights"
-    return folder if folder.is_dir() else None
-
-
-WEIGHTS = _weights_dir()
+WEIGHTS = find_weights_root()
 needs_weights = pytest.mark.skipif(
     WEIGHTS is None, reason="official checkpoints not found: set SR_WEIGHTS or provide ../shared/weights"
 )

@@ -21,7 +21,7 @@ from sr_data.ops import modcrop, quantize, to_tensor
 from sr_data.paired_folder import PairedFolder
 from sr_data.pairs import ImagePair, PairedImages
 from sr_data.patches import RandomPatches
-from sr_data.paths import find_datasets_root, list_images
+from sr_data.paths import find_datasets_root, find_weights_root, list_images
 from sr_data.resize import imresize
 from sr_data.samples import SampleImages
 from sr_data.sources import open_test_sets, open_training_images, open_validation, split_holdout
@@ -49,6 +49,7 @@ __all__ = [
     "decode_image",
     "decode_image_with_alpha",
     "find_datasets_root",
+    "find_weights_root",
     "image_bits",
     "image_size",
     "imresize",
