@@ -101,7 +101,7 @@ BAD = [
     ("nas.trainer.epochs=null", r"nas\.trainer\.epochs or steps: give one"),
     ("nas.trainer.steps=10", r"nas\.trainer\.epochs and steps: give one budget, not both"),
     ("fully_train.trainer.lr_scheduler.gamma=0", r"fully_train\.trainer\.lr_scheduler\.gamma must be > 0"),
-    ("fully_train.top_k=0", r"fully_train\.top_k must be >= 1, got 0"),
+    ("fully_train.top_k=-1", r"fully_train\.top_k must be >= 0 \(0: search only\), got -1"),
 ]
 
 

@@ -108,3 +108,16 @@ def test_a_killed_run_resumes_without_redoing_finished_work(finished, tmp_path):
     assert "resumed at step" in (out / "top1" / "train.log").read_text()
     trained = json.loads((out / "stages" / "train-top1.json").read_text())["result"]
     assert trained["train_steps"] == 40 * 2
+
+
+def test_top_k_zero_searches_and_trains_nothing(finished, tmp_path):
+    """fully_train.top_k 0: the same search as a whole run, its front and plots, then nothing else."""
+    reference, args = finished
+    result = esr_ea(*args, "--set", "fully_train.top_k=0", "--out", "search", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "search"
+    assert [(r["key"], r["psnr"]) for r in history(out)] == [(r["key"], r["psnr"]) for r in history(reference)]
+    assert sorted(p.stem for p in (out / "stages").glob("*.json")) == ["search"]
+    assert (out / "front.json").is_file() and (out / "pareto_params.png").is_file()
+    assert not (out / "top1").exists() and not (out / "table.md").exists()
+    assert "search only" in (out / "run.log").read_text()

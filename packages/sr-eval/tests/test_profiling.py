@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from sr_eval import count_parameters, latency, profile
+from sr_eval import count_parameters, latency, profile, time_calls_ms
 
 
 class TinySR(nn.Module):
@@ -77,3 +77,14 @@ def test_latency_reports_median_and_spread():
     assert result.input_shape == (1, 3, 16, 16)
     with pytest.raises(ValueError, match="repeats"):
         latency(TinySR(), (16, 16), repeats=0)
+
+
+def test_time_calls_ms_runs_warmup_then_timed_calls_each_between_syncs():
+    events = []
+    times = time_calls_ms(
+        lambda: events.append("run"), warmup=2, repeats=3, sync=lambda: events.append("sync")
+    )
+    assert len(times) == 3 and all(t >= 0 for t in times)
+    assert events == ["run", "run"] + ["sync", "run", "sync"] * 3
+    with pytest.raises(ValueError, match="repeats >= 1"):
+        time_calls_ms(lambda: None, warmup=0, repeats=0)

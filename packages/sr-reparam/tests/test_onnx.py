@@ -90,3 +90,19 @@ def test_export_writes_into_a_binary_stream(tmp_path):
     with torch.no_grad():
         np.testing.assert_allclose(out, net(x).numpy(), atol=1e-4, rtol=0)
     assert not list(tmp_path.iterdir())  # nothing written anywhere else
+
+
+def test_onnxruntime_session_runs_a_file_or_its_bytes_as_torch_does(tmp_path):
+    from sr_reparam import onnxruntime_session
+
+    net = plain_net()
+    path = export_onnx(net, tmp_path / "net.onnx", dynamic_hw=True)
+    x = torch.rand(1, 3, 9, 11)
+    with torch.no_grad():
+        expected = net(x).numpy()
+    for source in (path, path.read_bytes()):
+        session = onnxruntime_session(source, threads=2)
+        assert session.get_providers() == ["CPUExecutionProvider"]
+        assert session.get_session_options().intra_op_num_threads == 2
+        (out,) = session.run(None, {"lr": x.numpy()})
+        np.testing.assert_allclose(out, expected, atol=1e-5)

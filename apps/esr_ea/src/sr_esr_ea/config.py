@@ -63,7 +63,7 @@ class NasSection:
 
 @dataclass
 class FullyTrainSection:
-    top_k: int = 1  # how many of the best candidates are fully trained
+    top_k: int = 1  # how many of the best candidates are fully trained; 0: search only
     dataset: DatasetSection = field(default_factory=DatasetSection)
     trainer: TrainerSection = field(
         default_factory=lambda: TrainerSection(
@@ -73,8 +73,8 @@ class FullyTrainSection:
 
     def __post_init__(self) -> None:
         check_types(self)
-        if self.top_k < 1:
-            raise ConfigError(f"top_k must be >= 1, got {self.top_k}")
+        if self.top_k < 0:
+            raise ConfigError(f"top_k must be >= 0 (0: search only), got {self.top_k}")
 
 
 @dataclass

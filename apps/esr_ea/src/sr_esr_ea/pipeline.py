@@ -106,6 +106,9 @@ def run(args: argparse.Namespace) -> None:
     search = folder.finished("search") or folder.record(
         "search", search_stage(config, nas, folder, args.evaluator, options)
     )
+    if config.fully_train.top_k == 0:
+        folder.log(f"fully_train.top_k is 0: search only; its candidates are in {folder.path / 'history.jsonl'}")
+        return
     rows = []
     for candidate in search["top"]:
         name = f"top{candidate['rank']}"
@@ -169,7 +172,7 @@ def search_stage(
             folder.log(f"search: process pool of {evaluator.describe()}")
         result = run_search(space, evaluator, policy, out, log=folder.log, screen=screen)
     top = result.best(config.fully_train.top_k)
-    if not top:
+    if not result.best(1):
         raise RunFailed(f"every candidate of the search failed to train; see {out / 'history.jsonl'}")
     seconds = sum(r.get("seconds") or 0.0 for r in result.history)
     devices = ", ".join(sorted({str(r.get("device")) for r in result.history}))

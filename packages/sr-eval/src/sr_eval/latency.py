@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -31,6 +32,26 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def time_calls_ms(
+    run: Callable[[], object], warmup: int, repeats: int, sync: Callable[[], None] = lambda: None
+) -> list[float]:
+    """Milliseconds of each of `repeats` timed calls of `run`, after `warmup` untimed ones; `sync`
+    (e.g. a CUDA synchronise) runs before and after every timed call. One loop for every engine
+    (torch, onnxruntime), so their figures are comparable."""
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"need repeats >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
+    for _ in range(warmup):
+        run()
+    times_ms = []
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        run()
+        sync()
+        times_ms.append((time.perf_counter() - start) * 1e3)
+    return times_ms
+
+
 def latency(
     model: nn.Module,
     size: tuple[int, int],
@@ -53,16 +74,8 @@ def latency(
     channels = in_channels if in_channels is not None else infer_in_channels(model)
     model = model.to(device=target, dtype=dtype).eval()
     lr = torch.rand(batch, channels, *size, device=target, dtype=dtype)
-    times_ms: list[float] = []
     with torch.inference_mode():
-        for _ in range(warmup):
-            model(lr)
-        for _ in range(repeats):
-            _synchronize(target)
-            start = time.perf_counter()
-            model(lr)
-            _synchronize(target)
-            times_ms.append((time.perf_counter() - start) * 1e3)
+        times_ms = time_calls_ms(lambda: model(lr), warmup, repeats, lambda: _synchronize(target))
     if repeats >= 2:
         quartiles = statistics.quantiles(times_ms, n=4)
         iqr = quartiles[2] - quartiles[0]

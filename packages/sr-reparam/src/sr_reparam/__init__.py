@@ -27,7 +27,7 @@ from sr_reparam.kernels import (
     scaled_depthwise,
     sum_branches,
 )
-from sr_reparam.onnx_export import export_onnx, onnxruntime_max_difference
+from sr_reparam.onnx_export import export_onnx, onnxruntime_max_difference, onnxruntime_session
 from sr_reparam.version import __version__
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "depthwise_to_dense",
     "export_onnx",
     "onnxruntime_max_difference",
+    "onnxruntime_session",
     "fixed_filter",
     "fixed_filter_kernel",
     "fold_batchnorm",

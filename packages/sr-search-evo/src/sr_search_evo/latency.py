@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import statistics
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,9 +20,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from sr_eval import latency
+from sr_eval import latency, time_calls_ms
 from sr_eval.runtime import resolve_device
-from sr_reparam import deploy, export_onnx
+from sr_reparam import deploy, export_onnx, onnxruntime_session
 from sr_train import ConfigError, check_types
 
 ENGINES = ("torch", "onnxruntime")
@@ -97,33 +96,17 @@ def torch_threads(count: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _median_ms(run: Any, warmup: int, repeats: int) -> float:
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
-
-
 def _onnxruntime_ms(
     model: nn.Module, example: torch.Tensor, settings: LatencySettings, device: torch.device
 ) -> float:
-    import onnxruntime
-
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the exporter's notes on constant folding
         export_onnx(model, buffer, dynamic_hw=False, example_input=example)
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = settings.threads
-    options.inter_op_num_threads = 1
-    providers = ["CUDAExecutionProvider"] if device.type == "cuda" else ["CPUExecutionProvider"]
-    session = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=providers)
+    session = onnxruntime_session(buffer.getvalue(), settings.threads, device)
     feed = {session.get_inputs()[0].name: example.numpy()}
-    return _median_ms(lambda: session.run(None, feed), settings.warmup, settings.repeats)
+    times = time_calls_ms(lambda: session.run(None, feed), settings.warmup, settings.repeats)
+    return statistics.median(times)
 
 
 def measure_latency_ms(module: nn.Module, in_channels: int, settings: LatencySettings) -> float:

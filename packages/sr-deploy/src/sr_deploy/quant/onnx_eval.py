@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from sr_deploy.quant.speed import onnx_session
 from sr_eval import EvalTable, evaluate
+from sr_reparam import onnxruntime_session
 
 
 class OnnxModule(nn.Module):
@@ -28,7 +28,7 @@ class OnnxModule(nn.Module):
         if not path.is_file():
             raise FileNotFoundError(f"ONNX file not found: {path}")
         self.path = path
-        self.session = onnx_session(path, threads)
+        self.session = onnxruntime_session(path, threads)
         first = self.session.get_inputs()[0]
         self.input_name = first.name
         self.in_channels = first.shape[1] if isinstance(first.shape[1], int) else 3

@@ -17,19 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from sr_reparam import onnxruntime_session
+
 LR_640x360 = (1, 3, 360, 640)  # an LR frame whose x2 output is 720p and whose x4 output is 1440p
-
-
-def onnx_session(path: str | os.PathLike, threads: int = 1):
-    """An onnxruntime CPU session of `path` with `threads` intra-op threads (one inter-op thread)
-    and every graph optimisation (the QLinearConv fusions need them)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def compare_onnx_speed(
@@ -52,7 +42,7 @@ def compare_onnx_speed(
     if rounds < 1 or threads < 1:
         raise ValueError(f"rounds and threads must be >= 1 (got rounds={rounds}, threads={threads})")
     labels = list(files)
-    sessions = {label: onnx_session(files[label], threads) for label in labels}
+    sessions = {label: onnxruntime_session(files[label], threads) for label in labels}
     x = np.random.default_rng(seed).random(tuple(input_shape), dtype=np.float32)
     feeds = {label: {session.get_inputs()[0].name: x} for label, session in sessions.items()}
     for label in labels:

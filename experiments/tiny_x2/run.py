@@ -1,0 +1,269 @@
+"""Does the search beat hand design? ESR_EA against five hand-designed tiny x2 networks on a CPU budget.
+
+One recipe (recipe.yaml) trains every network; the search (search.yaml) is `esr-ea` with
+`fully_train.top_k: 0`. Stages, in order, each resumable (a killed run rerun continues where it
+stopped and redoes nothing finished):
+
+1. search: `esr-ea` on the training photos (5 held out for validation), 2 worker processes of 1 thread;
+2. choose: the 3 best candidates by search PSNR and 3 others drawn at random (seed 0), in chosen.json;
+3. train: `zoo train` with recipe.yaml for the baselines (fsrcnn, espcn, sesr_m5, ecbsr_m4c16,
+   imdn_rtc) and the 6 chosen candidates, 2 runs at a time, 1 thread each; each run tests itself on
+   Set5/Set14/BSD68 and writes its deployed network;
+4. official: `zoo eval` of the authors' IMDN-RTC checkpoint (trained for days on DIV2K), when found;
+5. latency: every deployed network timed on a 360x640 LR input (a 720p output), 1 thread, in
+   interleaved rounds with nothing else running, in latency.json;
+6. report: table.md / table.json and psnr_vs_params.png (report.py).
+
+    OMP_NUM_THREADS=1 python experiments/tiny_x2/run.py            # the full run, about an hour
+    python experiments/tiny_x2/run.py --quick --out /tmp/tiny_quick  # a smoke run of every stage
+
+The full run writes its runs under experiments/tiny_x2/results/ (not committed) and its report beside
+this file; `--quick` shrinks every budget and writes everything into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from report import write_report
+
+from sr_data import find_datasets_root, find_weights_root, write_text_atomic
+from sr_deploy import load_trained
+from sr_eval import profile
+
+HERE = Path(__file__).resolve().parent
+BASELINES = ("fsrcnn", "espcn", "sesr_m5", "ecbsr_m4c16", "imdn_rtc")
+TOP, RANDOM = 3, 3
+OFFICIAL = {"imdn_rtc_official": "model_RTC.pth"}  # name in the table: file in the weights folder
+LATENCY_LR = (360, 640)
+LATENCY_ROUNDS = 7
+SETS = ["Set5", "Set14", "BSD68"]
+# --quick: every stage on a tiny budget (the configs still parse and run end to end)
+QUICK_SEARCH = {
+    "nas.dataset": {
+        "patch_size": 32,
+        "batch_size": 4,
+        "patches_per_epoch": 8,
+        "val": "holdout:5",
+        "val_crop": 64,
+    },
+    "nas.search_algorithm.policy": {"num_generation": 2, "num_individual": 4, "num_elitism": 1},
+    "nas.search_algorithm.latency": {"lr_size": [24, 32], "warmup": 0, "repeats": 1},
+    "fully_train.dataset.val": "holdout:5",  # unused (top_k 0) but checked against the photos
+    "evaluate.test": ["Set5"],
+}
+QUICK_TRAIN = {"steps": 4, "val_every": 2, "log_every": 2}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--data", type=Path, help="HR training photos (default: SunHays80 in the datasets folder)"
+    )
+    parser.add_argument("--out", type=Path, help="results folder (default: results/ beside this file)")
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="runs (and search workers) at a time, 1 thread each"
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny budgets, every stage (needs --out)")
+    args = parser.parse_args(argv)
+    if args.quick and args.out is None:
+        parser.error("--quick writes into --out; give one")
+    data = args.data or find_datasets_root() / "SunHays80"
+    if not data.is_dir():
+        parser.error(f"no training photos at {data}: pass --data or set SR_DATA_ROOT")
+    out = args.out or HERE / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    search = run_search(data, out, args.jobs, args.quick)
+    chosen = choose_candidates(search, out)
+    trained = train_all(chosen, data, out, args.jobs, args.quick)
+    trained.update(evaluate_official(out, args.quick))
+    latency = measure_latency(trained, out, args.quick)
+    report_dir = out if args.quick or args.out is not None else HERE
+    write_report(report_dir, out, chosen, trained, latency)
+    print(f"report: {report_dir / 'table.md'}, {report_dir / 'psnr_vs_params.png'}")
+
+
+def environment() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def run_command(args: list[str], log: Path) -> None:
+    """Run one app command line (its own output into `log`); a failure stops the driver, naming it."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as stream:
+        done = subprocess.run(args, stdout=stream, stderr=subprocess.STDOUT, env=environment())
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed (exit {done.returncode}); see {log}")
+
+
+def app(name: str) -> list[str]:
+    """An app's console script in this interpreter's environment."""
+    return [str(Path(sys.executable).parent / name)]
+
+
+def run_search(data: Path, out: Path, jobs: int, quick: bool) -> Path:
+    """Stage 1: `esr-ea` (search only) into out/search; resumes or skips by itself."""
+    folder = out / "search"
+    overrides = (
+        [a for k, v in QUICK_SEARCH.items() for a in ("--set", f"{k}={json.dumps(v)}")] if quick else []
+    )
+    pool = ["--evaluator", "pool", "--workers", str(jobs), "--threads-per-worker", "1"]
+    command = [
+        *app("esr-ea"),
+        "--config",
+        str(HERE / "search.yaml"),
+        "--data",
+        str(data),
+        "--out",
+        str(folder),
+    ]
+    print(f"search: {folder}", flush=True)
+    run_command([*command, *pool, *overrides, "--device", "cpu", "--quiet"], out / "logs" / "search.log")
+    return folder
+
+
+def choose_candidates(search: Path, out: Path) -> list[dict[str, Any]]:
+    """Stage 2: the top candidates by search PSNR and a random draw of the others, fixed in chosen.json."""
+    path = out / "chosen.json"
+    if path.is_file():
+        return json.loads(path.read_text("utf-8"))
+    records: dict[str, dict] = {}
+    for line in (search / "history.jsonl").read_text("utf-8").splitlines():
+        record = json.loads(line)
+        trained = isinstance(record.get("psnr"), (int, float)) and math.isfinite(record["psnr"])
+        if trained and not record.get("rejected"):
+            records.setdefault(record["key"], record)
+    ranked = sorted(records.values(), key=lambda r: (-r["psnr"], r["key"]))
+    top, rest = ranked[:TOP], ranked[TOP:]
+    drawn = random.Random(0).sample(rest, min(RANDOM, len(rest)))
+    chosen = [
+        {
+            "name": f"{kind}{i}",
+            "genes": r["decoded"],
+            "search_psnr": r["psnr"],
+            "search_latency_ms": r.get("latency_ms"),
+        }
+        for kind, group in (("search_top", top), ("search_random", drawn))
+        for i, r in enumerate(group, 1)
+    ]
+    write_text_atomic(path, json.dumps(chosen, indent=2) + "\n")
+    return chosen
+
+
+def train_all(chosen: list[dict], data: Path, out: Path, jobs: int, quick: bool) -> dict[str, dict]:
+    """Stage 3: `zoo train` every baseline and chosen candidate with the one recipe, `jobs` at a time."""
+    recipe = yaml.safe_load((HERE / "recipe.yaml").read_text("utf-8"))
+    if quick:
+        recipe["train"].update(QUICK_TRAIN)
+        recipe["data"].update(test=["Set5"])
+    search_config = yaml.safe_load((HERE / "search.yaml").read_text("utf-8"))
+    g0 = search_config["nas"]["search_space"]["esrbody"]["G0"]
+    models = {name: {"name": name} for name in BASELINES}
+    models.update({c["name"]: {"name": "esrn", "kwargs": {"genes": c["genes"], "G0": g0}} for c in chosen})
+
+    def train(name: str) -> tuple[str, dict]:
+        folder = out / "train" / name
+        results = folder / "results.json"
+        if not results.is_file():
+            config = out / "recipes" / f"{name}.yaml"
+            write_text_atomic(config, yaml.safe_dump({"model": models[name], **recipe}, sort_keys=False))
+            command = [*app("zoo"), "train", "--config", str(config), "--scale", "2", "--data", str(data)]
+            print(f"train: {name}", flush=True)
+            run_command(
+                [*command, "--out", str(folder), "--device", "cpu", "--quiet"], out / "logs" / f"{name}.log"
+            )
+        report = json.loads(results.read_text("utf-8"))
+        return name, {
+            "kind": "baseline" if name in BASELINES else "searched",
+            "deployed": report["deployed"],
+            **report,
+        }
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return dict(pool.map(train, models))
+
+
+def evaluate_official(out: Path, quick: bool) -> dict[str, dict]:
+    """Stage 4: bicubic and the authors' checkpoints on the test sets (a checkpoint not found is left
+    out, with a note)."""
+    sets = ["Set5"] if quick else SETS
+    found = {
+        "bicubic": {
+            "kind": "reference",
+            "deployed": None,
+            "benchmarks": zoo_eval(["--model", "bicubic", "--scale", "2"], sets, out, "bicubic"),
+        }
+    }
+    for name, file in OFFICIAL.items():
+        weights = find_weights_root() / file
+        if not weights.is_file():
+            print(f"official: {weights} not found, {name} left out of the table", flush=True)
+            continue
+        found[name] = {
+            "kind": "official",
+            "deployed": str(weights),
+            "benchmarks": zoo_eval(["--weights", str(weights)], sets, out, name),
+        }
+    return found
+
+
+def zoo_eval(what: list[str], sets: list[str], out: Path, name: str) -> dict[str, dict]:
+    """`zoo eval` of weights or a weight-free model into out/eval/<name>; its per-set summary."""
+    folder = out / "eval" / name
+    if not (folder / "benchmark.json").is_file():
+        command = [*app("zoo"), "eval", *what, "--sets", *sets, "--out", str(folder), "--device", "cpu"]
+        run_command(command, out / "logs" / f"{name}.log")
+    return json.loads((folder / "benchmark.json").read_text("utf-8"))["summary"]
+
+
+def measure_latency(trained: dict[str, dict], out: Path, quick: bool) -> dict[str, dict]:
+    """Stage 5: params, MACs (720p output) and median CPU latency of every deployed network, 1 thread,
+    timed in interleaved rounds so that a slow moment of the machine hits every network alike."""
+    path = out / "latency.json"
+    known = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    if {name for name, row in trained.items() if row["deployed"]} <= set(known):
+        return known
+    torch.set_num_threads(1)
+    size = (24, 32) if quick else LATENCY_LR
+    models = {
+        name: load_trained(row["deployed"], deployed=True)[0]
+        for name, row in trained.items()
+        if row["deployed"]
+    }
+    lr = torch.rand(1, 3, *size)
+    times: dict[str, list[float]] = {name: [] for name in models}
+    with torch.inference_mode():
+        for model in models.values():
+            model(lr)  # warm-up
+        for _ in range(2 if quick else LATENCY_ROUNDS):
+            for name, model in models.items():
+                start = time.perf_counter()
+                model(lr)
+                times[name].append((time.perf_counter() - start) * 1000)
+    measured = {}
+    for name, model in models.items():
+        prof = profile(model, scale=2)
+        measured[name] = {
+            "params": prof.params,
+            "macs_720p": prof.macs,
+            "latency_ms": float(torch.tensor(times[name]).median()),
+        }
+    measured["_setup"] = {"lr_size": list(size), "threads": 1, "rounds": len(next(iter(times.values())))}
+    write_text_atomic(path, json.dumps(measured, indent=2) + "\n")
+    return measured
+
+
+if __name__ == "__main__":
+    main()

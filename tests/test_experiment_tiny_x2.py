@@ -1,0 +1,90 @@
+"""The tiny-x2 experiment (experiments/tiny_x2: ESR_EA vs hand design), as a --quick run of every stage.
+
+Its configs (recipe.yaml, search.yaml) are the full run's, shrunk by --quick to a few steps, on six
+small crops of SunHays80 photos. Needs the repository checkout (the driver is not in any wheel) and
+the shared SunHays80 and Set5 images; skips with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sr_data import find_datasets_root, read_image, write_image
+
+DRIVER = Path(__file__).resolve().parents[1] / "experiments" / "tiny_x2" / "run.py"
+DATASETS = find_datasets_root()
+BASELINES = {"fsrcnn", "espcn", "sesr_m5", "ecbsr_m4c16", "imdn_rtc"}
+
+pytestmark = [
+    pytest.mark.skipif(not DRIVER.is_file(), reason=f"driver not found: {DRIVER}"),
+    pytest.mark.skipif(
+        DATASETS is None or not (DATASETS / "Set5").is_dir() or not (DATASETS / "SunHays80").is_dir(),
+        reason="the shared Set5 and SunHays80 images are not here",
+    ),
+]
+
+
+def run_driver(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    command = [sys.executable, str(DRIVER), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """(data folder, results folder, the finished --quick run) on 6 crops of 160 px."""
+    root = tmp_path_factory.mktemp("tiny_x2")
+    data = root / "photos"
+    for path in sorted((DATASETS / "SunHays80" / "HR").glob("*"))[:6]:
+        write_image(data / f"{path.stem}.png", read_image(path)[200:360, 300:460])
+    out = root / "out"
+    return data, out, run_driver("--quick", "--data", str(data), "--out", str(out))
+
+
+def test_every_stage_runs_and_the_report_holds_every_network(quick_run):
+    _, out, run = quick_run
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads((out / "table.json").read_text())
+    kinds = {row["name"]: row["kind"] for row in report["rows"]}
+    assert BASELINES <= {name for name, kind in kinds.items() if kind == "baseline"}
+    searched = [name for name, kind in kinds.items() if kind == "searched"]
+    assert {"search_top1", "search_top2", "search_top3"} <= set(searched) and len(searched) == 6
+    assert kinds["bicubic"] == "reference"
+    for row in report["rows"]:
+        assert 0 < row["benchmarks"]["Set5"]["psnr"] < 100, row["name"]
+        if row["kind"] != "reference":
+            assert row["params"] > 0 and row["latency_ms"] > 0, row["name"]
+    # every trained network used the one recipe, with only its model added
+    recipes = {p.stem: p.read_text() for p in (out / "recipes").glob("*.yaml")}
+    assert set(recipes) == BASELINES | set(searched)
+    assert len({text.split("\ndata:", 1)[1] for text in recipes.values()}) == 1
+    assert set(report["correlations"]) == {"held-out validation", "Set5"}
+    assert report["verdict"]["network"].startswith("search_top")
+    text = (out / "table.md").read_text()
+    assert "Spearman" in text and "Goal (beats every such baseline" in text
+    assert (out / "psnr_vs_params.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_rerun_trains_nothing_again(quick_run):
+    data, out, run = quick_run
+    assert run.returncode == 0, run.stderr[-3000:]
+    watched = [
+        *(out / "train").glob("*/results.json"),
+        out / "search" / "history.jsonl",
+        out / "latency.json",
+    ]
+    before = {path: path.stat().st_mtime_ns for path in watched}
+    again = run_driver("--quick", "--data", str(data), "--out", str(out))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert {path: path.stat().st_mtime_ns for path in watched} == before
+
+
+def test_missing_photos_are_named(tmp_path):
+    run = run_driver("--quick", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
+    assert run.returncode == 2 and "nowhere" in run.stderr and not (tmp_path / "out").exists()
