@@ -230,10 +230,9 @@ def plot(rows: list[dict], sets: list[str], path: Path) -> None:
             ("^", "tab:green", "official IMDN-RTC (DIV2K, long)"),
         )
     ]
-    axes[0][0].legend(
-        handles=handles + axes[0][0].get_legend_handles_labels()[0], fontsize=7, loc="lower right"
-    )
-    figure.tight_layout()
+    handles += axes[0][0].get_legend_handles_labels()[0]
+    figure.legend(handles=handles, fontsize=8, loc="lower center", ncol=len(handles), frameon=False)
+    figure.tight_layout(rect=(0, 0.07, 1, 1))
     tmp = path.with_suffix(".tmp.png")
     figure.savefig(tmp, dpi=110)
     plt.close(figure)
@@ -265,10 +264,9 @@ def write_report(
     }
     seconds = wall_seconds(out)
     text = markdown(rows, sets, corr, result, seconds, latency["_setup"])
-    text += (
-        f"Search: {search['candidates']} candidates, {search['trained']} trained "
-        "(the others outside the latency window).\n"
-    )
+    rejected = search["candidates"] - search["trained"]
+    outside = f" ({rejected} refused by the latency window or failed)" if rejected else ""
+    text += f"Search: {search['candidates']} candidates, {search['trained']} trained{outside}.\n"
     write_text_atomic(folder / "table.md", text)
     payload = {
         "rows": rows,

@@ -116,7 +116,8 @@ def test_top_k_zero_searches_and_trains_nothing(finished, tmp_path):
     result = esr_ea(*args, "--set", "fully_train.top_k=0", "--out", "search", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "search"
-    assert [(r["key"], r["psnr"]) for r in history(out)] == [(r["key"], r["psnr"]) for r in history(reference)]
+    searched = [(r["key"], r["psnr"]) for r in history(out)]
+    assert searched == [(r["key"], r["psnr"]) for r in history(reference)]
     assert sorted(p.stem for p in (out / "stages").glob("*.json")) == ["search"]
     assert (out / "front.json").is_file() and (out / "pareto_params.png").is_file()
     assert not (out / "top1").exists() and not (out / "table.md").exists()

@@ -56,6 +56,7 @@ from sr_search_evo import (
 from sr_train import ConfigError, RunFolder, Trainer, path_setting, section_to_dict
 
 MODEL = "esrn"
+HISTORY = "history.jsonl"
 MAY_CHANGE = ("evaluator", "workers", "threads_per_worker", "device")  # how fast results come, not what
 Images = tuple[Dataset, Dataset | None, list[str]]  # sr_data.open_validation's (train, val, notes)
 
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> None:
         "search", search_stage(config, nas, folder, args.evaluator, options)
     )
     if config.fully_train.top_k == 0:
-        folder.log(f"fully_train.top_k is 0: search only; its candidates are in {folder.path / 'history.jsonl'}")
+        folder.log(f"fully_train.top_k is 0: search only; the candidates are in {folder.path / HISTORY}")
         return
     rows = []
     for candidate in search["top"]:

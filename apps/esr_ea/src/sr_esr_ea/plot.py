@@ -70,7 +70,8 @@ def plot_cost_front(
             x(record), record["psnr"], s=260, marker="*", facecolors="none", edgecolors="tab:red", zorder=3
         )
         ax.annotate(f"top{rank}", (x(record), record["psnr"]), textcoords="offset points", xytext=(-34, 6))
-    ax.scatter([], [], s=160, marker="*", facecolors="none", edgecolors="tab:red", label="fully trained")
+    if top:  # a search-only run (fully_train.top_k 0) trains none
+        ax.scatter([], [], s=160, marker="*", facecolors="none", edgecolors="tab:red", label="fully trained")
     ax.set_xlabel(cost.label)
     ax.set_ylabel(SEARCH_PSNR)
     ax.set_title(f"{title}: {len(points)} candidates, PSNR vs {cost.label.split(' (')[0]}")

@@ -46,6 +46,8 @@ def recorded(config: QuantNASConfig, *sections: str, **extra: Any) -> dict[str, 
     data["dataset"]["files_list"] = path_setting(config.dataset.files_list)
     if data.get("search", {}).get("load_path"):
         data["search"]["load_path"] = path_setting(config.search.load_path)
+    if "train" in data and data["train"]["act_bits"] is None:
+        del data["train"]["act_bits"]  # the extension unset: folders recorded before it still match
     return {**data, **extra}
 
 
@@ -84,7 +86,8 @@ def search_stage(config: QuantNASConfig, out: Path, runtime: Runtime) -> dict[st
 def augment_stage(config: QuantNASConfig, genotype: Genotype_SR, out: Path, runtime: Runtime) -> dict:
     """Train `genotype` from scratch into `out` (resumes from out/last.pt; a finished run is skipped)."""
     patches, data = training_data(config, runtime.cache)
-    build_network(genotype, **config.arch.network_args())  # a genotype that does not fit fails here
+    act_bits = config.train.act_bits
+    build_network(genotype, **config.arch.network_args(), act_bits=act_bits)  # a misfit fails here
     settings = recorded(config, "dataset", "arch", "env", "train", genotype=str(genotype))
     folder = RunFolder(out, runtime.quiet).open(settings, MAY_CHANGE_TRAIN)
 
@@ -94,6 +97,7 @@ def augment_stage(config: QuantNASConfig, genotype: Genotype_SR, out: Path, runt
         folder.log(f"augment: {len(patches)} patches per epoch, {len(val)} validation patches, {genotype}")
         run = {"out_dir": out, "device": str(runtime.device), "progress": not runtime.quiet}
         net = {**config.arch.network_args(), "batch_size": config.dataset.batch_size, "seed": config.env.seed}
+        net["act_bits"] = act_bits
         result = train_genotype(genotype, patches, val, config.train, **net, **run)
         folder.log(f"augment: best validation PSNR {result.best_psnr:.3f} dB (quantised network)")
         return {"best_psnr": result.best_psnr, "seconds": result.seconds}

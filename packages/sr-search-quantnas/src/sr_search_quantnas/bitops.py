@@ -54,7 +54,7 @@ def _quant_bits(proxy: object) -> int:
 
 def _conv_bits(module: nn.Conv2d, owner: QuantReLUConv | None) -> tuple[int, int]:
     if owner is not None:
-        return owner.bits, owner.bits
+        return owner.bits, owner.act_bits
     return _quant_bits(getattr(module, "weight_quant", None)), _quant_bits(
         getattr(module, "input_quant", None)
     )

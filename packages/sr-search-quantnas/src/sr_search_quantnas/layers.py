@@ -1,6 +1,7 @@
 """The quantised convolution of a derived QuantNAS network, made of Brevitas layers only.
 
-`QuantReLUConv(spec, bits)` is activation quantiser -> convolution, as every conv of QuantNAS is:
+`QuantReLUConv(spec, bits)` is activation quantiser -> convolution, as every conv of QuantNAS is
+(``act_bits`` gives the activation quantiser another width than the weights', e.g. w4a8):
 
 * activation: Brevitas `QuantReLU` with a constant per-tensor scale equal to the HWGQ step of
   ``bits`` and an unsigned ``bits``-bit grid (the reference's HWGQ: ReLU, clip at
@@ -75,15 +76,17 @@ def lsq_conv(spec: ConvSpec, bits: int) -> QuantConv2d:
 
 
 class QuantReLUConv(nn.Module):
-    """Activation quantiser then quantised convolution, both at ``bits`` (32: float ReLU + conv)."""
+    """Activation quantiser then quantised convolution, both at ``bits`` (32: float ReLU + conv), or
+    the activations at ``act_bits`` when given (weights at ``bits``)."""
 
-    def __init__(self, spec: ConvSpec, bits: int) -> None:
+    def __init__(self, spec: ConvSpec, bits: int, act_bits: int | None = None) -> None:
         super().__init__()
         self.bits = check_bits(bits, "bits", SUPPORTED_BITS)
+        self.act_bits = self.bits if act_bits is None else check_bits(act_bits, "act_bits", SUPPORTED_BITS)
         self.spec = spec
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            self.act = quant_relu(bits)
+            self.act = quant_relu(self.act_bits)
             self.conv = lsq_conv(spec, bits)
 
     def weight_scale(self) -> Tensor:
@@ -96,4 +99,4 @@ class QuantReLUConv(nn.Module):
         return self.conv(self.act(x))
 
     def extra_repr(self) -> str:
-        return f"bits={self.bits}"
+        return f"bits={self.bits}" + (f", act_bits={self.act_bits}" if self.act_bits != self.bits else "")

@@ -3,9 +3,10 @@
 Same plan as the supernet (`architecture`): head -> ``body_cells`` residual cells (body + skip) in a
 residual around the body -> upsample + pixel shuffle -> tail with a residual at HR, every residual
 an `AdaptiveResidual` (ADM when ``skip_mode=False``). Every conv is a `QuantReLUConv` at the bits
-its genotype entry gives. A nested genotype (body/skip given per cell) gives each cell its own
-layers; it needs one list per cell and a head (the reference's later, head-less architecture with
-distillation connections is a different network and is not built here).
+its genotype entry gives (its activations at ``act_bits`` instead, when given: a uniform w4a8
+network is a genotype at 4 bits with ``act_bits=8``). A nested genotype (body/skip given per cell)
+gives each cell its own layers; it needs one list per cell and a head (the reference's later,
+head-less architecture with distillation connections is a different network and is not built here).
 """
 
 from __future__ import annotations
@@ -29,24 +30,32 @@ class ZeroOp(nn.Module):
         return torch.zeros_like(x)
 
 
-def build_op(name: str, bits: int, c_in: int, c_out: int, c_fixed: int) -> nn.Module:
-    """Operation ``name`` at ``bits`` between ``c_in`` and ``c_out`` channels, as Brevitas layers."""
+def build_op(
+    name: str, bits: int, c_in: int, c_out: int, c_fixed: int, act_bits: int | None = None
+) -> nn.Module:
+    """Operation ``name`` at ``bits`` (activations at ``act_bits``, default ``bits``) between ``c_in``
+    and ``c_out`` channels, as Brevitas layers."""
     spec = op_spec(name, c_in, c_out, c_fixed)
     if spec.kind == "identity":
         return nn.Identity()
     if spec.kind == "zero":
         return ZeroOp()
-    return nn.Sequential(*(QuantReLUConv(conv, bits) for conv in spec.convs))
+    return nn.Sequential(*(QuantReLUConv(conv, bits, act_bits) for conv in spec.convs))
 
 
 def build_block(
-    block: str, gene: Sequence[tuple[str, int]], c_fixed: int, in_channels: int, scale: int
+    block: str,
+    gene: Sequence[tuple[str, int]],
+    c_fixed: int,
+    in_channels: int,
+    scale: int,
+    act_bits: int | None = None,
 ) -> nn.Sequential:
     """The layers of one block type from its genotype entries."""
     layers = []
     for i, (name, bits) in enumerate(gene):
         c_in, c_out = layer_channels(block, i, len(gene), c_fixed, in_channels, scale)
-        layers.append(build_op(name, bits, c_in, c_out, c_fixed))
+        layers.append(build_op(name, bits, c_in, c_out, c_fixed, act_bits))
     return nn.Sequential(*layers)
 
 
@@ -62,7 +71,10 @@ class DerivedCell(nn.Module):
 
 
 class QuantNASNet(nn.Module):
-    """A derived QuantNAS network; input (N, in_channels, h, w) -> (N, in_channels, h*s, w*s)."""
+    """A derived QuantNAS network; input (N, in_channels, h, w) -> (N, in_channels, h*s, w*s).
+
+    ``act_bits`` (default None: each layer's genotype bits) sets every activation quantiser's width.
+    """
 
     def __init__(
         self,
@@ -72,13 +84,14 @@ class QuantNASNet(nn.Module):
         body_cells: int = 3,
         skip_mode: bool = True,
         in_channels: int = 3,
+        act_bits: int | None = None,
     ) -> None:
         super().__init__()
-        self.genotype, self.scale = genotype, check_scale(scale)
+        self.genotype, self.scale, self.act_bits = genotype, check_scale(scale), act_bits
         if not genotype.head or not genotype.upsample:
             raise ValueError("genotype: head and upsample need at least one layer each")
         body_genes, skip_genes = _per_cell(genotype, body_cells)
-        args = (c_fixed, in_channels, scale)
+        args = (c_fixed, in_channels, scale, act_bits)
         self.head = build_block("head", genotype.head, *args)
         self.cells = nn.ModuleList(
             DerivedCell(
@@ -129,6 +142,8 @@ def build_network(
     body_cells: int = 3,
     skip_mode: bool = True,
     in_channels: int = 3,
+    act_bits: int | None = None,
 ) -> QuantNASNet:
-    """The quantised network of ``genotype`` (Brevitas QuantReLU/QuantConv2d layers)."""
-    return QuantNASNet(genotype, scale, c_fixed, body_cells, skip_mode, in_channels)
+    """The quantised network of ``genotype`` (Brevitas QuantReLU/QuantConv2d layers); ``act_bits``
+    overrides every layer's activation width (weights keep the genotype's)."""
+    return QuantNASNet(genotype, scale, c_fixed, body_cells, skip_mode, in_channels, act_bits)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from sr_search_quantnas.architecture import BLOCK_TYPES
 from sr_search_quantnas.ops import UnknownOperationError, check_op_name
+from sr_search_quantnas.quantizers import SUPPORTED_BITS
 from sr_train import ConfigError, check_types
 
 # The search space of seed 004's quant_config.yaml (the reference's `arch.primitives`).
@@ -159,9 +160,14 @@ class TrainSettings:
     print_freq: int = 200
     epochs: int = 30
     genotype_path: str | None = None
+    # extension: every activation quantiser at this width (weights keep the genotype's bits), for
+    # uniform baselines such as w4a8; None = each layer's genotype bits (the reference)
+    act_bits: int | None = None
 
     def __post_init__(self) -> None:
         check_types(self)
+        if self.act_bits is not None and self.act_bits not in SUPPORTED_BITS:
+            raise ConfigError(f"act_bits must be one of {list(SUPPORTED_BITS)}, got {self.act_bits!r}")
         if self.epochs < 1:
             raise ConfigError(f"epochs must be >= 1, got {self.epochs!r}")
         if not 0 <= self.warm_up <= self.epochs:

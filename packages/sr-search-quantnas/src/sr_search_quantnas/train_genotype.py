@@ -83,10 +83,17 @@ class GenotypeTrainResult:
 
 
 def network_kwargs(
-    genotype: Genotype_SR, scale: int, c_fixed: int, body_cells: int, skip_mode: bool, in_channels: int = 3
+    genotype: Genotype_SR,
+    scale: int,
+    c_fixed: int,
+    body_cells: int,
+    skip_mode: bool,
+    in_channels: int = 3,
+    act_bits: int | None = None,
 ) -> dict[str, Any]:
-    """What `build_network` needs, as plain values (stored in the checkpoint's model_kwargs)."""
-    return {
+    """What `build_network` needs, as plain values (stored in the checkpoint's model_kwargs;
+    ``act_bits`` only when set, so checkpoints without it read as before)."""
+    kwargs = {
         "genotype": str(genotype),
         "scale": scale,
         "c_fixed": c_fixed,
@@ -94,6 +101,7 @@ def network_kwargs(
         "skip_mode": skip_mode,
         "in_channels": in_channels,
     }
+    return kwargs if act_bits is None else {**kwargs, "act_bits": act_bits}
 
 
 def build_from_kwargs(kwargs: dict[str, Any]) -> nn.Module:
@@ -141,12 +149,14 @@ def train_genotype(
     batch_size: int,
     out_dir: str | Path,
     in_channels: int = 3,
+    act_bits: int | None = None,
     seed: int = 0,
     device: str = "auto",
     progress: bool = True,
 ) -> GenotypeTrainResult:
-    """Train `genotype`'s network from scratch; `out_dir` gets sr_train's files (best.pt, last.pt, ...)."""
-    kwargs = network_kwargs(genotype, scale, c_fixed, body_cells, skip_mode, in_channels)
+    """Train `genotype`'s network from scratch (activations at `act_bits` when given, see
+    `build_network`); `out_dir` gets sr_train's files (best.pt, last.pt, ...)."""
+    kwargs = network_kwargs(genotype, scale, c_fixed, body_cells, skip_mode, in_channels, act_bits)
     torch.manual_seed(seed)
     net = build_from_kwargs(kwargs)
     steps_per_epoch = len(train_data) // batch_size
