@@ -25,6 +25,7 @@ import torch
 
 from sr_blocks import create_model
 from sr_search_evo import ESRLatencyTable, ESRSpace, LatencySettings, measure_latency_ms
+from sr_search_evo.rank_correlation import spearman
 
 SPACES = {
     "seed": dict(G0=32, node_num=20, min_active=16, min_params=315_000, max_params=325_000),
@@ -40,26 +41,6 @@ SPACES = {
         max_params=45_000,
     ),
 }
-
-
-def ranks(values: list[float]) -> list[float]:
-    """Ranks from 1, ties sharing their average rank."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    result = [0.0] * len(values)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for i in order[start : end + 1]:
-            result[i] = (start + end) / 2 + 1
-        start = end + 1
-    return result
-
-
-def spearman(a: list[float], b: list[float]) -> float:
-    """Spearman's rank correlation: Pearson's correlation of the ranks."""
-    return statistics.correlation(ranks(a), ranks(b))
 
 
 def main() -> None:

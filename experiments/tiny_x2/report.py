@@ -8,7 +8,6 @@ every baseline with as many parameters or fewer, on each test set.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from datetime import datetime
@@ -21,52 +20,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sr_data import write_text_atomic  # noqa: E402
+from sr_search_evo.rank_correlation import kendall, spearman  # noqa: E402
 
 MARKERS = {"baseline": "s", "searched": "o", "official": "^"}
-
-
-def ranks(values: list[float]) -> list[float]:
-    """1-based ranks, ties given their average rank."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    result = [0.0] * len(values)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for i in order[start : end + 1]:
-            result[i] = (start + end) / 2 + 1
-        start = end + 1
-    return result
-
-
-def spearman(a: list[float], b: list[float]) -> float:
-    """Pearson correlation of the ranks."""
-    ra, rb = ranks(a), ranks(b)
-    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
-    var = math.sqrt(sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb))
-    return cov / var if var else math.nan
-
-
-def kendall(a: list[float], b: list[float]) -> float:
-    """Kendall's tau-b."""
-    concordant = discordant = ties_a = ties_b = 0
-    for i, j in itertools.combinations(range(len(a)), 2):
-        da, db = a[i] - a[j], b[i] - b[j]
-        if da == 0 and db == 0:
-            continue
-        if da == 0:
-            ties_a += 1
-        elif db == 0:
-            ties_b += 1
-        elif (da > 0) == (db > 0):
-            concordant += 1
-        else:
-            discordant += 1
-    n = concordant + discordant
-    denominator = math.sqrt((n + ties_a) * (n + ties_b))
-    return (concordant - discordant) / denominator if denominator else math.nan
 
 
 def build_rows(chosen: list[dict], trained: dict[str, dict], latency: dict[str, dict]) -> list[dict]:
