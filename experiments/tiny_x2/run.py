@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
+import statistics
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,8 @@ from report import write_report
 
 from sr_data import find_datasets_root, find_weights_root, write_text_atomic
 from sr_deploy import load_trained
-from sr_eval import profile
+from sr_eval import profile, time_calls_ms
+from sr_search_evo import SearchResult
 
 HERE = Path(__file__).resolve().parent
 BASELINES = ("fsrcnn", "espcn", "sesr_m5", "ecbsr_m4c16", "imdn_rtc")
@@ -139,13 +139,8 @@ def choose_candidates(search: Path, out: Path) -> list[dict[str, Any]]:
     path = out / "chosen.json"
     if path.is_file():
         return json.loads(path.read_text("utf-8"))
-    records: dict[str, dict] = {}
-    for line in (search / "history.jsonl").read_text("utf-8").splitlines():
-        record = json.loads(line)
-        trained = isinstance(record.get("psnr"), (int, float)) and math.isfinite(record["psnr"])
-        if trained and not record.get("rejected"):
-            records.setdefault(record["key"], record)
-    ranked = sorted(records.values(), key=lambda r: (-r["psnr"], r["key"]))
+    result = SearchResult.load(search)  # trained candidates, each once, by PSNR then key
+    ranked = result.best(len(result.history))
     top, rest = ranked[:TOP], ranked[TOP:]
     drawn = random.Random(0).sample(rest, min(RANDOM, len(rest)))
     chosen = [
@@ -185,11 +180,7 @@ def train_all(chosen: list[dict], data: Path, out: Path, jobs: int, quick: bool)
                 [*command, "--out", str(folder), "--device", "cpu", "--quiet"], out / "logs" / f"{name}.log"
             )
         report = json.loads(results.read_text("utf-8"))
-        return name, {
-            "kind": "baseline" if name in BASELINES else "searched",
-            "deployed": report["deployed"],
-            **report,
-        }
+        return name, {"kind": "baseline" if name in BASELINES else "searched", **report}
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return dict(pool.map(train, models))
@@ -247,18 +238,16 @@ def measure_latency(trained: dict[str, dict], out: Path, quick: bool) -> dict[st
     with torch.inference_mode():
         for model in models.values():
             model(lr)  # warm-up
-        for _ in range(2 if quick else LATENCY_ROUNDS):
+        for _ in range(2 if quick else LATENCY_ROUNDS):  # one timed call of each network per round
             for name, model in models.items():
-                start = time.perf_counter()
-                model(lr)
-                times[name].append((time.perf_counter() - start) * 1000)
+                times[name] += time_calls_ms(lambda model=model: model(lr), warmup=0, repeats=1)
     measured = {}
     for name, model in models.items():
         prof = profile(model, scale=2)
         measured[name] = {
             "params": prof.params,
             "macs_720p": prof.macs,
-            "latency_ms": float(torch.tensor(times[name]).median()),
+            "latency_ms": statistics.median(times[name]),
         }
     measured["_setup"] = {"lr_size": list(size), "threads": 1, "rounds": len(next(iter(times.values())))}
     write_text_atomic(path, json.dumps(measured, indent=2) + "\n")
