@@ -1,12 +1,13 @@
 """The tiny-x2 experiment (experiments/tiny_x2: ESR_EA vs hand design), as a --quick run of every stage.
 
 Its configs (recipe.yaml, search.yaml) are the full run's, shrunk by --quick to a few steps, on six
-small crops of SunHays80 photos. Needs the repository checkout (the driver is not in any wheel) and
-the shared SunHays80 and Set5 images; skips with the reason otherwise.
+small crops of SunHays80 photos. Needs the repository checkout (the driver is not in any wheel); the runs
+also need the SunHays80 and Set5 images and skip with the reason without them.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -21,17 +22,11 @@ DRIVER = Path(__file__).resolve().parents[1] / "experiments" / "tiny_x2" / "run.
 DATASETS = find_datasets_root()
 BASELINES = {"fsrcnn", "espcn", "sesr_m5", "ecbsr_m4c16", "imdn_rtc"}
 
-pytestmark = [
-    pytest.mark.skipif(not DRIVER.is_file(), reason=f"driver not found: {DRIVER}"),
-    pytest.mark.skipif(
-        DATASETS is None or not (DATASETS / "Set5").is_dir() or not (DATASETS / "SunHays80").is_dir(),
-        reason="the shared Set5 and SunHays80 images are not here",
-    ),
-]
+pytestmark = pytest.mark.skipif(not DRIVER.is_file(), reason=f"driver not found: {DRIVER}")
 
 
-def run_driver(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+def run_driver(*args: str, **env: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **env}
     command = [sys.executable, str(DRIVER), *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
 
@@ -39,6 +34,8 @@ def run_driver(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
     """(data folder, results folder, the finished --quick run) on 6 crops of 160 px."""
+    if DATASETS is None or not (DATASETS / "Set5").is_dir() or not (DATASETS / "SunHays80").is_dir():
+        pytest.skip("the shared Set5 and SunHays80 images are not here")
     root = tmp_path_factory.mktemp("tiny_x2")
     data = root / "photos"
     for path in sorted((DATASETS / "SunHays80" / "HR").glob("*"))[:6]:
@@ -88,3 +85,22 @@ def test_a_rerun_trains_nothing_again(quick_run):
 def test_missing_photos_are_named(tmp_path):
     run = run_driver("--quick", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
     assert run.returncode == 2 and "nowhere" in run.stderr and not (tmp_path / "out").exists()
+
+
+def test_no_datasets_folder_is_a_bad_input_naming_the_variable(tmp_path):
+    run = run_driver("--quick", "--out", str(tmp_path / "out"), SR_DATASETS=str(tmp_path / "nowhere"))
+    assert run.returncode == 2, run.stderr[-3000:]
+    assert "SR_DATASETS" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_weights_folder_leaves_the_official_checkpoint_out(monkeypatch, capsys, tmp_path):
+    monkeypatch.syspath_prepend(str(DRIVER.parent))
+    spec = importlib.util.spec_from_file_location("tiny_x2_run", DRIVER)
+    driver = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(driver)
+    monkeypatch.setattr(driver, "find_weights_root", lambda: None)
+    monkeypatch.setattr(driver, "zoo_eval", lambda what, sets, out, name: {"Set5": {"psnr": 30.0}})
+    found = driver.evaluate_official(tmp_path, quick=True)
+    assert set(found) == {"bicubic"}
+    assert "SR_WEIGHTS" in capsys.readouterr().out

@@ -80,9 +80,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick and args.out is None:
         parser.error("--quick writes into --out; give one")
-    data = args.data or find_datasets_root() / "SunHays80"
+    data = args.data
+    if data is None:
+        datasets = find_datasets_root()
+        if datasets is None:
+            parser.error(
+                "no datasets folder found: pass --data, or set SR_DATASETS to the folder holding SunHays80"
+            )
+        data = datasets / "SunHays80"
     if not data.is_dir():
-        parser.error(f"no training photos at {data}: pass --data or set SR_DATA_ROOT")
+        parser.error(
+            f"no training photos at {data}: pass --data, or set SR_DATASETS to the folder holding SunHays80"
+        )
     out = args.out or HERE / "results"
     out.mkdir(parents=True, exist_ok=True)
     search = run_search(data, out, args.jobs, args.quick)
@@ -197,10 +206,12 @@ def evaluate_official(out: Path, quick: bool) -> dict[str, dict]:
             "benchmarks": zoo_eval(["--model", "bicubic", "--scale", "2"], sets, out, "bicubic"),
         }
     }
+    weights_root = find_weights_root()
     for name, file in OFFICIAL.items():
-        weights = find_weights_root() / file
-        if not weights.is_file():
-            print(f"official: {weights} not found, {name} left out of the table", flush=True)
+        weights = weights_root / file if weights_root is not None else None
+        if weights is None or not weights.is_file():
+            where = weights or f"{file} (no weights folder: set SR_WEIGHTS)"
+            print(f"official: {where} not found, {name} left out of the table", flush=True)
             continue
         found[name] = {
             "kind": "official",
