@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Checks that each project imports only the siblings it requires: `python scripts/check_imports.py`.
+"""Checks the direction of imports between the workspace's projects: `python scripts/check_imports.py`.
 
-Every `import` of a sibling's module in a project's src/ and tests/ must name a sibling that the
-project requires (in its dependencies or one of its extras). Since the requirements form no cycle
-(workspace.py refuses one), imports then only point down the stack, and a wheel installed alone has
-every sibling it imports. Relative imports and the project's own module are not checked.
-../shared/tools/check_layers.py, where present, checks the stricter layer order of DESIGN.md.
+Two rules, both read from files of the checkout:
+
+- layers: the src/ of each package imports only the siblings that scripts/layers.toml lists for it
+  (the layers of docs/architecture.md: imports point down, the two searches never import each
+  other), and every package has a line there; an app imports packages only, never another app.
+- requirements: every import of a sibling's module in a project's src/ and tests/ names a sibling
+  that the project requires (in its dependencies or one of its extras), so that a wheel installed
+  alone has every sibling it imports.
+
+Relative imports and the project's own module are not checked.
 """
 
 from __future__ import annotations
@@ -18,7 +23,13 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from workspace import ROOT, Workspace, WorkspaceError, load
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: tomli is what `build` depends on there
+    import tomli as tomllib
+
 CHECKED_FOLDERS = ("src", "tests")
+LAYERS_FILE = "scripts/layers.toml"
 
 
 def imported_roots(path: Path) -> dict[str, int]:
@@ -40,19 +51,58 @@ def imported_roots(path: Path) -> dict[str, int]:
     return found
 
 
-def problems(workspace: Workspace) -> list[str]:
+def sibling_imports(workspace: Workspace, name: str, folder: str):
+    """(file relative to the root, line, module, sibling name) for each sibling one folder imports."""
+    modules = {project.module: other for other, project in workspace.projects.items()}
+    project = workspace.projects[name]
+    for path in sorted((workspace.root / project.path / folder).rglob("*.py")):
+        for module, line in imported_roots(path).items():
+            sibling = modules.get(module)
+            if sibling is not None and sibling != name:
+                yield path.relative_to(workspace.root).as_posix(), line, module, sibling
+
+
+def read_layers(root: Path) -> dict[str, set[str]]:
+    """Package name -> the siblings it may import, from root/scripts/layers.toml."""
+    path = root / LAYERS_FILE
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("may-import")
+    except OSError as exc:
+        raise WorkspaceError(f"{LAYERS_FILE}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{LAYERS_FILE}: {exc}") from None
+    if not isinstance(table, dict) or not all(
+        isinstance(below, list) and all(isinstance(n, str) for n in below) for below in table.values()
+    ):
+        raise WorkspaceError(f"{LAYERS_FILE}: needs a [may-import] table of lists of package names")
+    return {canonicalize_name(k): {canonicalize_name(n) for n in v} for k, v in table.items()}
+
+
+def layer_problems(workspace: Workspace, layers: dict[str, set[str]]) -> list[str]:
+    """One line per import of a package's or app's src/ against the layers, and per unplaced package."""
+    found = []
+    for name, project in workspace.projects.items():
+        if not project.is_app and name not in layers:
+            found.append(f"{project.path}: package {name} has no line in {LAYERS_FILE}")
+            continue
+        for where, line, module, sibling in sibling_imports(workspace, name, "src"):
+            if project.is_app:
+                if workspace.projects[sibling].is_app:
+                    found.append(f"{where}:{line}: imports {module}, but an app never imports another app")
+            elif sibling not in layers[name]:
+                what = "an app" if workspace.projects[sibling].is_app else sibling
+                found.append(f"{where}:{line}: imports {module}, but {LAYERS_FILE} puts {what} above {name}")
+    return found
+
+
+def requirement_problems(workspace: Workspace) -> list[str]:
     """One line per import of a sibling that the importing project does not require."""
-    modules = {project.module: name for name, project in workspace.projects.items()}
     found = []
     for name, project in workspace.projects.items():
         required = {canonicalize_name(entry.requirement.name) for entry in workspace.siblings(project)}
         for folder in CHECKED_FOLDERS:
-            for path in sorted((workspace.root / project.path / folder).rglob("*.py")):
-                for module, line in imported_roots(path).items():
-                    sibling = modules.get(module)
-                    if sibling is None or sibling == name or sibling in required:
-                        continue
-                    where = path.relative_to(workspace.root).as_posix()
+            for where, line, module, sibling in sibling_imports(workspace, name, folder):
+                if sibling not in required:
                     found.append(
                         f"{where}:{line}: imports {module}, "
                         f"but {project.path}/pyproject.toml does not require {sibling}"
@@ -66,16 +116,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         workspace = load(args.root)
-        found = problems(workspace)
+        layers = layer_problems(workspace, read_layers(workspace.root))
+        requirements = requirement_problems(workspace)
     except WorkspaceError as exc:
         print(f"check_imports.py: {exc}", file=sys.stderr)
         return 1
-    for line in found:
+    for line in layers + requirements:
         print(line)
-    if found:
-        print(f"{len(found)} import(s) of siblings that are not required")
+    if layers:
+        print(f"{len(layers)} import(s) against the layers of {LAYERS_FILE}")
+    if requirements:
+        print(f"{len(requirements)} import(s) of siblings that are not required")
+    if layers or requirements:
         return 1
-    print(f"imports: {len(workspace.projects)} projects import only the siblings they require")
+    count = len(workspace.projects)
+    print(f"imports: {count} projects import down the layers and only the siblings they require")
     return 0
 
 

@@ -1,4 +1,4 @@
-# The workspace's projects in dependency order (DESIGN.md), as paths: sourced by the other scripts.
+# The workspace's projects in dependency order (docs/architecture.md), as paths: sourced by the other scripts.
 PROJECTS=(packages/sr-reparam packages/sr-data packages/sr-blocks packages/sr-eval packages/sr-train
   packages/sr-deploy packages/sr-search-evo packages/sr-search-quantnas apps/zoo apps/esr_ea apps/quantnas apps/sesr)
 # Extras installed for development and tests, per project (default: "test").

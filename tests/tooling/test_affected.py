@@ -28,7 +28,7 @@ def test_change_to_sr_reparam_touches_everything_above_it(real, capsys) -> None:
     head = commit(repo, "sr-reparam: kernels")
     out = run(repo, base, head, capsys)
     names = {p.name for p in load(repo).projects.values()}
-    # DESIGN.md: data <- eval <- train sit beside the reparam <- blocks branch; everything else builds on it.
+    # data <- eval <- train sit beside the reparam <- blocks branch; everything else builds on both.
     assert {load(repo).get(p).name for p in out["projects"]} == names - {"sr-data", "sr-eval", "sr-train"}
     assert out["changed"] == ["packages/sr-reparam"]
     assert out["projects"].index("packages/sr-reparam") < out["projects"].index("packages/sr-blocks")

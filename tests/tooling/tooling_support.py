@@ -77,6 +77,12 @@ def make_project(
     return root / path
 
 
+def write_layers(root: Path, table: dict[str, list[str]]) -> Path:
+    """root/scripts/layers.toml: the siblings each package may import, as check_imports.py reads it."""
+    lines = "".join(f"{name} = {toml_list(below)}\n" for name, below in table.items())
+    return write(root / "scripts" / "layers.toml", f"[may-import]\n{lines}")
+
+
 def copy_real_projects(dest: Path) -> list[str]:
     """Copies the pyproject.toml of every project of this repository into dest; returns their folders."""
     copied = []
