@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from types import SimpleNamespace
+
 import pytest
 import torch
 from torch import nn
 
-from sr_eval import count_parameters, latency, profile, time_calls_ms
+from sr_eval import count_parameters, interleaved_times_ms, latency, profile, time_calls_ms
 
 
 class TinySR(nn.Module):
@@ -70,21 +73,94 @@ def test_profile_rejects_bad_sizes():
         profile(TinySR(), scale=4, hr_size=(2, 2))
 
 
-def test_latency_reports_median_and_spread():
-    result = latency(TinySR(), (16, 16), warmup=1, repeats=5)
+class FakeClock:
+    """A perf_counter that only moves when a call under test advances it (seconds)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    fake = FakeClock()
+    # the module, not the function `sr_eval.latency` that the package exports under its name
+    module = sys.modules["sr_eval.latency"]
+    monkeypatch.setattr(module, "time", SimpleNamespace(perf_counter=lambda: fake.now))
+    return fake
+
+
+def test_time_calls_ms_runs_warmup_then_timed_calls_each_between_syncs(clock):
+    events = []
+
+    def run():
+        events.append("run")
+        clock.advance(0.001 * len(events))  # a run that is the n-th event takes n ms
+
+    times = time_calls_ms(run, warmup=2, repeats=3, sync=lambda: events.append("sync"))
+    assert events == ["run", "run"] + ["sync", "run", "sync"] * 3
+    assert times == pytest.approx([4.0, 7.0, 10.0])  # the timed runs are events 4, 7 and 10
+    with pytest.raises(ValueError, match="repeats >= 1"):
+        time_calls_ms(lambda: None, warmup=0, repeats=0)
+
+
+def test_latency_reports_median_and_spread(clock):
+    durations_ms = iter([9.0, 1.0, 5.0, 2.0, 4.0, 3.0])  # the first is the warm-up pass
+
+    class Ticking(TinySR):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            clock.advance(next(durations_ms) / 1e3)
+            return super().forward(x)
+
+    result = latency(Ticking(), (16, 16), warmup=1, repeats=5)
     assert result.repeats == 5 and result.device == "cpu" and result.dtype == "float32"
-    assert 0 < result.min_ms <= result.median_ms and result.iqr_ms >= 0
+    assert (result.min_ms, result.median_ms, result.mean_ms) == pytest.approx((1.0, 3.0, 3.0))
+    assert result.iqr_ms == pytest.approx(4.5 - 1.5)  # quartiles of 1..5 ms
     assert result.input_shape == (1, 3, 16, 16)
     with pytest.raises(ValueError, match="repeats"):
         latency(TinySR(), (16, 16), repeats=0)
 
 
-def test_time_calls_ms_runs_warmup_then_timed_calls_each_between_syncs():
-    events = []
-    times = time_calls_ms(
-        lambda: events.append("run"), warmup=2, repeats=3, sync=lambda: events.append("sync")
+def test_interleaved_times_ms_rotates_the_order_and_times_each_call_apart(clock):
+    order = []
+
+    def call(name: str, ms: float):
+        def run():
+            order.append(name)
+            clock.advance(ms / 1e3)
+
+        return run
+
+    syncs = []
+    times = interleaved_times_ms(
+        {"a": call("a", 1), "b": call("b", 2), "c": call("c", 4)},
+        rounds=4,
+        warmup=1,
+        sync=lambda: syncs.append(len(order)),
     )
-    assert len(times) == 3 and all(t >= 0 for t in times)
-    assert events == ["run", "run"] + ["sync", "run", "sync"] * 3
-    with pytest.raises(ValueError, match="repeats >= 1"):
-        time_calls_ms(lambda: None, warmup=0, repeats=0)
+    # round 0 is the warm-up; every round starts one later in the order
+    assert order == list("abcbcacababcbca")
+    assert times == {name: pytest.approx([ms] * 4) for name, ms in (("a", 1), ("b", 2), ("c", 4))}
+    assert syncs == [n for calls in range(15) for n in (calls, calls + 1)]  # around every call
+
+
+def test_interleaved_times_ms_per_round_lists_line_up(clock):
+    calls = {"ours": lambda: clock.advance(0.001), "theirs": lambda: clock.advance(0.003)}
+    times = interleaved_times_ms(calls, rounds=3)
+    ratios = [t / o for o, t in zip(times["ours"], times["theirs"], strict=True)]
+    assert ratios == pytest.approx([3.0, 3.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"calls": {"a": lambda: None}, "rounds": 0}, "rounds >= 1"),
+        ({"calls": {"a": lambda: None}, "rounds": 1, "warmup": -1}, "warmup >= 0"),
+        ({"calls": {}, "rounds": 1}, "at least one call"),
+    ],
+)
+def test_interleaved_times_ms_refuses_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        interleaved_times_ms(**kwargs)

@@ -2,7 +2,7 @@
 
 from sr_eval.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
 from sr_eval.evaluate import evaluate
-from sr_eval.latency import Latency, latency, time_calls_ms
+from sr_eval.latency import Latency, interleaved_times_ms, latency, synchronize, time_calls_ms
 from sr_eval.metrics import psnr, psnr_ssim, ssim
 from sr_eval.profiling import Profile, count_parameters, profile
 from sr_eval.reference import psnr_reference, ssim_reference
@@ -17,7 +17,9 @@ __all__ = [
     "__version__",
     "count_parameters",
     "evaluate",
+    "interleaved_times_ms",
     "latency",
+    "synchronize",
     "time_calls_ms",
     "profile",
     "psnr",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -27,7 +27,9 @@ class Latency:
     input_shape: tuple[int, ...]
 
 
-def _synchronize(device: torch.device) -> None:
+def synchronize(device: str | torch.device) -> None:
+    """Wait for the queued work of `device` (nothing to wait for on the CPU)."""
+    device = torch.device(device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
@@ -49,6 +51,34 @@ def time_calls_ms(
         run()
         sync()
         times_ms.append((time.perf_counter() - start) * 1e3)
+    return times_ms
+
+
+def interleaved_times_ms(
+    calls: Mapping[str, Callable[[], object]],
+    rounds: int,
+    warmup: int = 0,
+    sync: Callable[[], None] = lambda: None,
+) -> dict[str, list[float]]:
+    """Milliseconds of each of `calls` (name -> function) in each of `rounds` rounds, after `warmup`
+    untimed rounds: {name: [one time per round]}, the lists aligned by round.
+
+    A round runs every call once, each timed by `time_calls_ms` (with `sync`); the order rotates by
+    one every round (a b c, b c a, c a b, ...; for two calls a b, b a, ...), so a change in machine
+    load during the measurement hits all of them alike and per-round ratios compare like with like.
+    """
+    if rounds < 1 or warmup < 0:
+        raise ValueError(f"need rounds >= 1 and warmup >= 0, got rounds={rounds}, warmup={warmup}")
+    if not calls:
+        raise ValueError("interleaved_times_ms needs at least one call")
+    names = list(calls)
+    times_ms: dict[str, list[float]] = {name: [] for name in names}
+    for round_index in range(warmup + rounds):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            spent = time_calls_ms(calls[name], 0, 1, sync)
+            if round_index >= warmup:
+                times_ms[name] += spent
     return times_ms
 
 
@@ -75,7 +105,7 @@ def latency(
     model = model.to(device=target, dtype=dtype).eval()
     lr = torch.rand(batch, channels, *size, device=target, dtype=dtype)
     with torch.inference_mode():
-        times_ms = time_calls_ms(lambda: model(lr), warmup, repeats, lambda: _synchronize(target))
+        times_ms = time_calls_ms(lambda: model(lr), warmup, repeats, lambda: synchronize(target))
     if repeats >= 2:
         quartiles = statistics.quantiles(times_ms, n=4)
         iqr = quartiles[2] - quartiles[0]
