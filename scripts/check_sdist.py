@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks that source distributions carry what a packager needs: `python scripts/check_sdist.py DIST...`.
 
-Each sdist (a `.tar.gz`, or every one in a folder) must hold its README.md, CHANGELOG.md, its
-pyproject.toml and a tests/ folder with at least one test file, so that the tests run from the sdist
+Each sdist (a `.tar.gz`, or every one in a folder) must hold its README.md, CHANGELOG.md, LICENSE,
+its pyproject.toml and a tests/ folder with at least one test file, so that the tests run from the sdist
 alone, as distributions that rebuild from sdists (conda-forge, Debian) do.
 """
 
@@ -13,7 +13,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-REQUIRED_FILES = ("README.md", "CHANGELOG.md", "pyproject.toml", "PKG-INFO")
+REQUIRED_FILES = ("README.md", "CHANGELOG.md", "LICENSE", "pyproject.toml", "PKG-INFO")
 
 
 def missing(sdist: Path) -> list[str]:
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"{failed} of {len(sdists)} sdists lack files")
         return 1
-    print(f"sdists: {len(sdists)} carry README.md, CHANGELOG.md and their tests")
+    print(f"sdists: {len(sdists)} carry README.md, CHANGELOG.md, LICENSE and their tests")
     return 0
 
 

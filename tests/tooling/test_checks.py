@@ -109,6 +109,7 @@ def test_an_sdist_without_tests_or_changelog_is_reported(tmp_path: Path, capsys)
         "pyproject.toml",
         "README.md",
         "CHANGELOG.md",
+        "LICENSE",
         "src/pkg/__init__.py",
         "tests/test_a.py",
     ]
@@ -120,5 +121,5 @@ def test_an_sdist_without_tests_or_changelog_is_reported(tmp_path: Path, capsys)
     )
     assert check_sdist.main([str(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert "bad-0.1.0.tar.gz: lacks CHANGELOG.md, tests/test_*.py" in out and "1 of 2 sdists" in out
+    assert "bad-0.1.0.tar.gz: lacks CHANGELOG.md, LICENSE, tests/test_*.py" in out and "1 of 2 sdists" in out
     assert check_sdist.main([str(tmp_path / "empty")]) == 1

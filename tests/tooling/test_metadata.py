@@ -14,7 +14,9 @@ def test_registry_metadata(project) -> None:
     meta = project.metadata
     assert meta["readme"] == "README.md" and (REPO / project.path / "README.md").is_file()
     assert (REPO / project.path / "CHANGELOG.md").is_file()
-    assert meta["license"] == "MIT"
+    assert meta["license"] == "Apache-2.0" and meta["license-files"] == ["LICENSE"]
+    # hatchling packages only files inside the project folder: each carries the root's text, unchanged
+    assert (REPO / project.path / "LICENSE").read_bytes() == (REPO / "LICENSE").read_bytes()
     assert meta["authors"] and meta["description"]
     assert {"Homepage", "Source", "Changelog", "Issues"} <= set(meta["urls"])
     assert meta["urls"]["Homepage"].endswith(f"/tree/main/{project.path}")
