@@ -1,7 +1,7 @@
-"""The fronts of a run (pareto_<cost>.png, front.json) and `--compare` with other runs and zoo models."""
+"""The fronts of a run (pareto_<cost>.png, front.json) and `--compare` with other runs and zoo models,
+through the command line (what the plots draw: sr-search-evo's tests/test_fronts.py)."""
 
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -9,9 +9,6 @@ from esr_ea_runs import TINY_CONFIG, esr_ea, history, one_line_error
 
 from sr_blocks import create_model
 from sr_deploy import measure
-from sr_esr_ea.fronts import costs_of, pareto_front, run_costs, write_front
-from sr_esr_ea.plot import plot_fronts
-from sr_search_evo import EvoSettings
 
 PNG = b"\x89PNG\r\n\x1a\n"
 POLICY = "{num_generation: 2, num_individual: 4, objective: nsga2, objectives: [psnr, params, latency]}"
@@ -57,37 +54,6 @@ def test_an_nsga2_run_writes_its_front_and_a_plot_per_cost(nsga2_run):
     for name in ("pareto_params.png", "pareto_macs.png", "pareto_latency.png"):
         assert (nsga2_run / name).read_bytes()[:8] == PNG, name
     assert "front of" in (nsga2_run / "run.log").read_text()
-
-
-def test_a_latency_cost_gets_its_plot_and_the_front_over_the_run_objectives(tmp_path):
-    rng = random.Random(1)
-    records = []
-    for index in range(25):
-        params = rng.randint(20_000, 45_000)
-        records.append(
-            {
-                "key": f"k{index}",
-                "decoded": [f"C_2_8_{index}"],
-                "psnr": 30 + params / 20_000 + rng.gauss(0, 0.3),
-                "params": params,
-                "macs": params * 230,
-                "latency_ms": params / 1000 + rng.gauss(0, 4),
-            }
-        )
-    records.append({"key": "failed", "psnr": None, "error": "NonFiniteLossError"})
-    costs = costs_of(records)
-    assert costs == ["params", "macs", "latency_ms"]
-    assert run_costs(EvoSettings(objective="nsga2"), costs) == ["params", "macs"]  # NSGA-II's default
-    latency = EvoSettings(objective="nsga2", objectives=["psnr", "latency"])
-    assert run_costs(latency, costs) == ["latency_ms"] and run_costs(EvoSettings(), costs) == ["params"]
-    data = write_front(tmp_path, records, ["latency_ms"])
-    on_disk = json.loads((tmp_path / "front.json").read_text())
-    assert on_disk == data and data["objectives"] == ["psnr", "latency_ms"]
-    assert [e["key"] for e in data["front"]] == [r["key"] for r in pareto_front(records, ["latency_ms"])]
-    assert all("latency_ms" in e and not dominated(e, records[:-1], ["latency_ms"]) for e in data["front"])
-    paths = plot_fronts(records, costs, records[:2], data["front"], tmp_path, "test")
-    assert [p.name for p in paths] == ["pareto_params.png", "pareto_macs.png", "pareto_latency.png"]
-    assert all(p.read_bytes()[:8] == PNG for p in paths)
 
 
 def zoo_results(folder: Path, model: str, test_set: str, psnr: float, scale: int = 2) -> Path:

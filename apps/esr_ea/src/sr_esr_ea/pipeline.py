@@ -35,10 +35,7 @@ from torch.utils.data import Dataset
 from sr_blocks import create_model
 from sr_data import RandomPatches, open_test_sets, open_training_images, open_validation, write_text_atomic
 from sr_deploy import benchmark, measure, ship_trained
-from sr_esr_ea.compare import load_sources, write_comparison
 from sr_esr_ea.config import EsrConfig, load_config
-from sr_esr_ea.fronts import costs_of, run_costs, write_front
-from sr_esr_ea.plot import latency_label, plot_fronts
 from sr_esr_ea.report import write_table
 from sr_esr_ea.version import __version__
 from sr_eval.runtime import RunFailed, resolve_device
@@ -53,6 +50,9 @@ from sr_search_evo import (
     make_evaluator,
     run_search,
 )
+from sr_search_evo.compare import load_sources, write_comparison
+from sr_search_evo.fronts import costs_of, run_costs, write_front
+from sr_search_evo.plots import latency_label, plot_fronts
 from sr_train import ConfigError, RunFolder, Trainer, path_setting, section_to_dict
 
 MODEL = "esrn"

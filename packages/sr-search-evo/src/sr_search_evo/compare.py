@@ -1,14 +1,15 @@
-"""`esr-ea --compare RUN_DIR...`: this run's fronts next to other esr_ea runs and hand-designed networks.
+"""Search fronts and fully trained networks of several ESR_EA runs and hand-designed networks, side by side.
 
-A folder given to --compare is an esr_ea run (history.jsonl; its table.json once fully trained), a
-`zoo train` folder (results.json: model, params, MACs, PSNR per test set), or a folder of such zoo
-folders (e.g. runs/sunhays80_x2/ holding espcn/, imdn/, ...). Anything else is an error naming it.
+This is `esr-ea --compare RUN_DIR...`. A folder to compare is an ESR_EA run (history.jsonl; its
+table.json once fully trained), a trained run's folder (results.json, `sr_eval.report.read_results`:
+model, params, MACs, PSNR per test set, as `zoo train` writes it), or a folder of such folders (e.g.
+runs/sunhays80_x2/ holding espcn/, imdn/, ...). Anything else is an error naming it.
 
 compare_<cost>.png has two panels on the same cost axis, because the two PSNRs are different
-quantities: left, each esr_ea run's search front (validation PSNR after its fast training, only
+quantities: left, each run's search front (validation PSNR after its fast training, only
 comparable between runs with the same fast-training budget and data: the plot says when they
-differ); right, the fully trained networks -- each run's top-k and the zoo's models -- by their PSNR
-on one test set that they share. compare.json lists every point drawn.
+differ); right, the fully trained networks -- each run's top-k and the hand-designed ones -- by their
+PSNR on one test set that they share. compare.json lists every point drawn.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from typing import Any
 import yaml
 
 from sr_data import write_text_atomic
-from sr_esr_ea.fronts import COSTS, Cost, number, pareto_front, scored
-from sr_esr_ea.plot import SEARCH_PSNR, latency_label, plt, save_figure  # plot chooses the file-only backend
-from sr_search_evo import LatencySettings
+from sr_eval.report import RESULTS_FILE, read_results, save_png
+from sr_search_evo.fronts import COSTS, Cost
+from sr_search_evo.history import HISTORY_NAME, History
+from sr_search_evo.latency import LatencySettings
+from sr_search_evo.plots import SEARCH_PSNR, cost_points, latency_label, plt  # plots chose the backend
+from sr_search_evo.result import SearchResult, number
 
-HISTORY, TABLE, ZOO_RESULTS = "history.jsonl", "table.json", "results.json"
+TABLE = "table.json"
 COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:cyan")
 
 
@@ -61,19 +65,6 @@ def _read_json(path: Path) -> Any:
         raise ValueError(f"{path}: not valid JSON ({err})") from None
 
 
-def _history(path: Path) -> list[dict]:
-    """The complete lines of a history.jsonl (read only: a run still writing it is left alone)."""
-    complete = path.read_text("utf-8").rpartition("\n")[0]
-    records = []
-    for number_, line in enumerate(complete.splitlines(), 1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{number_}: not a JSON line ({err})") from None
-    return records
-
-
 def _costs(row: dict, record: dict | None = None) -> dict[str, float]:
     values = {"params": number(row, "params"), "macs": number(row, "macs_720p")}
     if record is not None:
@@ -88,8 +79,9 @@ def _psnrs(benchmarks: dict, where: Path) -> dict[str, float]:
 
 
 def load_run(path: Path) -> RunSource:
-    """An esr_ea run folder: history.jsonl, and table.json and config.yaml where they exist."""
-    records = _history(path / HISTORY)
+    """An ESR_EA run folder: history.jsonl (read only: a run still writing it is left alone), and
+    table.json and config.yaml where they exist."""
+    records = History(path, read_only=True).records
     settings_path = path / "config.yaml"
     settings = yaml.safe_load(settings_path.read_text("utf-8")) if settings_path.is_file() else None
     config = (settings or {}).get("config") or {}
@@ -113,40 +105,38 @@ def load_run(path: Path) -> RunSource:
     return run
 
 
-def load_zoo(path: Path) -> Trained:
-    """A `zoo train` folder's results.json as a hand-designed point."""
-    results = _read_json(path / ZOO_RESULTS)
-    for key in ("params", "macs_720p", "benchmarks"):
-        if key not in results:
-            raise ValueError(f"{path / ZOO_RESULTS}: no {key!r}; is it a `zoo train` results file?")
+def load_zoo(path: Path, scale: int | None = None) -> Trained:
+    """A trained run's folder (its results.json) as a hand-designed point; a result of another scale
+    than `scale` is a ValueError naming the folder."""
+    results = read_results(path)
+    _check_scale(path, results.get("scale"), scale)
     name = results.get("model") or path.name
-    return Trained(name, _psnrs(results["benchmarks"], path / ZOO_RESULTS), _costs(results), f"zoo:{name}")
+    return Trained(name, _psnrs(results["benchmarks"], path / RESULTS_FILE), _costs(results), f"zoo:{name}")
 
 
 def load_sources(paths: Sequence[Path], scale: int | None) -> tuple[list[RunSource], list[Trained]]:
-    """Every --compare folder as esr_ea runs and zoo points; a folder holding neither, or a result of
-    another scale than `scale`, is a ValueError naming it."""
+    """Every folder to compare as ESR_EA runs and hand-designed points; a folder holding neither, or
+    a result of another scale than `scale`, is a ValueError naming it."""
     runs: list[RunSource] = []
     zoo: list[Trained] = []
     for path in map(Path, paths):
         if not path.is_dir():
             raise FileNotFoundError(f"--compare {path}: no such folder")
-        if (path / HISTORY).is_file():
+        if (path / HISTORY_NAME).is_file():
             run = load_run(path)
             _check_scale(path, run.scale, scale)
             runs.append(run)
             continue
-        single = (path / ZOO_RESULTS).is_file()
-        folders = [path] if single else sorted(p.parent for p in path.glob(f"*/{ZOO_RESULTS}"))
+        single = (path / RESULTS_FILE).is_file()
+        folders = [path] if single else sorted(p.parent for p in path.glob(f"*/{RESULTS_FILE}"))
         if not folders:
             hint = " (its benchmark.json has no parameter count: give the `zoo train` folder)"
+            hint = hint if (path / "benchmark.json").is_file() else ""
             raise ValueError(
-                f"--compare {path}: holds neither an esr_ea run ({HISTORY}) nor zoo results ({ZOO_RESULTS}, "
-                f"or subfolders holding one){hint if (path / 'benchmark.json').is_file() else ''}"
+                f"--compare {path}: holds neither an esr_ea run ({HISTORY_NAME}) nor zoo results "
+                f"({RESULTS_FILE}, or subfolders holding one){hint}"
             )
-        for folder in folders:
-            _check_scale(folder, _read_json(folder / ZOO_RESULTS).get("scale"), scale)
-            zoo.append(load_zoo(folder))
+        zoo += [load_zoo(folder, scale) for folder in folders]
     return runs, zoo
 
 
@@ -182,8 +172,7 @@ def shared_test_set(trained: Sequence[Trained]) -> str | None:
 def _search_panel(ax: Any, runs: Sequence[RunSource], cost: Cost) -> list[dict]:
     drawn = []
     for colour, run in zip(cycle(COLOURS), runs):
-        points = [r for r in scored(run.records) if number(r, cost.key) is not None]
-        front = pareto_front(points, [cost.key])
+        points, front = cost_points(run.records, cost)
         x = [number(r, cost.key) / cost.divisor for r in points]
         ax.scatter(x, [r["psnr"] for r in points], s=10, color=colour, alpha=0.25)
         fx = [number(r, cost.key) / cost.divisor for r in front]
@@ -269,7 +258,7 @@ def plot_comparison(
             ax.legend(loc="best", fontsize=8)
     fig.suptitle(f"ESR_EA runs{f' x{scale}' if scale else ''} compared: PSNR vs {cost.label.split(' (')[0]}")
     fig.tight_layout()
-    save_figure(fig, path)
+    save_png(fig, path)
     return drawn
 
 
@@ -282,13 +271,15 @@ def _latency_axis(recorded: dict, default: str) -> str:
 
 
 def write_comparison(out: Path, others: Sequence[Path], log: Callable[[str], Any]) -> list[Path]:
-    """compare_<cost>.png for every cost this run has, and compare.json, in `out` (an esr_ea run)."""
-    if not (out / HISTORY).is_file():
-        raise FileNotFoundError(f"--out {out}: no esr_ea run to compare ({HISTORY} not found)")
+    """compare_<cost>.png for every cost this run has, and compare.json, in `out` (an ESR_EA run),
+    with the runs and trained networks in the folders `others` (see `load_sources`)."""
+    if not (out / HISTORY_NAME).is_file():
+        raise FileNotFoundError(f"--out {out}: no esr_ea run to compare ({HISTORY_NAME} not found)")
     own = load_run(out)
     runs, zoo = load_sources(others, own.scale)
     runs = _label_runs([own, *runs])
-    costs = [key for key in COSTS if any(number(r, key) is not None for r in scored(own.records))]
+    scored = SearchResult(own.records).scored()
+    costs = [key for key in COSTS if any(number(r, key) is not None for r in scored)]
     written, points = [], {}
     for key in costs:
         cost = COSTS[key]

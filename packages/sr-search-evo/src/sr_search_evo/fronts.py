@@ -1,20 +1,21 @@
-"""Pareto fronts of a search's records: PSNR up against costs down, and front.json.
+"""The costs a search's front is drawn and recorded over, and front.json.
 
 A record is a line of history.jsonl: "psnr" (dB), "params", "macs" (for a 1280x720 output) and,
 when the search measured it, "latency_ms". A cost is one of those keys; `COSTS` says how to show it.
+The front itself is `SearchResult.pareto`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sr_data import write_text_atomic
-from sr_search_evo import OBJECTIVE_KEYS, EvoSettings, SearchResult
+from sr_search_evo.result import SearchResult, number
+from sr_search_evo.settings import OBJECTIVE_KEYS, EvoSettings
 
 
 @dataclass(frozen=True)
@@ -38,26 +39,9 @@ COSTS = {
 }
 
 
-def number(record: dict, key: str) -> float | None:
-    """`record[key]` as a finite float, else None."""
-    value = record.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def scored(records: Sequence[dict]) -> list[dict]:
-    """The records with a finite PSNR, first of each key (failed and repeated evaluations left out)."""
-    seen: dict[str, dict] = {}
-    for record in records:
-        if number(record, "psnr") is not None:
-            seen.setdefault(record.get("key") or str(record.get("genes")), record)
-    return list(seen.values())
-
-
 def costs_of(records: Sequence[dict]) -> list[str]:
-    """The cost keys (in `COSTS` order) that every scored record carries."""
-    ok = scored(records)
+    """The cost keys (in `COSTS` order) that every scored record carries: the plots a run gets."""
+    ok = SearchResult(list(records)).scored()
     return [key for key in COSTS if ok and all(number(r, key) is not None for r in ok)]
 
 
@@ -66,13 +50,6 @@ def run_costs(policy: EvoSettings, available: Sequence[str]) -> list[str]:
     records carry; params for a PSNR search (the classic accuracy-size front)."""
     wanted = [OBJECTIVE_KEYS[name] for name in policy.objective_names() if name != "psnr"]
     return [key for key in wanted if key in available] or [key for key in ("params",) if key in available]
-
-
-def pareto_front(records: Sequence[dict], costs: Sequence[str]) -> list[dict]:
-    """The scored records that no other beats on PSNR (higher) and every cost (lower), by the first
-    cost (`SearchResult.pareto` over the records that carry every cost)."""
-    carrying = [r for r in scored(records) if all(number(r, c) is not None for c in costs)]
-    return SearchResult(history=carrying).pareto(costs)
 
 
 def front_entries(front: Sequence[dict]) -> list[dict[str, Any]]:
@@ -95,9 +72,9 @@ def front_entries(front: Sequence[dict]) -> list[dict[str, Any]]:
 def write_front(
     out: Path, records: Sequence[dict], costs: Sequence[str], latency: str | None = None
 ) -> dict[str, Any]:
-    """Write out/front.json: the front over PSNR and `costs`, with what each value means (`latency`:
-    how latency was measured, e.g. `plot.latency_label`'s text)."""
-    entries = front_entries(pareto_front(records, costs))
+    """Write out/front.json: the front of `records` (history lines) over PSNR and `costs`, with what
+    each value means (`latency`: how latency was measured, e.g. `plots.latency_label`'s text)."""
+    entries = front_entries(SearchResult(list(records)).pareto(costs, skip_missing=True))
     units = {key: cost.meaning for key, cost in COSTS.items() if any(key in e for e in entries)}
     if latency and "latency_ms" in units:
         units["latency_ms"] = latency

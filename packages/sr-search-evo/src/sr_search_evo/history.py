@@ -29,8 +29,11 @@ def _clean(value: Any) -> Any:
 class History:
     """Append-only log of evaluations (or any keyed results), with the key -> record cache rebuilt from it."""
 
-    def __init__(self, out_dir: str | os.PathLike, name: str = HISTORY_NAME) -> None:
+    def __init__(self, out_dir: str | os.PathLike, name: str = HISTORY_NAME, read_only: bool = False) -> None:
+        """The log in `out_dir`; `read_only` for a reader of another run's log (which may still be
+        writing it): its unfinished last line is left out but not cut off, and `append` is refused."""
         self.path = Path(out_dir) / name
+        self.read_only = read_only
         self.records: list[dict] = []
         self.by_key: dict[str, dict] = {}
         if self.path.exists():
@@ -39,7 +42,7 @@ class History:
     def _load(self) -> None:
         raw = self.path.read_bytes()
         complete, _, partial = raw.rpartition(b"\n")
-        if partial:
+        if partial and not self.read_only:
             # A line cut short by a kill mid-write: drop it (its evaluation reruns).
             with open(self.path, "r+b") as stream:
                 stream.truncate(len(complete) + 1 if complete else 0)
@@ -66,6 +69,8 @@ class History:
 
     def append(self, record: dict) -> dict:
         """Write `record` as one line, flush and fsync it, and cache it; returns the stored form."""
+        if self.read_only:
+            raise PermissionError(f"{self.path}: opened read-only, not appended to")
         record = _clean(record)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as stream:

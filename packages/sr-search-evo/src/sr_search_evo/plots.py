@@ -16,22 +16,21 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display needed
 
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-from matplotlib.figure import Figure  # noqa: E402
 
-from sr_esr_ea.fronts import COSTS, Cost, number, pareto_front, scored  # noqa: E402
-from sr_search_evo import LatencySettings  # noqa: E402
+from sr_eval.report import save_png  # noqa: E402
+from sr_search_evo.fronts import COSTS, Cost  # noqa: E402
+from sr_search_evo.latency import LatencySettings  # noqa: E402
+from sr_search_evo.result import SearchResult, number  # noqa: E402
 
 SEARCH_PSNR = "validation PSNR after fast training (dB, Y)"
 
 
-def save_figure(fig: Figure, path: Path) -> Path:
-    """Write `fig` to `path` as PNG atomically (a temporary file renamed), then close it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png")
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+def cost_points(records: Sequence[dict], cost: Cost) -> tuple[list[dict], list[dict]]:
+    """(the scored records that carry `cost`, their front over PSNR and `cost`): what a plot of
+    PSNR against `cost` draws as dots and as the front line."""
+    result = SearchResult(list(records))
+    points = [r for r in result.scored() if number(r, cost.key) is not None]
+    return points, result.pareto([cost.key], skip_missing=True)
 
 
 def plot_cost_front(
@@ -39,8 +38,7 @@ def plot_cost_front(
 ) -> Path:
     """Write pareto_<cost>.png: `records` (history lines), their front over PSNR and `cost`, the `top`;
     `ids` maps a record's key to its front.json id."""
-    points = [r for r in scored(records) if number(r, cost.key) is not None]
-    front = pareto_front(points, [cost.key])
+    points, front = cost_points(records, cost)
     x = lambda r: number(r, cost.key) / cost.divisor  # noqa: E731
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
     ax.scatter([x(r) for r in points], [r["psnr"] for r in points], s=18, color="0.65", label="evaluated")
@@ -78,7 +76,7 @@ def plot_cost_front(
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_png(fig, path)
 
 
 def latency_label(settings: LatencySettings) -> str:
