@@ -40,9 +40,9 @@ from sr_deploy import (
     plan_jobs,
     upscale_files,
 )
+from sr_deploy.grid import Crop, compare_grid
 from sr_eval import evaluate
 from sr_eval.runtime import add_version_argument, resolve_device, run_cli
-from sr_zoo.compare import Crop, compare
 from sr_zoo.pipeline import train
 from sr_zoo.recipe import shipped_recipes
 from sr_zoo.version import __version__
@@ -234,7 +234,7 @@ def _compare(args: argparse.Namespace) -> None:
             engine.name = f"{engine.name} ({Path(spec).parent.name}/{Path(spec).name})"
     for engine, label in zip(engines, args.labels or [], strict=False):
         engine.name = label
-    blocks = compare(args.image, engines, first.scale, args.out, args.crop, args.zoom, args.columns)
+    blocks = compare_grid(args.image, engines, first.scale, args.out, args.crop, args.zoom, args.columns)
     for image, panels in zip(args.image, blocks, strict=True):
         for panel in panels[:-1]:
             print(f"{Path(image).name}: {panel.title}: PSNR {panel.psnr:.2f} dB (Y, crop {first.scale})")

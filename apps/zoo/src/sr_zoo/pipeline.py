@@ -7,15 +7,15 @@ results.json, deployed.pt, model.onnx and stages/results.json (the run's done-ma
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from sr_blocks import create_model, model_entry
-from sr_data import RandomPatches, open_test_sets, open_training_images, open_validation, write_text_atomic
+from sr_data import RandomPatches, open_test_sets, open_training_images, open_validation
 from sr_deploy import ship_trained
+from sr_eval.report import write_results
 from sr_eval.runtime import resolve_device
 from sr_train import RunFolder, Trainer, path_setting, section_to_dict
 from sr_zoo.recipe import load_recipe
@@ -85,7 +85,7 @@ def train(
             best_step=result.best_step,
             notes=notes,
         )
-        write_text_atomic(out / "results.json", json.dumps(report, indent=2, default=str) + "\n")
+        write_results(out, report)
         return report
 
     return folder.stage("results", ship)

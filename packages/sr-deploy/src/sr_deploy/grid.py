@@ -1,4 +1,4 @@
-"""`zoo compare`: a PNG grid of the same crop upscaled by several networks, for READMEs and papers.
+"""A PNG grid of the same crop upscaled by several networks, for READMEs and papers (`zoo compare`).
 
 One block of panels per image (one under the other), so one command makes a figure over several
 test images.
@@ -19,7 +19,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from sr_data import atomic_write, imresize, modcrop, quantize, read_image
-from sr_deploy import Engine, upscale_rgb
+from sr_deploy.engines import Engine
+from sr_deploy.upscale import upscale_rgb
 from sr_eval import psnr
 
 PAD = 8  # pixels between panels and around the grid
@@ -123,7 +124,7 @@ def stack_vertically(blocks: list[Image.Image]) -> Image.Image:
     return grid
 
 
-def compare(
+def compare_grid(
     images: str | Path | Sequence[str | Path],
     engines: list[Engine],
     scale: int,
