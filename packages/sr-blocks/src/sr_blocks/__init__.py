@@ -5,7 +5,7 @@ Importing this package registers every model family below; names it does not def
 the other installed ``sr_toolkit.models`` factories (sr-data's parameter-free "bicubic").
 """
 
-from sr_blocks import ecbsr, edsr, esrn, imdn, rdn, rfdn, sesr, small  # noqa: F401  (registers)
+from sr_blocks import ecbsr, edsr, esrn, imdn, rdn, repstack, rfdn, sesr, small  # noqa: F401  (registers)
 from sr_blocks.layers import optimize_for_inference
 from sr_blocks.registry import create_model, list_models, model_entry, register_model
 from sr_blocks.version import __version__
