@@ -10,10 +10,7 @@ import pytest
 import torch
 
 from sr_blocks import create_model, list_models
-from sr_reparam import deploy, export_onnx
-
-ort = pytest.importorskip("onnxruntime", reason="the 'onnx' extra of sr-reparam is not installed")
-pytest.importorskip("onnx", reason="the 'onnx' extra of sr-reparam is not installed")
+from sr_reparam import deploy, export_onnx, onnxruntime_session
 
 LARGE = {"edsr", "rdn"}
 
@@ -28,8 +25,7 @@ def test_deployed_model_exports_and_runs_in_onnxruntime(name: str, tmp_path) -> 
         )
     path = export_onnx(model, tmp_path / f"{name}.onnx")
     x = torch.rand(1, 3, 19, 17)  # not the export size, odd, and not a multiple of 4
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (out,) = session.run(None, {"lr": x.numpy()})
+    (out,) = onnxruntime_session(path).run(None, {"lr": x.numpy()})
     with torch.inference_mode():
         expected = model(x)
     assert out.shape == tuple(expected.shape)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -15,7 +16,7 @@ from torch import nn
 from sr_blocks.ecbsr import ECB, ECBSR
 from sr_blocks.layers import FusedKernelCache
 from sr_blocks.sesr import SESR, LinearBlock
-from sr_reparam import assert_plain, deploy, export_onnx
+from sr_reparam import assert_plain, deploy, export_onnx, onnxruntime_session
 
 TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-9}
 DTYPES = sorted(TOLERANCE, key=str)
@@ -137,15 +138,11 @@ def test_sesr(dtype, mode, scale, channels):
     "model", [ECBSR(2, 8, 3, 1, 1), SESR(2, m=2, f=8, feature_size=16)], ids=["ecbsr", "sesr"]
 )
 def test_deployed_models_export_to_onnx(tmp_path, model):
-    ort = pytest.importorskip("onnxruntime", reason="the 'onnx' extra of sr-reparam is not installed")
-    pytest.importorskip("onnx", reason="the 'onnx' extra of sr-reparam is not installed")
-    np = pytest.importorskip("numpy")
     deployed = deploy(randomize_(model, gain=0.3, spread=0.02))
     channels = deployed.conv_first.in_channels if isinstance(model, SESR) else 1
     path = export_onnx(deployed, tmp_path / "model.onnx")
     x = torch.rand(1, channels, 13, 19)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (out,) = session.run(None, {"lr": x.numpy()})
+    (out,) = onnxruntime_session(path).run(None, {"lr": x.numpy()})
     with torch.no_grad():
         np.testing.assert_allclose(out, deployed(x).numpy(), atol=1e-4, rtol=0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import warnings
 
+import onnx
 import pytest
 import torch
 from torch import nn
@@ -25,11 +26,8 @@ CALIBRATION_PATCHES = 64
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
     """(float ESPCN x2 trained 200 steps, training patches, sample test images, its test PSNR)."""
-    try:
-        train_images = sr_data.SampleImages("train", SCALE)
-        test_images = sr_data.SampleImages("test", SCALE)
-    except ImportError as error:
-        pytest.skip(f"sample images need scikit-image: {error}")
+    train_images = sr_data.SampleImages("train", SCALE)
+    test_images = sr_data.SampleImages("test", SCALE)
     patches = sr_train.stack_patches(
         sr_data.RandomPatches(
             train_images, 64, TRAIN_STEPS * 16, seed=0, cache_dir=tmp_path_factory.mktemp("decoded")
@@ -88,7 +86,6 @@ def test_w4a4_is_quantised_and_worse_than_w8a8(trained):
 
 
 def test_int8_onnx_matches_brevitas_within_2_of_255(trained, tmp_path):
-    onnx = pytest.importorskip("onnx")
     model, patches, images, _ = trained
     qmodel = quant.ptq(model, calibration(patches))
     path = quant.export_onnx_int8(qmodel, tmp_path / "espcn_int8.onnx", patches.lr[:1])
@@ -108,7 +105,7 @@ def test_float_outputs_also_export_and_match(trained, tmp_path):
     qmodel = quant.ptq(model, calibration(patches), quantize_outputs=False)
     assert float_psnr - test_psnr(qmodel, images) <= 0.2
     path = quant.export_onnx_int8(qmodel, tmp_path / "espcn_int8_float_out.onnx", patches.lr[:1])
-    ops = [node.op_type for node in pytest.importorskip("onnx").load(path).graph.node]
+    ops = [node.op_type for node in onnx.load(path).graph.node]
     assert ops.count("QuantizeLinear") == 3  # the conv inputs only
     assert quant.onnx_int8_agreement(qmodel, path, images[1]["lr"])["max_diff_255"] <= 2
 

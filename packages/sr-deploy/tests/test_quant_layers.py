@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import onnx
 import pytest
 import torch
 from torch import nn
@@ -12,6 +13,7 @@ from torch import nn
 import sr_blocks
 import sr_reparam
 from sr_deploy import quant
+from sr_deploy.quant import sample_study
 
 warnings.filterwarnings("ignore", message=".*fast_hadamard_transform.*")
 
@@ -82,7 +84,6 @@ def test_low_bits_keep_the_image_layers_at_io_bits():
 
 
 def test_y_only_sesr_quantises_exports_and_runs(tmp_path):
-    pytest.importorskip("onnxruntime")
     model = deployed("sesr_m5", in_channels=1, out_channels=1)
     qmodel = quant.ptq(model, images(channels=1))
     lr = images(channels=1, count=1, size=37)
@@ -95,18 +96,14 @@ def test_y_only_sesr_quantises_exports_and_runs(tmp_path):
 
 
 def test_onnxruntime_runs_every_conv_but_the_last_as_qlinearconv(tmp_path):
-    ort = pytest.importorskip("onnxruntime")
-    onnx = pytest.importorskip("onnx")
     model = deployed("sesr_m5", in_channels=1, out_channels=1)  # a conv output feeds a conv and an add
     path = quant.export_onnx_int8(quant.ptq(model, images(channels=1)), tmp_path / "sesr.onnx", images(1, 1))
     graph = onnx.load(path).graph
     activation_zero_points = {n.input[2] for n in graph.node if n.op_type == "QuantizeLinear"}
     types = {i.data_type for i in graph.initializer if i.name in activation_zero_points}
     assert types == {onnx.TensorProto.UINT8} and "PRelu" not in {n.op_type for n in graph.node}
-    options = ort.SessionOptions()
-    options.optimized_model_filepath = str(tmp_path / "optimised.onnx")
-    ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    ops = [node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node]
+    sr_reparam.onnxruntime_session(path, optimized_path=tmp_path / "optimised.onnx")
+    ops = [node.op_type for node in onnx.load(tmp_path / "optimised.onnx").graph.node]
     assert ops.count("QLinearConv") == 6 and ops.count("Conv") == 1  # SESR-M5 has 7 convs
 
 
@@ -188,18 +185,13 @@ def test_a_saved_state_dict_reloads_into_a_rebuilt_model(make):
 
 
 def test_the_sample_study_prints_every_setting(tmp_path, capsys):
-    sample_study = pytest.importorskip("sr_deploy.quant.sample_study")
-    try:
-        sample_study.run_study("sesr_m3", 2, 1, 2, True, str(tmp_path), training_patches=32)
-    except ImportError as error:
-        pytest.skip(f"sample images need scikit-image: {error}")
+    sample_study.run_study("sesr_m3", 2, 1, 2, True, str(tmp_path), training_patches=32)
     lines = [line for line in capsys.readouterr().out.splitlines() if "loss" in line]
     assert len(lines) == len(sample_study.ptq_settings()) + 2  # every PTQ variant, QAT twice
 
 
 @pytest.mark.parametrize(("weight_bits", "act_bits"), [(8, 8), (4, 4)])
 def test_uint8_activations_and_prelu_rewrite_keep_the_function(tmp_path, weight_bits, act_bits):
-    onnx = pytest.importorskip("onnx")
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.PReLU(4), nn.Conv2d(4, 3, 3, padding=1)).eval()
     with torch.no_grad():

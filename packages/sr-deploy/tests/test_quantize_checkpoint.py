@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import onnx
 import pytest
 
-pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
-onnx = pytest.importorskip("onnx")
-pytest.importorskip("onnxruntime")
-
-from sr_deploy.quant import QuantizeRequest, parse_bits, quantize_checkpoint  # noqa: E402
+from sr_deploy.quant import QuantizeRequest, parse_bits, quantize_checkpoint
 
 TINY = dict(calibration_patches=16, patch_size=32, sets=["samples"], data="samples")
 

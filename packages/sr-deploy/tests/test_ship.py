@@ -17,7 +17,6 @@ from sr_deploy import (
     export_onnx_checked,
     find_weights,
     load_trained,
-    onnx_available,
     ship_trained,
 )
 from sr_reparam.deploy import undeployed_modules
@@ -86,9 +85,7 @@ def test_deploy_verified_catches_a_wrong_reparameterisation():
     assert deploy_verified(nn.Sequential(Wrong())).max_abs_diff > 1e-2
 
 
-@pytest.mark.skipif(not onnx_available(), reason="needs the onnx extra")
 def test_checked_export_is_atomic_and_measures_onnxruntime(tmp_path, make_checkpoint):
-    pytest.importorskip("onnxruntime")
     model, _ = load_trained(make_checkpoint("sesr_m3", in_channels=1, out_channels=1), deployed=True)
     out = tmp_path / "onnx"
     report = export_onnx_checked(model, out / "m.onnx", log=lambda _: None)
@@ -131,7 +128,6 @@ def test_ship_trained_writes_every_artifact_of_a_run_folder(tmp_path, make_check
         assert (run_dir / name).is_file(), name
     deployed, ckpt = load_trained(run_dir / "deployed.pt")
     assert ckpt["deployed"] and not undeployed_modules(deployed)
-    if onnx_available():
-        assert report["onnx"] == str(run_dir / "model.onnx") and (run_dir / "model.onnx").is_file()
+    assert report["onnx"] == str(run_dir / "model.onnx") and (run_dir / "model.onnx").is_file()
     json.dumps(report)  # JSON-ready
     assert any("re-parameterised" in message for message in messages)

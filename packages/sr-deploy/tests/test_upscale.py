@@ -157,7 +157,6 @@ def test_y_only_model_upscales_y_and_keeps_colour(make_checkpoint, tmp_path):
 
 
 def test_onnx_engine_matches_torch(make_checkpoint, tmp_path):
-    pytest.importorskip("onnxruntime")
     weights = make_checkpoint()
     model, _ = load_trained(weights, deployed=True)
     export_onnx(model, tmp_path / "m.onnx")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
+import onnx
 import pytest
 import torch
 from torch import nn
 
-from sr_reparam import export_onnx
-
-pytest.importorskip("onnx", reason="the 'onnx' extra is not installed")
-ort = pytest.importorskip("onnxruntime", reason="the 'onnx' extra is not installed")
-np = pytest.importorskip("numpy")
+from sr_reparam import export_onnx, onnxruntime_max_difference, onnxruntime_session
 
 
 def plain_net() -> nn.Module:
@@ -25,8 +25,7 @@ def test_export_dynamic_hw_matches_torch(tmp_path):
     path = export_onnx(net, tmp_path / "net.onnx", dynamic_hw=True)
     assert path.exists()
     x = torch.rand(1, 3, 17, 23)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (out,) = session.run(None, {"lr": x.numpy()})
+    (out,) = onnxruntime_session(path).run(None, {"lr": x.numpy()})
     with torch.no_grad():
         expected = net(x).numpy()
     assert out.shape == (1, 3, 34, 46)
@@ -59,16 +58,13 @@ def test_export_refuses_a_model_still_in_training_form(tmp_path):
 def test_export_accepts_a_deployed_net_with_non_plain_layers(tmp_path):
     net = nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), nn.BatchNorm2d(3), nn.Sigmoid()).eval()
     path = export_onnx(net, tmp_path / "attention.onnx")
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     x = torch.rand(1, 3, 9, 11)
-    (out,) = session.run(None, {"lr": x.numpy()})
+    (out,) = onnxruntime_session(path).run(None, {"lr": x.numpy()})
     with torch.no_grad():
         np.testing.assert_allclose(out, net(x).numpy(), atol=1e-5, rtol=0)
 
 
 def test_onnxruntime_max_difference_measures_the_exported_file(tmp_path):
-    from sr_reparam import onnxruntime_max_difference
-
     net = plain_net()
     path = export_onnx(net, tmp_path / "net.onnx")
     x = torch.rand(1, 3, 9, 11)
@@ -79,22 +75,17 @@ def test_onnxruntime_max_difference_measures_the_exported_file(tmp_path):
 
 
 def test_export_writes_into_a_binary_stream(tmp_path):
-    import io
-
     net = plain_net()
     stream = io.BytesIO()
     assert export_onnx(net, stream) is stream
-    session = ort.InferenceSession(stream.getvalue(), providers=["CPUExecutionProvider"])
     x = torch.rand(1, 3, 5, 7)
-    (out,) = session.run(None, {"lr": x.numpy()})
+    (out,) = onnxruntime_session(stream.getvalue()).run(None, {"lr": x.numpy()})
     with torch.no_grad():
         np.testing.assert_allclose(out, net(x).numpy(), atol=1e-4, rtol=0)
     assert not list(tmp_path.iterdir())  # nothing written anywhere else
 
 
 def test_onnxruntime_session_runs_a_file_or_its_bytes_as_torch_does(tmp_path):
-    from sr_reparam import onnxruntime_session
-
     net = plain_net()
     path = export_onnx(net, tmp_path / "net.onnx", dynamic_hw=True)
     x = torch.rand(1, 3, 9, 11)
@@ -106,3 +97,12 @@ def test_onnxruntime_session_runs_a_file_or_its_bytes_as_torch_does(tmp_path):
         assert session.get_session_options().intra_op_num_threads == 2
         (out,) = session.run(None, {"lr": x.numpy()})
         np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_onnxruntime_session_threads_default_and_optimised_graph(tmp_path):
+    path = export_onnx(plain_net(), tmp_path / "net.onnx")
+    optimised = tmp_path / "optimised.onnx"
+    session = onnxruntime_session(path, threads=None, optimized_path=optimised)
+    assert session.get_session_options().intra_op_num_threads == 0  # onnxruntime's own choice
+    assert [node.op_type for node in onnx.load(str(optimised)).graph.node].count("Conv") == 2
+    assert onnxruntime_session(path).get_session_options().intra_op_num_threads == 1

@@ -20,6 +20,7 @@ from sr_deploy.loading import load_trained
 from sr_eval import tiled_forward
 from sr_eval.profiling import infer_in_channels
 from sr_eval.runtime import resolve_device
+from sr_reparam import onnxruntime_session
 
 
 class Engine(Protocol):
@@ -90,11 +91,11 @@ class OnnxEngine:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"ONNX file not found: {path}")
-        providers = ["CPUExecutionProvider"]
-        if resolve_device(device).type == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
-            providers.insert(0, "CUDAExecutionProvider")
+        on_cuda = resolve_device(device).type == "cuda"
+        if on_cuda and "CUDAExecutionProvider" not in ort.get_available_providers():
+            on_cuda = False  # onnxruntime without CUDA: the CPU runs the file
         try:
-            self.session = ort.InferenceSession(str(path), providers=providers)
+            self.session = onnxruntime_session(path, threads=None, device="cuda" if on_cuda else "cpu")
         except Exception as err:  # onnxruntime raises its own exception types for bad files
             raise ValueError(f"{path}: onnxruntime cannot load it: {err}") from err
         first = self.session.get_inputs()[0]

@@ -78,20 +78,31 @@ def export_onnx(
 
 
 def onnxruntime_session(
-    model: str | os.PathLike | bytes, threads: int = 1, device: str | torch.device = "cpu"
+    model: str | os.PathLike | bytes,
+    threads: int | None = 1,
+    device: str | torch.device = "cpu",
+    optimized_path: str | os.PathLike | None = None,
 ) -> Any:
     """An onnxruntime session of an ONNX file (or its bytes) for timing and inference: `threads`
-    intra-op threads and one inter-op thread, every graph optimisation (the int8 QLinearConv fusions
-    need them), on the CPU provider or, for a CUDA `device`, the CUDA provider. Needs ``onnxruntime``.
+    intra-op threads (None: onnxruntime's default, one per core) and one inter-op thread, every graph
+    optimisation (the int8 QLinearConv fusions need them), on the CPU provider or, for a CUDA
+    `device`, the CUDA provider (the CPU provider runs what it lacks). `optimized_path` receives the
+    graph onnxruntime runs after its optimisations (its warning that such a file is specific to
+    this machine is not shown). Needs ``onnxruntime``; every session of the toolkit comes from here.
     """
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
+    if threads is not None:
+        options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    cuda = torch.device(device).type == "cuda"
-    providers = ["CUDAExecutionProvider"] if cuda else ["CPUExecutionProvider"]
+    if optimized_path is not None:
+        options.optimized_model_filepath = str(optimized_path)
+        options.log_severity_level = 3
+    providers = ["CPUExecutionProvider"]
+    if torch.device(device).type == "cuda":
+        providers.insert(0, "CUDAExecutionProvider")
     source = model if isinstance(model, bytes) else str(model)
     return onnxruntime.InferenceSession(source, options, providers=providers)
 
@@ -103,9 +114,7 @@ def onnxruntime_max_difference(model: nn.Module, path: str | os.PathLike, exampl
     Checks that an exported file (float or QCDQ int8, one input, one output) computes what the
     PyTorch model it came from does; both run on the CPU in float32. Needs ``onnxruntime``.
     """
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = onnxruntime_session(path, threads=None)
     example = example.detach().cpu().float()
     (ort_out,) = session.run(None, {session.get_inputs()[0].name: example.numpy()})
     return (torch.from_numpy(ort_out) - model.cpu().eval()(example)).abs().max().item()

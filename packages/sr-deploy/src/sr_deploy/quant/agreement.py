@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from sr_reparam import onnxruntime_session
+
 
 @torch.no_grad()
 def onnx_int8_agreement(
@@ -26,8 +28,6 @@ def onnx_int8_agreement(
     file at `path` in onnxruntime (CPU); return the difference of the two outputs:
     `max_diff_255` and `mean_diff_255` (absolute, in 1/255 units) and `psnr_db` (peak 1; inf when
     they are identical)."""
-    import onnxruntime as ort
-
     if example.dim() == 3:
         example = example.unsqueeze(0)
     device = next(qmodel.parameters()).device
@@ -36,7 +36,7 @@ def onnx_int8_agreement(
         expected = qmodel.eval()(example.float().to(device)).float().cpu().numpy()
     finally:
         qmodel.train(was_training)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = onnxruntime_session(path, threads=None)
     feed = {session.get_inputs()[0].name: example.float().cpu().numpy()}
     got = session.run(None, feed)[0]
     if got.shape != expected.shape:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from sr_eval import interleaved_times_ms
 from sr_reparam import onnxruntime_session
 
 LR_640x360 = (1, 3, 360, 640)  # an LR frame whose x2 output is 720p and whose x4 output is 1440p
@@ -31,7 +32,8 @@ def compare_onnx_speed(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Time each ONNX file of `files` (label -> path; the first is the reference) on one random input
-    of `input_shape` in interleaved rounds, after `warmup` untimed runs each.
+    of `input_shape` in interleaved rounds (`sr_eval.interleaved_times_ms`), after `warmup` untimed
+    rounds; each run is also timed in the process's CPU time.
 
     Returns {input_shape, threads, rounds, seconds / cpu_seconds: {label: per-round list},
     median_seconds / median_cpu_seconds: {label}, speedup_vs_<first> / cpu_speedup_vs_<first>:
@@ -44,19 +46,22 @@ def compare_onnx_speed(
     labels = list(files)
     sessions = {label: onnxruntime_session(files[label], threads) for label in labels}
     x = np.random.default_rng(seed).random(tuple(input_shape), dtype=np.float32)
-    feeds = {label: {session.get_inputs()[0].name: x} for label, session in sessions.items()}
-    for label in labels:
-        for _ in range(warmup):
-            sessions[label].run(None, feeds[label])
-    wall: dict[str, list[float]] = {label: [] for label in labels}
     cpu: dict[str, list[float]] = {label: [] for label in labels}
-    for round_index in range(rounds):
-        shift = round_index % len(labels)
-        for label in labels[shift:] + labels[:shift]:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            sessions[label].run(None, feeds[label])
-            wall[label].append(time.perf_counter() - start)
+
+    def run(label: str) -> Callable[[], None]:
+        session = sessions[label]
+        feed = {session.get_inputs()[0].name: x}
+
+        def timed() -> None:
+            start_cpu = time.process_time()
+            session.run(None, feed)
             cpu[label].append(time.process_time() - start_cpu)
+
+        return timed
+
+    wall_ms = interleaved_times_ms({label: run(label) for label in labels}, rounds, warmup)
+    wall = {label: [ms / 1e3 for ms in times] for label, times in wall_ms.items()}
+    cpu = {label: times[warmup:] for label, times in cpu.items()}  # the warm-up rounds are not counted
     reference = labels[0]
     return {
         "input_shape": list(input_shape),
