@@ -3,8 +3,8 @@
     python benchmarks/gpu_suite.py --out results/gpu_suite   # on a CUDA machine: <= 8 minutes
     python benchmarks/gpu_suite.py --smoke --out /tmp/gs     # every item, tiny sizes, CPU (CI)
     python benchmarks/gpu_suite.py --only 2a 2b              # some items
-    python benchmarks/gpu_suite.py --prepare-carry           # build .device/gpu_suite for a lent device
-    python benchmarks/gpu_suite.py --carry-list              # what the device needs, and the command
+    python benchmarks/gpu_suite.py --prepare-carry           # build the offline bundle .device/gpu_suite
+    python benchmarks/gpu_suite.py --carry-list              # what to copy to an offline GPU machine
 
 Items (ids for --only; each runs in a time box of at most 60 s: a slow item is cut, marked
 "timed out" with what it measured so far, and the rest go on):
@@ -12,17 +12,17 @@ Items (ids for --only; each runs in a time box of at most 60 s: a slow item is c
   2a  SESR-M5 x2 1080p -> 4K: fp32 vs fp16 channels-last, deployed vs plain stack
   2b  the same compiled (torch.compile): frames/s (target >= 800)
   3   SESR-M5 collapsed vs expanded training step (>= 5x)
-  4a  ESRN x2 (seed 000's 17 genes) training steps/s, fp32 / bf16 / channels-last (>= 1.5x vega's)
+  4a  ESRN x2 (ESR_EA's 17-gene example) training steps/s, fp32 / bf16 / channels-last (>= 1.5x vega's)
   4b  ESR_EA mini search, sequential: candidates of 1000 steps per hour (target >= 200)
   4c  the same with worker processes sharing the GPU, and the ratio to 4b
-  5   QuantNAS search steps/s on the seed's supernet, QN and shared modes, GPU vs CPU
+  5   QuantNAS search steps/s on the reference's supernet, QN and shared modes, GPU vs CPU
   6   zoo upscale --half of 1080p frames to 4K, images/s vs the bare forward (>= 80%)
   7   IMDN x2 (official weights) at 720p output, fp32 vs fp16 ms and Set5 PSNR fp16 - fp32
 
 Every item reports ratios measured in the same run, and absolutes (which mean something on a GPU;
 in the smoke run they are CPU times of tiny inputs, and no target is judged). The JSON, the table
 (gpu_suite.md) and a log of failed items' tracebacks (gpu_suite.log) go to --out, rewritten after
-every item. On a machine where the toolkit is not installed (a lent GPU), the repository's
+every item. On a machine where the toolkit is not installed (an offline GPU machine), the repository's
 packages/*/src are put on the path, and .device/gpu_suite's datasets and weights are used.
 """
 
@@ -53,7 +53,7 @@ ITEM_SECONDS_MAX = 60
 
 
 def use_repository_sources() -> None:
-    """Import the toolkit from this checkout when it is not installed (a lent device): its
+    """Import the toolkit from this checkout when it is not installed (an offline GPU machine): its
     packages/*/src go on sys.path and on PYTHONPATH (for the processes the suite starts)."""
     try:
         import sr_blocks  # noqa: F401
@@ -275,9 +275,13 @@ def main() -> int:
     parser.add_argument(
         "--threads", type=int, help="torch CPU threads (default: 1 with --smoke, else torch's default)"
     )
-    parser.add_argument("--carry-list", action="store_true", help="print what a lent device needs, and exit")
+    parser.add_argument(
+        "--carry-list", action="store_true", help="print what an offline GPU machine needs, and exit"
+    )
     parser.add_argument("--prepare-carry", action="store_true", help="build .device/gpu_suite, then list it")
-    parser.add_argument("--device-python", default="3.12", help="the device's Python, for --prepare-carry")
+    parser.add_argument(
+        "--device-python", default="3.12", help="the GPU machine's Python, for --prepare-carry"
+    )
     args = parser.parse_args()
     if args.prepare_carry or args.carry_list:
         if args.prepare_carry:

@@ -1,18 +1,19 @@
-"""What a lent GPU machine needs beside the repository to run the GPU suite.
+"""The GPU suite's offline bundle: wheels and data links for a GPU machine without network access.
 
-The device gets the repository's tracked and untracked-not-ignored files, plus the ignored paths a
-call names in ``carry`` (at most 8; a path through a symbolic link travels as the files it reaches);
-it has its own Python with CUDA torch but none of this project's third-party dependencies that are
-not in its image, no network, and no ``../shared``. So ``.device/gpu_suite/`` (ignored by git) holds:
+Such a machine gets a copy of the checkout (tracked and untracked-not-ignored files) plus the
+bundle's paths listed in ``CARRIED`` (a path through a symbolic link is copied as the files it
+reaches). It has a Python with CUDA torch, but maybe not the suite's other third-party
+dependencies, no network, and no ``../shared``. So ``.device/gpu_suite/`` (ignored by git) holds:
 
-- ``wheels/``: DEAP (sr-search-evo) and Brevitas (sr-search-quantnas) with the dependencies the
-  device image lacks, for CPython 3.12 on manylinux x86-64, at the versions installed here;
+- ``wheels/``: DEAP (sr-search-evo) and Brevitas (sr-search-quantnas) with the dependencies a bare
+  CUDA torch image lacks, for CPython 3.12 on manylinux x86-64, at the versions installed here;
 - ``datasets``: a link to the datasets root, of which Set5 (item 7's PSNR) and SunHays80 (item 6's
-  frames) are carried;
-- ``weights``: a link to the weights root, of which IMDN_x2.pth (item 7) is carried.
+  frames) are copied along;
+- ``weights``: a link to the weights root, of which IMDN_x2.pth (item 7) is copied along.
 
 The datasets and weights are linked, never copied into the project. `prepare` builds the folder
-(pip download, links); `describe` lists the carry paths with their sizes and the device command.
+(pip download, links); `describe` lists the paths to copy with their sizes, checks that checkout and
+bundle stay under ``LIMIT_BYTES``, and prints the command to run on the GPU machine.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CARRY_DIR = REPO / ".device" / "gpu_suite"
-LIMIT_BYTES = 64 * 2**20  # the working tree plus carried paths that travel to the device
-# third-party distributions the suite needs that the device image does not hold
+LIMIT_BYTES = 64 * 2**20  # the checkout plus the bundle: small enough to copy in one transfer
+# third-party distributions the suite needs that a bare CUDA torch image does not hold
 WHEELS = ("deap", "moocore", "cffi", "pycparser", "platformdirs", "brevitas", "dependencies", "unfoldNd")
 PLATFORMS = (
     "manylinux_2_28_x86_64",
@@ -37,8 +38,8 @@ PLATFORMS = (
 CARRIED = ("wheels", "datasets/Set5", "datasets/SunHays80", "weights/IMDN_x2.pth")
 
 
-def device_command(out: str = "$OUT") -> str:
-    """The shell command for the device: install the carried wheels, then run the suite into ``out``."""
+def device_command(out: str = "results/gpu_suite") -> str:
+    """The shell command for the GPU machine: install the bundle's wheels, then run the suite into ``out``."""
     wheels = CARRY_DIR.relative_to(REPO) / "wheels"
     return (
         f"python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site {wheels}/*.whl && "
@@ -79,13 +80,13 @@ def _link(name: str, target: Path | None) -> None:
     if link.is_symlink():
         link.unlink()
     if target is None:
-        print(f"no {name} root: the suite on the device will miss what it holds (items 6 and 7)")
+        print(f"no {name} root: the suite on the GPU machine will miss what it holds (items 6 and 7)")
         return
     link.symlink_to(target.resolve(), target_is_directory=True)
 
 
 def prepare(datasets: Path | None, weights: Path | None, python: str = "3.12") -> None:
-    """Download the wheels for the device's Python; link the datasets and weights roots."""
+    """Download the wheels for the GPU machine's Python; link the datasets and weights roots."""
     wheels = CARRY_DIR / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     for name in WHEELS:
@@ -95,7 +96,7 @@ def prepare(datasets: Path | None, weights: Path | None, python: str = "3.12") -
 
 
 def describe() -> int:
-    """Print the carry paths with their sizes, the working tree's size and the device command;
+    """Print the paths to copy with their sizes, the checkout's size and the GPU machine's command;
     1 when the folder is not prepared or the total is over the limit."""
     if not (CARRY_DIR / "wheels").is_dir():
         print(f"{CARRY_DIR / 'wheels'} does not exist: run `python benchmarks/gpu_suite.py --prepare-carry`")
@@ -105,15 +106,15 @@ def describe() -> int:
     sizes = {name: _size(path) for name, path in paths.items() if path.exists()}
     tree = _tree_bytes()
     total = tree + sum(sizes.values())
-    print("carry:")
+    print("bundle:")
     for name, size in sizes.items():
         print(f"  {name:45s} {size / 2**20:7.2f} MiB")
     for name in missing:
         print(f"  {name:45s} missing (its item reports what it could not do)")
-    print(f"working tree that travels anyway: {tree / 2**20:.2f} MiB")
+    print(f"checkout (copied anyway): {tree / 2**20:.2f} MiB")
     print(f"total: {total / 2**20:.2f} MiB of {LIMIT_BYTES / 2**20:.0f} MiB")
-    print("carry list for the run call:", list(sizes))
-    print(f"device command:\n  {device_command()}")
+    print("paths to copy besides the checkout:", list(sizes))
+    print(f"command on the GPU machine:\n  {device_command()}")
     if total > LIMIT_BYTES:
         print("over the limit")
         return 1

@@ -8,7 +8,6 @@ shared benchmark modules inside their bodies: an item whose dependencies are mis
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import math
 import os
@@ -27,10 +26,9 @@ from torch import nn
 BENCHMARKS = Path(__file__).resolve().parent
 REPO = BENCHMARKS.parent
 
-FAST_PATH_FPS_TARGET = 800  # issue 14: SESR-M5 x2 1080p -> 4K, fp16 + channels-last + compile
+FAST_PATH_FPS_TARGET = 800  # SESR-M5 x2 1080p -> 4K, fp16 + channels-last + compile
 VEGA_ESRN_H100_STEPS_PER_S = 16.3  # vega's own ESRN, batch 16 of 64x64 LR, fp32, one H100
 SEARCH_CANDIDATES_PER_HOUR_TARGET = 200  # candidates of 1000 fast-training steps
-NEEDS_WEIGHTS_ISSUE = "needs the official-weights issue"
 # what esr_mini_search.py's "ready" file says it runs, copied into items 4b/4c's setup
 MINI_SEARCH_SETTINGS = ("evaluator", "workers", "steps", "batch", "lr_patch", "train_overrides", "space")
 
@@ -252,7 +250,7 @@ def sesr_training(rec: ItemRecord, env: SuiteEnv) -> None:
 
 
 # -- 4 ---------------------------------------------------------------------------------------------
-@item("4a", "ESRN x2 (seed 000's 17 genes) training steps/s, batch 16 of 64x64 LR, sr_train's loop", 45)
+@item("4a", "ESRN x2 (ESR_EA's 17-gene example) training steps/s, batch 16 of 64x64 LR, sr_train's loop", 45)
 def esrn_training(rec: ItemRecord, env: SuiteEnv) -> None:
     from train_workload import measure
 
@@ -387,7 +385,9 @@ def search_concurrent(rec: ItemRecord, env: SuiteEnv) -> None:
 
 
 # -- 5 ---------------------------------------------------------------------------------------------
-@item("5", "QuantNAS search steps/s on the seed's supernet (x4, bits 8/4), QN and shared-weight modes", 50)
+@item(
+    "5", "QuantNAS search steps/s on the reference's supernet (x4, bits 8/4), QN and shared-weight modes", 50
+)
 def quantnas_search(rec: ItemRecord, env: SuiteEnv) -> None:
     from bench_timing import steps_per_s
     from quantnas_workload import CROP, REFERENCE_CPU_STEPS_PER_S, seed_search_step
@@ -452,9 +452,7 @@ def _imdn_x2(rec: ItemRecord) -> tuple[nn.Module, bool]:
     from sr_blocks import create_model
 
     path = _weights_file("IMDN_x2.pth")
-    if "weights" not in inspect.signature(create_model).parameters:
-        reason = NEEDS_WEIGHTS_ISSUE
-    elif path is None:
+    if path is None:
         reason = "IMDN_x2.pth not found ($SR_WEIGHTS, ../shared/weights)"
     else:
         rec.set_up(weights=str(path))

@@ -1,4 +1,4 @@
-"""The GPU suite (benchmarks/gpu_suite.py, issue 14): its smoke run and its time boxes.
+"""The GPU suite (benchmarks/gpu_suite.py): its smoke run and its time boxes.
 
 The smoke run is what CI runs: every item at tiny sizes on the CPU, each reporting ratios. The
 time-box tests run the suite's runner on stand-in items, so they do not depend on machine speed.
@@ -6,7 +6,6 @@ time-box tests run the suite's runner on stand-in items, so they do not depend o
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import subprocess
@@ -16,8 +15,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from sr_blocks import create_model
 
 REPO = Path(__file__).resolve().parents[1]
 SUITE = REPO / "benchmarks" / "gpu_suite.py"
@@ -60,14 +57,6 @@ def test_smoke_is_marked_as_such_in_the_json_and_the_table(smoke: dict) -> None:
     assert "SMOKE RUN" in table
     for item_id in ITEM_IDS:
         assert f"| **{item_id}** " in table and f"| **{item_id}** " in smoke["stdout"]
-
-
-def test_item_7_says_why_it_cannot_compare_psnr_without_official_weights(smoke: dict) -> None:
-    item = next(item for item in smoke["json"]["items"] if item["id"] == "7")
-    if "weights" in inspect.signature(create_model).parameters:
-        pytest.skip("create_model loads official weights: item 7 may compare PSNR")
-    assert item["status"] == "partial: PSNR fp16 vs fp32 on Set5 skipped: needs the official-weights issue"
-    assert item["ratios"][0]["name"] == "fp16 speed-up over fp32"
 
 
 @pytest.fixture()
