@@ -3,8 +3,8 @@
 `nas.search_space` and `nas.search_algorithm` (its `policy` and `range`) are sr_search_evo's
 sections, `nas.trainer` and `fully_train.trainer` sr_train's TrainerSection (vega's `epochs`,
 `optim: {type: Adam}`, `lr_scheduler: {type: MultiStepLR, milestones}`, `loss: {type: L1Loss}`),
-the `dataset` sections, `fully_train.top_k` and `evaluate.test` ours. A section left out takes
-the seed's values (500 epochs of fast training, 15000 of full training with the seed's
+the `dataset` sections sr_train's DatasetSection, `fully_train.top_k` and `evaluate.test` ours. A
+section left out takes the seed's values (500 epochs of fast training, 15000 of full training with the seed's
 milestones); an unknown key, a wrong type or an impossible combination is a ConfigError naming the
 key and the file.
 """
@@ -17,40 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from sr_search_evo import ESRSearchAlgorithm, ESRSearchSpace
-from sr_train import ConfigError, check_types, find_config, read_yaml, section_from_dict, with_assignments
+from sr_train import ConfigError, DatasetSection, check_types, config_dirs, load_section, with_assignments
 from sr_train.trainer_section import SchedulerSection, TrainerSection
 
-CONFIG_DIRS = (Path(__file__).parent / "configs", Path(__file__).resolve().parents[2] / "configs")
-
-
-@dataclass
-class DatasetSection:
-    """`nas.dataset` / `fully_train.dataset`: training patches and validation data of one stage.
-
-    An epoch is `patches_per_epoch` random patches of `patch_size` HR pixels. `val`: "holdout:N"
-    (the last N training images), "samples", a benchmark name or a folder. `val_crop` > 0:
-    validate on the centre `val_crop` x `val_crop` HR crop of each image.
-    """
-
-    patch_size: int = 64
-    batch_size: int = 16
-    patches_per_epoch: int = 800
-    val: str = "holdout:10"
-    val_crop: int = 0
-
-    def __post_init__(self) -> None:
-        check_types(self)
-        for key in ("patch_size", "batch_size"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
-        if self.patches_per_epoch < self.batch_size:
-            raise ConfigError(
-                f"patches_per_epoch {self.patches_per_epoch} is below batch_size {self.batch_size}"
-            )
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return self.patches_per_epoch // self.batch_size
+CONFIG_DIRS = config_dirs(__file__)
 
 
 @dataclass
@@ -116,6 +86,4 @@ def load_config(
 ) -> tuple[EsrConfig, Path]:
     """(config, its file): a config file or shipped name with `--set KEY=VALUE` `assignments`
     merged over it; or, given `data`, that mapping (a run folder's record named `name_or_path`)."""
-    path = Path(name_or_path) if data is not None else find_config(name_or_path, CONFIG_DIRS)
-    data = read_yaml(path) if data is None else data
-    return section_from_dict(EsrConfig, with_assignments(data, assignments), "", path), path
+    return load_section(EsrConfig, name_or_path, CONFIG_DIRS, with_assignments({}, assignments), data)

@@ -53,7 +53,7 @@ from sr_search_evo import (
 from sr_search_evo.compare import load_sources, write_comparison
 from sr_search_evo.fronts import costs_of, run_costs, write_front
 from sr_search_evo.plots import latency_label, plot_fronts
-from sr_train import ConfigError, RunFolder, Trainer, path_setting, section_to_dict
+from sr_train import ConfigError, RunFolder, path_setting, registered_trainer, section_to_dict
 
 MODEL = "esrn"
 HISTORY = "history.jsonl"
@@ -209,8 +209,6 @@ def train_stage(
     if stage.dataset.val_crop and val is not None:
         val = CenterCrops(val, stage.dataset.val_crop, scale)
     kwargs = {"genes": list(genes), "G0": config.nas.search_space.esrbody.G0}
-    torch.manual_seed(stage.trainer.seed)  # initial weights follow the trainer's seed
-    model = create_model(MODEL, scale=scale, **kwargs)
     data = stage.dataset
     patches = RandomPatches(
         train,
@@ -221,11 +219,8 @@ def train_stage(
     )
     run = {"device": str(device), "out_dir": str(out), "progress": not folder.quiet}
     train_config = stage.trainer.train_config(scale, data.batch_size, data.steps_per_epoch, **run)
-    trainer = Trainer(model, patches, val, train_config, model_name=MODEL, model_kwargs=kwargs)
-    try:
+    with registered_trainer(MODEL, patches, val, train_config, kwargs) as trainer:
         result = trainer.fit()
-    finally:
-        trainer.close()
     psnr = "-" if result.best_psnr is None else f"{result.best_psnr:.3f} dB at step {result.best_step}"
     folder.log(
         f"{out.name}: {result.steps} steps in {result.total_seconds:.0f} s, best validation PSNR {psnr}"

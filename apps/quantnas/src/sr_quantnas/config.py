@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from sr_search_quantnas.settings import ArchSettings, SearchSettings, TrainSettings
-from sr_train import ConfigError, check_types, find_config, merge, read_yaml
+from sr_train import ConfigError, check_types, config_dirs, load_section, merge
 from sr_train.strict_config import section_from_dict, section_to_dict
 
-CONFIG_DIRS = (Path(__file__).parent / "configs", Path(__file__).resolve().parents[2] / "configs")
+CONFIG_DIRS = config_dirs(__file__)
 
 
 @dataclass
@@ -82,8 +82,7 @@ class QuantNASConfig:
 
 def load_config(name_or_path: str | Path, changes: dict[str, Any] | None = None) -> QuantNASConfig:
     """Read and check a config file (or a shipped one by name), with command-line `changes` merged in."""
-    path = find_config(name_or_path, CONFIG_DIRS)
-    return section_from_dict(QuantNASConfig, merge(read_yaml(path), changes or {}), "", path)
+    return load_section(QuantNASConfig, name_or_path, CONFIG_DIRS, changes)[0]
 
 
 def with_changes(config: QuantNASConfig, changes: dict[str, Any], source: str) -> QuantNASConfig:

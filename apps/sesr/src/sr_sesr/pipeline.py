@@ -22,11 +22,13 @@ from sr_blocks import create_model
 from sr_data import RandomPatches, write_text_atomic
 from sr_deploy import load_trained, ship_trained
 from sr_deploy.quant import fine_tune, int8_report, ptq, qat
+from sr_deploy.quant.checkpoint import psnr_changes
 from sr_eval import rgb_to_y
+from sr_eval.report import markdown_table
 from sr_sesr.data import open_run_data
 from sr_sesr.settings import MODEL, RECIPE, Int8Settings, Network, Recipe
 from sr_sesr.transfer import find_x2_checkpoint, load_x2_weights
-from sr_train import LumaView, RunFolder, TrainConfig, Trainer, path_setting, stack_patches
+from sr_train import LumaView, RunFolder, TrainConfig, path_setting, registered_trainer, stack_patches
 
 
 @dataclass
@@ -136,20 +138,18 @@ class SESRRun:
 
     def train(self) -> dict[str, Any]:
         """Train (resuming from last.pt when present); a fresh x4 run starts from the x2 model."""
-        torch.manual_seed(self.recipe.seed)
-        model, transfer_file = build_model(self.network), self.folder.path / "transfer.json"
-        if self.x2_source is not None:
-            transfer = load_x2_weights(model, self.network, self.x2_source)
-            write_text_atomic(transfer_file, json.dumps(transfer, indent=2) + "\n")
-            self.folder.log(
-                f"x4 from x2: {len(transfer['copied'])} tensors copied from {transfer['source']}; "
-                f"the last linear block ({len(transfer['skipped'])} tensors) starts fresh"
-            )
+        transfer_file = self.folder.path / "transfer.json"
         patches = self.patches(self.patches_per_epoch, self.recipe.seed)
         config, kwargs = self.train_config(self.folder.path), self.network.model_kwargs()
-        trainer = Trainer(model, patches, self.val, config, model_name=MODEL, model_kwargs=kwargs)
-        result = trainer.fit()
-        trainer.close()
+        with registered_trainer(MODEL, patches, self.val, config, kwargs) as trainer:
+            if self.x2_source is not None:
+                transfer = load_x2_weights(trainer.model, self.network, self.x2_source)
+                write_text_atomic(transfer_file, json.dumps(transfer, indent=2) + "\n")
+                self.folder.log(
+                    f"x4 from x2: {len(transfer['copied'])} tensors copied from {transfer['source']}; "
+                    f"the last linear block ({len(transfer['skipped'])} tensors) starts fresh"
+                )
+            result = trainer.fit()
         x2_source = json.loads(transfer_file.read_text())["source"] if transfer_file.is_file() else None
         per_epoch = {"steps_per_epoch": trainer.steps_per_epoch, "patches_per_epoch": self.patches_per_epoch}
         return {**asdict(result), **per_epoch, "x2_source": x2_source}
@@ -187,17 +187,15 @@ def build_model(network: Network) -> nn.Module:
 
 def add_deltas(results: dict[str, Any]) -> None:
     """Each quantised variant's PSNR change against fp32, per test set (dB)."""
-    fp32 = results["fp32"]["benchmarks"]
     for variant in results["int8"].values():
-        variant["delta_psnr_db"] = {s: variant["benchmarks"][s]["psnr"] - fp32[s]["psnr"] for s in fp32}
+        variant["delta_psnr_db"] = psnr_changes(results["fp32"]["benchmarks"], variant["benchmarks"])
 
 
 def comparison_markdown(results: dict[str, Any]) -> str:
     """fp32 and every quantised variant as rows, the test sets as columns (PSNR dB, change vs fp32)."""
     fp32 = results["fp32"]["benchmarks"]
-    lines = ["| model | " + " | ".join(fp32) + " |", "|---|" + "---:|" * len(fp32)]
-    lines.append("| fp32 | " + " | ".join(f"{fp32[s]['psnr']:.2f}" for s in fp32) + " |")
+    rows = [["fp32", *(f"{fp32[s]['psnr']:.2f}" for s in fp32)]]
     for name, variant in results["int8"].items():
-        cells = [f"{variant['benchmarks'][s]['psnr']:.2f} ({variant['delta_psnr_db'][s]:+.2f})" for s in fp32]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        psnr, delta = variant["benchmarks"], variant["delta_psnr_db"]
+        rows.append([name, *(f"{psnr[s]['psnr']:.2f} ({delta[s]:+.2f})" for s in fp32)])
+    return markdown_table(["model", *fp32], rows, align="l" + "r" * len(fp32))

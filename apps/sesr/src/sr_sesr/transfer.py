@@ -16,6 +16,7 @@ from typing import Any
 from torch import nn
 
 from sr_deploy import find_weights, load_trained
+from sr_deploy.loading import copy_weights
 from sr_sesr.settings import MODEL, Network
 
 LAST_BLOCK = "conv_last."  # the last linear block: scale-specific, never copied
@@ -68,8 +69,4 @@ def load_x2_weights(model: nn.Module, network: Network, source: Path) -> dict[st
     returns transfer.json's record: the source and the names of the copied and skipped tensors."""
     x2, ckpt = load_trained(source)  # one-line errors for an unreadable or incomplete checkpoint
     check_x2_checkpoint(ckpt, network, source)
-    state, x2_state = model.state_dict(), x2.state_dict()
-    skipped = [name for name in state if name.startswith(LAST_BLOCK)]
-    copied = [name for name in state if name not in skipped]
-    model.load_state_dict({**state, **{name: x2_state[name] for name in copied}})
-    return {"source": str(source), "copied": copied, "skipped": skipped}
+    return {"source": str(source), **copy_weights(model, x2, skip=[LAST_BLOCK])}

@@ -10,14 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from sr_blocks import create_model, model_entry
+from sr_blocks import model_entry
 from sr_data import RandomPatches, open_test_sets, open_training_images, open_validation
 from sr_deploy import ship_trained
 from sr_eval.report import write_results
 from sr_eval.runtime import resolve_device
-from sr_train import RunFolder, Trainer, path_setting, section_to_dict
+from sr_train import RunFolder, path_setting, registered_trainer, section_to_dict
 from sr_zoo.recipe import load_recipe
 
 MAY_CHANGE = ("train.device", "train.progress", "train.num_workers")  # a rerun may change these
@@ -36,19 +34,17 @@ def train(
     model_entry(name)  # an unknown name fails here
     cfg = recipe.train_config(**overrides, scale=scale, out_dir=str(out), progress=not quiet)
     resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)  # the initial weights follow the recipe's seed, like the data order
     kwargs = recipe.model.kwargs
-    try:
-        net = create_model(name, scale=scale, **kwargs)
-    except TypeError as err:
-        raise ValueError(f"model.kwargs {kwargs} in {recipe.source} do not fit {name!r}: {err}") from err
     images = open_training_images(data, scale)
     images, val, notes = open_validation(recipe.data.val, images, scale, f"data.val in {recipe.source}")
     test_sets = open_test_sets(recipe.data.test, scale, notes)
     sizes = (recipe.data.patch_size, recipe.data.patches_per_epoch)
     cache = out / "cache" if recipe.data.cache else None  # folders are made on the first write
     patches = RandomPatches(images, *sizes, seed=cfg.seed, cache_dir=cache)
-    trainer = Trainer(net, patches, val, cfg, model_name=name, model_kwargs=kwargs)
+    try:  # the initial weights follow the recipe's seed, like the data order
+        trainer = registered_trainer(name, patches, val, cfg, kwargs)
+    except TypeError as err:
+        raise ValueError(f"model.kwargs {kwargs} in {recipe.source} do not fit {name!r}: {err}") from err
     settings = {
         "model": {"name": name, "kwargs": kwargs},
         "scale": scale,
@@ -56,20 +52,19 @@ def train(
         "train": {key: value for key, value in cfg.to_dict().items() if key != "out_dir"},
     }
     folder = RunFolder(out, quiet, log_name="train.log")
-    if trainer.dist.is_main:  # under torchrun only rank 0 writes; the others only check
-        folder.open(settings, MAY_CHANGE)
-    else:
-        folder.check(settings, MAY_CHANGE)
-    recorded = folder.done("results")
-    if recorded is not None:
-        trainer.close()
-        table = ", ".join(f"{k} {v['psnr']:.2f} dB" for k, v in recorded["benchmarks"].items())
-        folder.log(f"{out} holds a finished run ({table}; results.json): nothing to do")
-        return recorded
-    for note in notes:
-        folder.log(note)
-    result = trainer.fit()
-    trainer.close()
+    with trainer:
+        if trainer.dist.is_main:  # under torchrun only rank 0 writes; the others only check
+            folder.open(settings, MAY_CHANGE)
+        else:
+            folder.check(settings, MAY_CHANGE)
+        recorded = folder.done("results")
+        if recorded is not None:
+            table = ", ".join(f"{k} {v['psnr']:.2f} dB" for k, v in recorded["benchmarks"].items())
+            folder.log(f"{out} holds a finished run ({table}; results.json): nothing to do")
+            return recorded
+        for note in notes:
+            folder.log(note)
+        result = trainer.fit()
     if not trainer.dist.is_main:
         return None
 

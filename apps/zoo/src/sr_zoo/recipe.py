@@ -12,12 +12,11 @@ An unknown key, a key given twice or an empty file is an error naming the key an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
-from sr_train import TrainConfig, check_types, find_config, read_yaml, section_from_dict, shipped_configs
+from sr_train import TrainConfig, check_types, config_dirs, load_section, shipped_configs
 
-CONFIG_DIRS = (Path(__file__).parent / "configs", Path(__file__).resolve().parents[2] / "configs")
+CONFIG_DIRS = config_dirs(__file__)
 
 
 @dataclass
@@ -81,8 +80,7 @@ def shipped_recipes() -> list[str]:
 
 def load_recipe(name_or_path: str) -> Recipe:
     """Read and check a recipe; errors name the file and the offending key/value."""
-    path = find_config(name_or_path, CONFIG_DIRS)
-    recipe = section_from_dict(Recipe, read_yaml(path), "", path)
+    recipe, path = load_section(Recipe, name_or_path, CONFIG_DIRS)
     recipe.source = str(path)
     budget = {} if {"steps", "epochs"} & recipe.train.keys() else {"steps": 1}  # else from --steps/--epochs
     TrainConfig.from_dict({**budget, **recipe.train}, source=recipe.source)  # every key and type, now

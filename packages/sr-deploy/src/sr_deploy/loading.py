@@ -9,6 +9,7 @@ tensors show. Every file is read with ``weights_only=True``: no code runs from i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,19 @@ def _check_agrees(weights: Path, ckpt: dict[str, Any], model: str | None, scale:
         raise ValueError(f"{weights} holds {ckpt['model_name']!r}, not --model {model!r}")
     if scale is not None and scale != ckpt.get("scale"):
         raise ValueError(f"{weights} upscales x{ckpt.get('scale')}, not x{scale} as --scale says")
+
+
+def copy_weights(model: nn.Module, source: nn.Module, skip: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Copy into ``model`` every tensor of ``source`` except those whose name starts with a prefix in
+    ``skip``: a network starts from another one's weights where they fit (x4 from x2 but its output
+    block, say). Returns the names copied and skipped; a tensor to copy that ``source`` lacks or holds
+    in another shape is a ValueError naming it (nothing is copied then)."""
+    state, given = model.state_dict(), source.state_dict()
+    skipped = [name for name in state if name.startswith(tuple(skip))]
+    copied = [name for name in state if name not in skipped]
+    for name in copied:
+        if name not in given or given[name].shape != state[name].shape:
+            found = f"shape {tuple(given[name].shape)}" if name in given else "no such tensor"
+            raise ValueError(f"cannot copy {name!r} {tuple(state[name].shape)} from the source: {found}")
+    model.load_state_dict({**state, **{name: given[name] for name in copied}})
+    return {"copied": copied, "skipped": skipped}

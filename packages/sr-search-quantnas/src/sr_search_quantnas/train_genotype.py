@@ -173,11 +173,8 @@ def train_genotype(
         out_dir=str(out_dir),
         progress=progress,
     )
-    trainer = Trainer(model, train_data, val_data, config, model_name=None, model_kwargs=kwargs)
-    try:
+    with Trainer(model, train_data, val_data, config, model_name=None, model_kwargs=kwargs) as trainer:
         result = trainer.fit()
-    finally:
-        trainer.close()
     best = Path(out_dir) / "best.pt"
     return GenotypeTrainResult(
         result.best_psnr, best, load_trained_network(best), result.total_seconds or 0.0

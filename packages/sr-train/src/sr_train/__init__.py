@@ -5,7 +5,7 @@ multi-step or cosine schedules with warm-up, AMP, EMA, gradient clipping, DDP, v
 Y channel, atomic checkpoints and exact resume. `train_and_validate` is the searches' fitness call.
 """
 
-from sr_train.api import train_and_validate
+from sr_train.api import registered_trainer, train_and_validate
 from sr_train.checkpoint import (
     CHECKPOINT_FORMAT,
     deployed_checkpoint,
@@ -15,6 +15,7 @@ from sr_train.checkpoint import (
 )
 from sr_train.config import TrainConfig
 from sr_train.data import PatchTensors, stack_patches
+from sr_train.dataset_section import DatasetSection
 from sr_train.distributed import resolve_device
 from sr_train.luma import LumaView
 from sr_train.run_folder import RunFolder, SettingsChanged, path_setting, settings_differences
@@ -23,7 +24,9 @@ from sr_train.strict_config import (
     ConfigError,
     check_keys,
     check_types,
+    config_dirs,
     find_config,
+    load_section,
     merge,
     parse_assignment,
     read_yaml,
@@ -39,6 +42,7 @@ from sr_train.version import __version__
 __all__ = [
     "CHECKPOINT_FORMAT",
     "ConfigError",
+    "DatasetSection",
     "LumaView",
     "NonFiniteLossError",
     "PatchTensors",
@@ -51,15 +55,18 @@ __all__ = [
     "__version__",
     "check_keys",
     "check_types",
+    "config_dirs",
     "deployed_checkpoint",
     "find_config",
     "merge",
     "model_checkpoint",
     "parse_assignment",
     "load_checkpoint",
+    "load_section",
     "path_setting",
     "read_yaml",
     "record_run_settings",
+    "registered_trainer",
     "resolve_device",
     "save_checkpoint",
     "section_from_dict",

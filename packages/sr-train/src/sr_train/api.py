@@ -1,4 +1,5 @@
-"""`train_and_validate`: the searches' fitness call, cheap enough to run hundreds of times."""
+"""`train_and_validate`: the searches' fitness call, cheap enough to run hundreds of times;
+`registered_trainer`: the Trainer of a registered model, as every app's full training builds it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from sr_eval.models import create_model
 from sr_train.checkpoint import capture_rng, restore_rng
 from sr_train.config import TrainConfig
 from sr_train.trainer import Trainer
@@ -48,13 +50,29 @@ def train_and_validate(
     cfg = TrainConfig.from_dict(settings)
     home = next(model.parameters(), torch.empty(0)).device
     caller_rng = capture_rng()
-    trainer = Trainer(model, data, data if val_data is None else val_data, cfg)
     try:
-        result = trainer.fit()
+        with Trainer(model, data, data if val_data is None else val_data, cfg) as trainer:
+            result = trainer.fit()
     finally:
-        trainer.close()
         model.to(home)
         restore_rng(caller_rng)
     if result.best_psnr is None:
         raise RuntimeError("train_and_validate: no validation was run")
     return result.best_psnr
+
+
+def registered_trainer(
+    name: str,
+    train_data: Dataset | tuple[torch.Tensor, torch.Tensor],
+    val_data: Dataset | tuple[torch.Tensor, torch.Tensor] | None,
+    config: TrainConfig,
+    model_kwargs: dict[str, Any] | None = None,
+) -> Trainer:
+    """A Trainer of the registered model `name` (built at `config.scale` with `model_kwargs`, found by
+    `sr_eval.models.create_model`), whose initial weights are drawn from `config.seed`: a run's
+    weights follow its seed like its data order, and its checkpoints name the model to rebuild it.
+    Use it as `with registered_trainer(...) as trainer: trainer.fit()`."""
+    kwargs = dict(model_kwargs or {})
+    torch.manual_seed(config.seed)
+    model = create_model(name, config.scale, **kwargs)
+    return Trainer(model, train_data, val_data, config, model_name=name, model_kwargs=kwargs)

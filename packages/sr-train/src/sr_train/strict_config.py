@@ -189,6 +189,29 @@ def find_config(name_or_path: str | Path, folders: Sequence[Path]) -> Path:
     )
 
 
+def load_section(
+    cls: type[Section],
+    name_or_path: str | Path,
+    folders: Sequence[Path] = (),
+    changes: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> tuple[Section, Path]:
+    """(the config `cls`, its file): the file `name_or_path` or the config of that name shipped in
+    `folders` (`find_config`), read strictly (`read_yaml`), or `data` recorded from it (a run folder's
+    record), with `changes` ({section: {key: value}}, e.g. `with_assignments({}, --set ...)`) merged
+    over it. Every app reads its config this way, so every error names the key and the file."""
+    path = Path(name_or_path) if data is not None else find_config(name_or_path, folders)
+    data = read_yaml(path) if data is None else data
+    return section_from_dict(cls, merge(data, changes or {}), "", path), path
+
+
+def config_dirs(module_file: str | Path) -> tuple[Path, Path]:
+    """Where an app's shipped configs are: configs/ beside its module `module_file` (an installed
+    wheel) and configs/ of its project folder (a source tree)."""
+    module = Path(module_file)
+    return module.parent / "configs", module.resolve().parents[2] / "configs"
+
+
 def shipped_configs(folders: Sequence[Path]) -> list[str]:
     """Names (file stems) of the YAML configs in `folders`."""
     return sorted(

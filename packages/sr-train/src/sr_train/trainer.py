@@ -398,6 +398,13 @@ class Trainer:
             self.log.truncate_after(self.step)
         return resume
 
+    def __enter__(self) -> Trainer:
+        """`with Trainer(...) as trainer:` closes the trainer when the block ends, also on an error."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Release optimiser state, EMA copy and cached device memory (the model stays usable)."""
         self.log.close()

@@ -176,13 +176,10 @@ def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str,
         device=device,
         log=log,
     )
+    changes = psnr_changes(float_table.summary, quantised["benchmarks"])
     summary = {
-        name: {
-            "fp32": float_table.summary[name],
-            bits: quantised["benchmarks"][name],
-            "psnr_drop": float_table.summary[name]["psnr"] - quantised["benchmarks"][name]["psnr"],
-        }
-        for name in float_table.summary
+        name: {"fp32": fp32, bits: quantised["benchmarks"][name], "psnr_drop": -changes[name]}
+        for name, fp32 in float_table.summary.items()
     }
     float_onnx = export_onnx_checked(model, out / "model_fp32.onnx", example, log)
     report = {
@@ -205,6 +202,12 @@ def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str,
     write_text_atomic(out / "benchmark.md", comparison_markdown(summary, bits))
     log(comparison_markdown(summary, bits))
     return report
+
+
+def psnr_changes(fp32: dict[str, dict[str, Any]], quantised: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Per test set of ``fp32`` (benchmark summaries: set -> {psnr, ...}), the quantised PSNR minus
+    the float one (dB; negative: quantisation lost that much)."""
+    return {name: quantised[name]["psnr"] - row["psnr"] for name, row in fp32.items()}
 
 
 def comparison_markdown(summary: dict[str, dict[str, Any]], bits: str) -> str:

@@ -23,11 +23,8 @@ def fine_tune(
     called again; the model returned then holds the best validation weights (best.pt), else the last
     ones. Returns (qmodel in eval mode, {steps, train_seconds, best_val_psnr, best_step}).
     """
-    trainer = Trainer(qmodel, patches, val, config)
-    try:
+    with Trainer(qmodel, patches, val, config) as trainer:
         result = trainer.fit()
-    finally:
-        trainer.close()
     best = Path(config.out_dir) / "best.pt" if config.out_dir else None
     if best is not None and best.is_file():
         qmodel.load_state_dict(load_checkpoint(best)["state_dict"])
