@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from torch.utils.data import DataLoader
 from sr_data import PairedFolder, RandomPatches, find_datasets_root, imresize, list_images, write_image
 from sr_data.image_io import decode_image
 from sr_data.pairs import bicubic_lr
+from sr_eval import time_calls_ms
 
 SCALE = 2
 PATCH = 96
@@ -55,23 +55,20 @@ def write_lr_folder(hr_dir: Path, lr_dir: Path) -> None:
 
 def patches_per_second(patches: RandomPatches, workers: int) -> float:
     loader = DataLoader(patches, batch_size=16, shuffle=True, num_workers=workers)
-    start = time.perf_counter()
-    count = sum(batch["hr"].shape[0] for batch in loader)
-    return count / (time.perf_counter() - start)
+    (ms,) = time_calls_ms(lambda: sum(1 for _ in loader), 0, 1)
+    return len(patches) / (ms / 1e3)  # the loader yields every patch once
 
 
 def bench_patches(dataset: PairedFolder, cache_dir: Path, n: int, workers: int) -> tuple[float, float, float]:
     uncached = patches_per_second(RandomPatches(dataset, PATCH, max(n // 10, 32)), workers)
     cached_patches = RandomPatches(dataset, PATCH, n, cache_dir=cache_dir)
     fill = RandomPatches(dataset, PATCH, len(dataset), cache_dir=cache_dir)
-    start = time.perf_counter()
-    patches_per_second(fill, workers)
-    fill_s = time.perf_counter() - start
+    (fill_ms,) = time_calls_ms(lambda: patches_per_second(fill, workers), 0, 1)
     cached = []
     for epoch in (1, 2):  # best of two: the cached rate is short and easily disturbed
         cached_patches.set_epoch(epoch)
         cached.append(patches_per_second(cached_patches, workers))
-    return uncached, max(cached), fill_s
+    return uncached, max(cached), fill_ms / 1e3
 
 
 def bench_imresize(batch: int = 16) -> None:
@@ -79,17 +76,14 @@ def bench_imresize(batch: int = 16) -> None:
     images = rng.random((batch, 256, 256, 3))
     tensor = torch.from_numpy(images.transpose(0, 3, 1, 2).copy()).float()
     for scale in (1 / 2, 1 / 4):
-        start = time.perf_counter()
         singles = [imresize(img, scale) for img in images]
-        numpy_s = time.perf_counter() - start
-        imresize(tensor, scale)
-        start = time.perf_counter()
-        batched = imresize(tensor, scale)
-        torch_s = time.perf_counter() - start
+        batched = imresize(tensor, scale)  # also the torch path's warm-up
+        (numpy_ms,) = time_calls_ms(lambda s=scale: [imresize(img, s) for img in images], 0, 1)
+        (torch_ms,) = time_calls_ms(lambda s=scale: imresize(tensor, s), 0, 1)
         diff = np.abs(batched.numpy().transpose(0, 2, 3, 1) - np.stack(singles)).max()
         print(
-            f"imresize x{scale:.2f} of {batch}x3x256x256: numpy per image {numpy_s * 1e3:.1f} ms, "
-            f"torch batched float32 {torch_s * 1e3:.1f} ms ({numpy_s / torch_s:.1f}x), max diff {diff:.1e}"
+            f"imresize x{scale:.2f} of {batch}x3x256x256: numpy per image {numpy_ms:.1f} ms, "
+            f"torch batched float32 {torch_ms:.1f} ms ({numpy_ms / torch_ms:.1f}x), max diff {diff:.1e}"
         )
 
 

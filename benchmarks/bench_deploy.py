@@ -30,7 +30,6 @@ import logging
 import statistics
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -44,7 +43,8 @@ from upscale_workload import upscale_rates, write_frames  # noqa: E402
 
 from sr_blocks import create_model  # noqa: E402
 from sr_deploy import TorchEngine  # noqa: E402
-from sr_reparam import deploy, export_onnx  # noqa: E402
+from sr_eval import interleaved_times_ms  # noqa: E402
+from sr_reparam import deploy, export_onnx, onnxruntime_session  # noqa: E402
 
 PARTS = ("training", "onnx", "upscale")
 
@@ -58,41 +58,26 @@ def part_training(devices: list[torch.device], args: argparse.Namespace) -> None
     sesr_macs(reparam_args)
 
 
-def ort_session(path: Path, optimised: Path | None = None):
-    """An onnxruntime CPU session on torch's thread count; ``optimised`` receives the optimised graph."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    options.log_severity_level = 3  # no warning about hardware-specific optimised graphs
-    if optimised is not None:
-        options.optimized_model_filepath = str(optimised)
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 def conv_kernels(path: Path, work: Path) -> Counter:
     """How many QLinearConv (integer) and Conv (float) nodes onnxruntime runs for ``path``."""
     import onnx
 
     optimised = work / f"{path.stem}_optimised.onnx"
-    ort_session(path, optimised)
+    onnxruntime_session(path, torch.get_num_threads(), optimized_path=optimised)
     ops = Counter(node.op_type for node in onnx.load(str(optimised)).graph.node)
     return Counter({op: ops[op] for op in ("QLinearConv", "Conv")})
 
 
 def ort_latencies(paths: list[Path], x: np.ndarray, repeats: int) -> list[float]:
-    """Median seconds of one onnxruntime CPU run of each of ``paths`` on ``x`` (after a warm-up run);
-    the models take turns within each repeat, so a change in machine load hits them all alike."""
-    sessions = [ort_session(path) for path in paths]
-    feeds = [{session.get_inputs()[0].name: x} for session in sessions]
-    times: list[list[float]] = [[] for _ in sessions]
-    for repeat in range(repeats + 1):
-        for session, feed, spent in zip(sessions, feeds, times, strict=True):
-            start = time.perf_counter()
-            session.run(None, feed)
-            if repeat:
-                spent.append(time.perf_counter() - start)
-    return [statistics.median(spent) for spent in times]
+    """Median seconds of one onnxruntime CPU run (torch's thread count) of each of ``paths`` on ``x``
+    after a warm-up round; the models take turns within each round (`sr_eval.interleaved_times_ms`),
+    so a change in machine load hits them all alike."""
+    sessions = {str(path): onnxruntime_session(path, torch.get_num_threads()) for path in paths}
+    calls = {
+        name: (lambda session=session: session.run(None, {session.get_inputs()[0].name: x}))
+        for name, session in sessions.items()
+    }
+    return [statistics.median(ms) / 1e3 for ms in interleaved_times_ms(calls, repeats, warmup=1).values()]
 
 
 def ort_static_int8(fp32: Path, path: Path, calibration: torch.Tensor) -> Path:

@@ -2,7 +2,8 @@
 
 Both paths get the same bicubic-upscaled SR images (made before timing) and compute the paper
 protocol (uint8 quantisation, Y channel, crop = scale, Wang et al.'s SSIM) from float images.
-Prints both sets' mean PSNR/SSIM, the largest per-image difference, the times and the speed ratio.
+The two paths take turns in each of `--repeats` rounds (the median time counts). Prints both sets'
+mean PSNR/SSIM, the largest per-image difference, the times and the speed ratio.
 
     python benchmarks/bench_metrics.py [--data BSD68] [--scale 2] [--repeats 3] [--threads N]
 """
@@ -11,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections import defaultdict
 
 import torch
 
 from sr_data import Benchmark, find_datasets_root, imresize
-from sr_eval import psnr_reference, psnr_ssim, ssim_reference
+from sr_eval import interleaved_times_ms, psnr_reference, psnr_ssim, ssim_reference
 
 
 def load_pairs(name: str, scale: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -62,15 +62,6 @@ def run_batched(batches, count: int, scale: int) -> list[tuple[float, float]]:
     return results
 
 
-def timed(fn, repeats: int):
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return result, statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="BSD68")
@@ -84,8 +75,14 @@ def main() -> None:
     pairs = load_pairs(args.data, args.scale)
     batches = group_by_shape(pairs)
     run_batched(batches[:1], len(pairs), args.scale)  # warm-up (first-call allocations)
-    reference, t_reference = timed(lambda: run_reference(pairs, args.scale), args.repeats)
-    batched, t_batched = timed(lambda: run_batched(batches, len(pairs), args.scale), args.repeats)
+    results = {}
+    calls = {
+        "reference": lambda: results.update(reference=run_reference(pairs, args.scale)),
+        "batched": lambda: results.update(batched=run_batched(batches, len(pairs), args.scale)),
+    }
+    times_ms = interleaved_times_ms(calls, args.repeats)
+    reference, batched = results["reference"], results["batched"]
+    t_reference, t_batched = (statistics.median(times_ms[name]) / 1e3 for name in calls)
 
     def means(rows):
         return statistics.fmean(r[0] for r in rows), statistics.fmean(r[1] for r in rows)

@@ -36,7 +36,6 @@ import importlib.util
 import os
 import statistics
 import sys
-import time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +43,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from sr_eval import interleaved_times_ms
 
 FETCH_HINTS = {
     "basicsr": "git clone https://github.com/XPixelGroup/BasicSR  (then --basicsr BasicSR)",
@@ -144,18 +145,11 @@ class Result:
 
 
 def interleaved(ours: Callable[[], object], theirs: Callable[[], object], rounds: int, warmup: int = 1):
-    """Per-round ratios theirs/ours and median times; the order of the two flips every round."""
-    for _ in range(warmup):
-        ours(), theirs()
-    ours_times, theirs_times = [], []
-    for index in range(rounds):
-        pair = [(ours, ours_times), (theirs, theirs_times)]
-        for fn, times in pair if index % 2 == 0 else pair[::-1]:
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-    ratios = [t / o for o, t in zip(ours_times, theirs_times, strict=True)]
-    return ratios, statistics.median(ours_times), statistics.median(theirs_times)
+    """Per-round ratios theirs/ours and median times (seconds); the order of the two flips every
+    round (`sr_eval.interleaved_times_ms`)."""
+    times = interleaved_times_ms({"ours": ours, "theirs": theirs}, rounds, warmup)
+    ratios = [t / o for o, t in zip(times["ours"], times["theirs"], strict=True)]
+    return ratios, statistics.median(times["ours"]) / 1e3, statistics.median(times["theirs"]) / 1e3
 
 
 def copy_parameters(source: nn.Module, target: nn.Module, skip: Callable[[str], bool] = lambda n: False):

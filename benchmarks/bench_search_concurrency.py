@@ -4,10 +4,12 @@ The same candidates (sampled once, with a seed, from the ESR_EA CPU demo's searc
 most 6 blocks, 20k-45k parameters) get the same fast training (`ESRFitness`, the demo's 160 steps
 of 16 patches of 32x32 HR px by default) from `sr_search_evo.ProcessPoolEvaluator` in each
 layout WORKERSxTHREADS: `1x2` is one worker holding both cores' threads (sequential), `2x1` two
-workers of one thread each (concurrent). Layouts run in ABBA order over the rounds so that a load
-that changes during the run (a shared machine) hits each alike. The wall time of a layout runs from
-its started workers (`ProcessPoolEvaluator.start`: a search starts them once) to its last result,
-so it holds every candidate's network building, MACs count, training and validation. Printed:
+workers of one thread each (concurrent). The layouts take turns in rotating order over the rounds
+(`sr_eval.interleaved_times_ms`; ABBA for two) so that a load that changes during the run (a shared
+machine) hits each alike. The wall time of a layout runs from its started workers
+(`ProcessPoolEvaluator.start`: a search starts them once, and so does this benchmark, before the
+first round) to its last result, so it holds every candidate's network building, MACs count,
+training and validation. Printed:
 wall time, candidates per hour (all cores) and per core-hour, and each layout's speed relative to
 the first; also the largest PSNR difference between layouts for the same candidate (threads change
 float summation order, not the work).
@@ -20,14 +22,15 @@ float summation order, not the work).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
-import time
 
 import torch
 from esr_mini_search import patches
 
+from sr_eval import interleaved_times_ms
 from sr_search_evo import ESRFitness, ESRSpace, ProcessPoolEvaluator
 from sr_search_evo.devices import available_cpus
 
@@ -68,19 +71,36 @@ def sample_candidates(space: ESRSpace, count: int, seed: int) -> list[list[str]]
     return list(found.values())
 
 
-def run_layout(
-    fitness: ESRFitness, candidates: list[list[str]], workers: int, threads: int
-) -> tuple[float, dict]:
-    """(wall seconds, {candidate index: PSNR}) of one layout, from started workers to the last result."""
-    with ProcessPoolEvaluator(fitness, workers=workers, threads_per_worker=threads) as pool:
-        pool.start()  # a search starts its workers once for hundreds of candidates: not timed
-        start = time.perf_counter()
-        results = dict(pool.imap_unordered(candidates))
-        wall = time.perf_counter() - start
+def psnrs_of(pool: ProcessPoolEvaluator, candidates: list[list[str]]) -> dict[int, float]:
+    """{candidate index: PSNR} of every candidate through `pool` (any failure stops the benchmark)."""
+    results = dict(pool.imap_unordered(candidates))
     failed = [i for i, r in results.items() if r["psnr"] is None]
     if failed:
         raise SystemExit(f"candidates {failed} failed: {results[failed[0]].get('error')}")
-    return wall, {i: r["psnr"] for i, r in results.items()}
+    return {i: r["psnr"] for i, r in results.items()}
+
+
+def time_layouts(
+    fitness: ESRFitness, candidates: list[list[str]], layouts: list[tuple[int, int]], rounds: int
+) -> tuple[dict[tuple[int, int], list[float]], dict[tuple[int, int], dict[int, float]]]:
+    """Per layout: its wall seconds in each round (from started workers to the last result) and its
+    {candidate index: PSNR}. Each layout's workers start once, untimed, before the first round."""
+    psnrs: dict[tuple[int, int], dict[int, float]] = {}
+    with contextlib.ExitStack() as stack:
+        calls = {}
+        for workers, threads in layouts:
+            pool = ProcessPoolEvaluator(fitness, workers=workers, threads_per_worker=threads)
+            stack.enter_context(pool).start()
+
+            def call(layout=(workers, threads), pool=pool) -> None:
+                psnrs[layout] = psnrs_of(pool, candidates)
+
+            calls[f"{workers}x{threads}"] = call
+        times_ms = interleaved_times_ms(calls, rounds)
+    walls = {
+        layout: [ms / 1e3 for ms in times] for layout, times in zip(layouts, times_ms.values(), strict=True)
+    }
+    return walls, psnrs
 
 
 def main() -> None:
@@ -116,14 +136,10 @@ def main() -> None:
         f"torch {torch.__version__}, {available_cpus()} CPUs, load average {load_before[0]:.2f}; "
         f"{len(candidates)} candidates of {args.steps} steps (batch {args.batch} of {hr_px} px HR)"
     )
-    walls: dict[tuple[int, int], list[float]] = {layout: [] for layout in args.layouts}
-    psnrs: dict[tuple[int, int], dict] = {}
+    walls, psnrs = time_layouts(fitness, candidates, args.layouts, args.rounds)
     for round_ in range(args.rounds):
-        order = args.layouts if round_ % 2 == 0 else list(reversed(args.layouts))
-        for workers, threads in order:
-            wall, psnrs[(workers, threads)] = run_layout(fitness, candidates, workers, threads)
-            walls[(workers, threads)].append(wall)
-            print(f"  round {round_ + 1}: {workers}x{threads}: {wall:.1f} s")
+        for (workers, threads), values in walls.items():
+            print(f"  round {round_ + 1}: {workers}x{threads}: {values[round_]:.1f} s")
     load_after = os.getloadavg()
     base = statistics.median(walls[args.layouts[0]])
     first = "x".join(map(str, args.layouts[0]))

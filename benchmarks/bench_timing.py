@@ -7,39 +7,21 @@ not the kernel launches'.
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable, Iterable
 
 import torch
 
-
-def synchronize(device: str | torch.device) -> None:
-    """Wait for the queued work of ``device`` (nothing to wait for on the CPU)."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+from sr_eval import interleaved_times_ms, synchronize, time_calls_ms
 
 
 def median_times(
     fns: dict[str, Callable[[], object]], device: str | torch.device, warmup: int, repeats: int
 ) -> dict[str, float]:
-    """Median wall time (seconds) of each function over ``repeats`` rounds, after ``warmup`` rounds.
-
-    Each round runs every function once, in rotating order, so drifts in machine load hit all of
-    them alike (a fairer comparison on a shared machine than timing one after the other).
-    """
-    names = list(fns)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for round_index in range(warmup + repeats):
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            synchronize(device)
-            start = time.perf_counter()
-            fns[name]()
-            synchronize(device)
-            if round_index >= warmup:
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    """Median wall time (seconds) of each function over ``repeats`` rounds, after ``warmup`` rounds
+    (`sr_eval.interleaved_times_ms`: each round runs every function once, in rotating order, so
+    drifts in machine load hit all of them alike)."""
+    times_ms = interleaved_times_ms(fns, repeats, warmup, lambda: synchronize(device))
+    return {name: statistics.median(values) / 1e3 for name, values in times_ms.items()}
 
 
 def inference_times(
@@ -64,12 +46,13 @@ def steps_per_s(step: Callable[[], object], device: str | torch.device, warmup: 
     """Steps per second of ``steps`` back-to-back calls of ``step`` after ``warmup`` calls."""
     for _ in range(warmup):
         step()
-    synchronize(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    synchronize(device)
-    return steps / (time.perf_counter() - start)
+
+    def run() -> None:
+        for _ in range(steps):
+            step()
+
+    (ms,) = time_calls_ms(run, 0, 1, lambda: synchronize(device))
+    return steps / (ms / 1e3)
 
 
 def verdict(ratio: float, target: float, higher_is_better: bool = True) -> str:

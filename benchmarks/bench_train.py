@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import argparse
 import resource
-import time
+from functools import partial
 
 import torch
 from train_workload import measure
 
 from sr_blocks import create_model
+from sr_eval import time_calls_ms
 from sr_train import PatchTensors, train_and_validate
 
 
@@ -42,14 +43,13 @@ def search_calls(calls: int, device: str) -> None:
     times, peak, held = [], [], []
     for _ in range(calls):
         model = create_model("espcn", scale=2).to(device)
-        start = time.perf_counter()
-        train_and_validate(model, data, 1, val, batch_size=16, device=device)
-        times.append(time.perf_counter() - start)
+        call = partial(train_and_validate, model, data, 1, val, batch_size=16, device=device)
+        times += time_calls_ms(call, 0, 1)
         peak.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-        del model
+        del call, model
         held.append(torch.cuda.memory_allocated() / 2**20 if device == "cuda" else 0.0)
     later = sorted(times[calls // 2 :])
-    median_ms = later[len(later) // 2] * 1e3
+    median_ms = later[len(later) // 2]
     gpu = (
         f"; GPU memory allocated {held[calls // 10]:.1f} MB after {calls // 10} calls, "
         f"{held[-1]:.1f} MB after {calls}"

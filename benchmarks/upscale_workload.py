@@ -3,7 +3,6 @@ frames, and `zoo upscale`'s images/s over it next to the bare forward of the sam
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from PIL import Image
 
 from sr_data import find_datasets_root, list_images
 from sr_deploy import TorchEngine, plan_jobs, upscale_files
+from sr_eval import time_calls_ms
 
 
 def photo_source() -> list[Path]:
@@ -76,9 +76,11 @@ def upscale_rates(
         bare = median_times({"forward": lambda: engine.model(x)}, engine.device, 1, forward_repeats)
     jobs = plan_jobs([frames], out)
     upscale_files(jobs[:1], engine, progress=False)  # warm-up (first-call costs), not timed
-    start = time.perf_counter()
-    report = upscale_files(jobs, engine, overwrite=True, workers=workers, progress=False, png_level=png_level)
+    reports = []
+    options = dict(overwrite=True, workers=workers, progress=False, png_level=png_level)
+    (ms,) = time_calls_ms(lambda: reports.append(upscale_files(jobs, engine, **options)), 0, 1)
+    (report,) = reports
     if report.failed:
         raise RuntimeError(f"upscale failed on {report.failed[0][0]}: {report.failed[0][1]}")
-    rate = len(report.written) / (time.perf_counter() - start)
+    rate = len(report.written) / (ms / 1e3)
     return UpscaleRates(len(report.written), 1 / bare["forward"], rate)
