@@ -1,4 +1,4 @@
-"""QuantNAS vs uniform quantisation on SunHays80, x2 (issue 17, part B).
+"""QuantNAS vs uniform quantisation on SunHays80, x2.
 
 The claim checked: the mixed precision a QuantNAS search finds beats uniform bit widths at equal
 BitOps. The driver, on one config (`config.yaml`: a small supernet, small search and training

@@ -1,4 +1,4 @@
-"""Shared by the tests: the seed's example config, a tiny test set, and one finished run of `esr-ea`."""
+"""Shared by the tests: ESR_EA's example config, a tiny test set, and one finished run of `esr-ea`."""
 
 import sys
 from pathlib import Path
@@ -14,7 +14,7 @@ from sr_data import SampleImages, write_image  # noqa: E402
 
 @pytest.fixture
 def seed_file() -> Path:
-    """Seed 000's example YAML (its snippets joined into one file), as a path."""
+    """ESR_EA's example YAML (vega's documented snippets joined into one file), as a path."""
     return SEED_EXAMPLE
 
 

@@ -1,4 +1,4 @@
-"""The ESR_EA config: the seed's example parses, shipped configs load, bad keys and values are named."""
+"""The ESR_EA config: vega's example parses, shipped configs load, bad keys and values are named."""
 
 import pytest
 

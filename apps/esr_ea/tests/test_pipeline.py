@@ -1,4 +1,4 @@
-"""`esr-ea` end to end on the bundled photos with the seed's example config shrunk to a tiny budget:
+"""`esr-ea` end to end on the bundled photos with ESR_EA's example config shrunk to a tiny budget:
 the results folder, a finished run rerun that does nothing, a killed run that resumes."""
 
 import json

@@ -1,11 +1,12 @@
-"""The seed's example commands (SESR-M5, M11, XL; x2 then x4; collapsed and expanded) run as written,
+"""The official SESR README's example commands (SESR-M5, M11, XL; x2 then x4; collapsed and
+expanded) run as written,
 shrunk by the flags in conftest.SHRINK, on tiny photo folders."""
 
 import json
 
 import pytest
 
-# seed 002, "Training x2 SISR" (the x4 commands are the same plus --scale 4)
+# the official SESR README, "Training x2 SISR" (the x4 commands are the same plus --scale 4)
 SEED_COMMANDS = {
     "SESR_m5_f16_x{}_fs256_collapsedTraining": "",
     "SESR_m5_f16_x{}_fs256_expandedTraining": "--linear_block_type expanded",

@@ -1,11 +1,11 @@
-"""The seed's flags parse with the official names and defaults; bad values are refused by name."""
+"""The official SESR code's flags parse with its names and defaults; bad values are refused by name."""
 
 import pytest
 
 from sr_sesr.cli import build_parser, request_from_args
 from sr_sesr.settings import RECIPE
 
-# seed 002, "Flag description and location": flag -> default
+# the official SESR README, "Flag description and location": flag -> default
 SEED_FLAGS = {
     "epochs": 300,
     "batch_size": 32,

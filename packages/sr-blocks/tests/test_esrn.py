@@ -19,8 +19,7 @@ from sr_blocks.layers import channel_shuffle
 
 # Parameters of vega's ESRN (huawei-noah/vega, vega/networks/erdb_esr.py; G0=32, convs without
 # bias, the vega default), obtained by instantiating that file with torch stand-ins for vega's
-# thin `ops` wrappers and summing p.numel(). The x2 single-block values are also the reference
-# counts of the ESR_EA issue. ("esrn", s) is the registered default gene list.
+# thin `ops` wrappers and summing p.numel(). ("esrn", s) is the registered default gene list.
 OFFICIAL_PARAMS = {
     (("S_4_16_32",), 2): 63_208,
     (("S_4_16_32",), 4): 109_504,
@@ -38,7 +37,7 @@ OFFICIAL_PARAMS = {
     ("esrn", 4): 562_784,
 }
 
-SEARCHED_EXAMPLE = [  # seed 000 / vega docs: "an example of the searched"
+SEARCHED_EXAMPLE = [  # vega's ESR_EA docs: "an example of the searched"
     "G_8_16_24",
     "C_8_16_16",
     "G_4_16_24",

@@ -8,7 +8,7 @@ from sr_blocks.imdn import IMDB, ContrastChannelAttention, adaptive_crop_forward
 
 # Parameters of the official IMDN (Zheng222/IMDN, model/architecture.py class IMDN, nf=64,
 # num_modules=6, in_nc=out_nc=3), obtained by instantiating it with upscale=2 and 4 and summing
-# p.numel(); they equal the ESR issue's known values.
+# p.numel().
 OFFICIAL_PARAMS = {
     ("imdn", 2): 694_404,
     ("imdn", 4): 715_176,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sr_search_evo import ESRSpace, esrn_params
 
-# The seed's constraints, on a shorter encoding to keep the tests quick.
+# ESR_EA's constraints, on a shorter encoding to keep the tests quick.
 SPACE_KWARGS = dict(node_num=12, min_active=8, min_params=200_000, max_params=215_000)
 
 

@@ -1,4 +1,4 @@
-"""vega's breeding (`policy.breeding: vega`): the seed's counts of mutants and crossovers per generation."""
+"""vega's breeding (`policy.breeding: vega`): vega's counts of mutants and crossovers per generation."""
 
 from __future__ import annotations
 

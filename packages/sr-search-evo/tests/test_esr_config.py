@@ -1,4 +1,4 @@
-"""ESR_EA's config sections (seed 000's keys), the evaluator options of a command line, the fitness
+"""ESR_EA's config sections (vega's keys), the evaluator options of a command line, the fitness
 data, and ESRFitness fed a TrainConfig."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sr_search_evo import (
 )
 from sr_train import ConfigError, TrainConfig, section_from_dict
 
-# seed 000's section 2.2, as written
+# vega's ESR_EA documentation, section 2.2, as written
 SEARCH_SPACE = {
     "type": "SearchSpace",
     "modules": ["esrbody"],

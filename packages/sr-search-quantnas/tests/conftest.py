@@ -10,7 +10,7 @@ from sr_search_quantnas.settings import SEED_PRIMITIVES
 
 warnings.filterwarnings("ignore", module="brevitas")
 
-# The genotype printed in seed 004's README (QuantNAS reference, 2022).
+# The genotype printed in the QuantNAS reference's README (2022).
 SEED_GENOTYPE = """Genotype_SR(
     head=[('simple_5x5_grouped_3', 8), ('simple_3x3', 8)],
     body=[('simple_1x1_grouped_3', 2), ('simple_1x1', 2)],

@@ -1,4 +1,4 @@
-"""Genotypes: the seed's example, round trips, the nested format, safe parsing, derivation."""
+"""Genotypes: the QuantNAS README's example, round trips, the nested format, safe parsing, derivation."""
 
 from __future__ import annotations
 

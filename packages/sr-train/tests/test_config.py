@@ -53,7 +53,7 @@ def test_inconsistent_values_are_rejected(kwargs):
 
 
 def test_multistep_schedule_in_epochs_like_esr_ea():
-    # fully_train of seed 000: milestones [8000, 12000, 13500, 14500] epochs, gamma 0.5
+    # ESR_EA's fully_train: milestones [8000, 12000, 13500, 14500] epochs, gamma 0.5
     cfg = TrainConfig(epochs=15000, milestones=[8000, 12000, 13500, 14500], gamma=0.5)
     f = lr_factor(cfg, total_steps=15000 * 2, milestone_steps=[m * 2 for m in cfg.milestones])
     steps = (0, 15999, 16000, 24000, 27000, 29000, 29999)

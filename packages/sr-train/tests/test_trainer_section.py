@@ -7,7 +7,7 @@ import pytest
 from sr_train import ConfigError, TrainConfig, section_from_dict, section_to_dict
 from sr_train.trainer_section import TrainerSection
 
-# seed 000's fully_train.trainer, as written
+# ESR_EA's fully_train.trainer (vega's esr_ea.yml), as written
 SEED = {
     "epochs": 15000,
     "lr_scheduler": {"type": "MultiStepLR", "milestones": [8000, 12000, 13500, 14500], "gamma": 0.5},
