@@ -1,6 +1,5 @@
 """The official SESR README's example commands (SESR-M5, M11, XL; x2 then x4; collapsed and
-expanded) run as written,
-shrunk by the flags in conftest.SHRINK, on tiny photo folders."""
+expanded) run as written, shrunk by the flags in conftest.SHRINK, on tiny photo folders."""
 
 import json
 
