@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from sr_eval.report import markdown_table, read_results, save_png, write_results  # noqa: E402
+from sr_eval.report import markdown_table, read_results, save_png, write_results, write_rows  # noqa: E402
 
 
 def test_markdown_table_aligns_each_column_as_asked():
@@ -48,3 +48,11 @@ def test_results_round_trip_and_a_file_that_cannot_be_compared_is_named(tmp_path
     (tmp_path / "bench" / "results.json").write_text("{")
     with pytest.raises(ValueError, match="not valid JSON"):
         read_results(tmp_path / "bench")
+
+
+def test_write_rows_writes_the_columns_as_csv_and_formatted_markdown(tmp_path):
+    rows = [{"trial": 1, "penalty": 0.001, "psnr_Set5": 33.456, "extra": "left out"}]
+    csv_path, md_path = write_rows(tmp_path, "runs", rows, ["trial", "penalty", "psnr_Set5"],
+                                   {"psnr_": "{:.2f}", "penalty": "{:g}"})  # fmt: skip
+    assert csv_path.read_text().splitlines() == ["trial,penalty,psnr_Set5", "1,0.001,33.456"]
+    assert md_path.read_text().splitlines()[2] == "| 1 | 0.001 | 33.46 |"

@@ -9,17 +9,16 @@ seed `env.seed + r - 1`.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 from sr_data import write_text_atomic
+from sr_eval.report import write_rows
 from sr_quantnas.config import QuantNASConfig, with_changes
 from sr_quantnas.pipeline import Runtime, augment_stage, search_stage, validate_stage
-from sr_quantnas.plots import plot_psnr_vs_bitops
 from sr_search_quantnas.genotype import parse_genotype
+from sr_search_quantnas.plots import plot_psnr_vs_bitops
 
 PLOT_BITOPS = "bitops_256x256"
 COLUMNS = ("trial", "penalty", "params", "bitops_32x32", PLOT_BITOPS)
@@ -58,15 +57,4 @@ def write_tables(rows: list[dict[str, Any]], root: Path) -> None:
     columns = [*COLUMNS, *[f"psnr_{s}" for s in rows[0]["psnr"]], "genotype"]
     flat = [{**row, **{f"psnr_{k}": v for k, v in row["psnr"].items()}} for row in rows]
     write_text_atomic(root / "batch_results.json", json.dumps(rows, indent=2) + "\n")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(flat)
-    write_text_atomic(root / "batch_results.csv", buffer.getvalue())
-
-    def cell(key: str, value: Any) -> str:
-        return next((f.format(value) for p, f in FORMATS.items() if key.startswith(p)), str(value))
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(c, row[c]) for c in columns) + " |" for row in flat]
-    write_text_atomic(root / "batch_results.md", "\n".join(lines) + "\n")
+    write_rows(root, "batch_results", flat, columns, FORMATS)

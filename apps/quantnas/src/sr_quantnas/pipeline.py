@@ -18,9 +18,9 @@ import torch
 
 from sr_data import RandomPatches, open_test_sets, open_training_images, write_text_atomic
 from sr_quantnas.config import QuantNASConfig
-from sr_quantnas.plots import plot_alpha_history
 from sr_search_quantnas.genotype import Genotype_SR
 from sr_search_quantnas.network import build_network
+from sr_search_quantnas.plots import plot_alpha_history
 from sr_search_quantnas.search import build_supernet, genotype_bitops, load_supernet_weights, run_search
 from sr_search_quantnas.search_data import SearchData, epoch_patch_count, make_search_data
 from sr_search_quantnas.train_genotype import load_trained_network, train_genotype, validation_report

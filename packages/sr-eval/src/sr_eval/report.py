@@ -1,6 +1,7 @@
 """What a run reports besides its benchmark tables: Markdown tables, PNG figures, results.json.
 
-- `markdown_table`: one way to lay out a Markdown table, so that every report aligns its columns alike.
+- `markdown_table`: one way to lay out a Markdown table, so that every report aligns its columns alike;
+  `write_rows`: rows of results as <stem>.csv (full precision) and <stem>.md (formatted).
 - `save_png`: a matplotlib figure written atomically (a killed run never leaves half a PNG) and closed.
 - `write_results` / `read_results`: a trained run's results.json (model, scale, params, MACs for a
   1280x720 output and PSNR/SSIM per test set), written by `zoo train` and read by whatever compares
@@ -9,6 +10,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -35,6 +38,32 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: 
     lines = ["| " + " | ".join(map(str, header)) + " |", "|" + rule]
     lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def write_rows(
+    folder: str | Path,
+    stem: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    formats: dict[str, str] | None = None,
+) -> list[Path]:
+    """Write the `columns` of `rows` as folder/<stem>.csv (values as given) and folder/<stem>.md,
+    atomically. `formats` maps a column-name prefix to the format of its Markdown cells (e.g.
+    {"psnr_": "{:.2f}"}); other cells are `str` of the value."""
+    folder, formats = Path(folder), formats or {}
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+
+    def cell(key: str, value: Any) -> str:
+        return next((f.format(value) for p, f in formats.items() if key.startswith(p)), str(value))
+
+    table = markdown_table(columns, ([cell(c, row[c]) for c in columns] for row in rows))
+    written = [folder / f"{stem}.csv", folder / f"{stem}.md"]
+    write_text_atomic(written[0], buffer.getvalue())
+    write_text_atomic(written[1], table + "\n")
+    return written
 
 
 def save_png(figure: Figure, path: str | Path, **savefig: Any) -> Path:

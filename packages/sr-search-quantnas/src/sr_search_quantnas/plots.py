@@ -1,4 +1,5 @@
-"""The pipeline's two figures: alphas over search epochs, and PSNR against BitOps over a batch's runs."""
+"""QuantNAS's two figures: the alphas of a search over its epochs (its alpha_history.jsonl, as
+`sr_search_quantnas.search.run_search` returns it), and PSNR against BitOps over several runs."""
 
 from __future__ import annotations
 
@@ -10,15 +11,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend first: no display needed)
 
-from sr_data import atomic_write  # noqa: E402
+from sr_eval.report import save_png  # noqa: E402
 
-
-def _save(figure: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path) as handle:
-        figure.savefig(handle, format="png", dpi=120, bbox_inches="tight")
-    plt.close(figure)
-    return path
+SAVE = {"dpi": 120, "bbox_inches": "tight"}
 
 
 def plot_alpha_history(history: list[dict[str, Any]], path: Path) -> Path:
@@ -42,7 +37,7 @@ def plot_alpha_history(history: list[dict[str, Any]], path: Path) -> Path:
     for ax in axes.flat[len(layers) :]:
         ax.axis("off")
     figure.suptitle("softmax(alpha) per (op, bits) over search epochs (dashed: lowest bit width)", fontsize=9)
-    return _save(figure, path)
+    return save_png(figure, path, **SAVE)
 
 
 def plot_psnr_vs_bitops(rows: list[dict[str, Any]], path: Path, bitops_key: str) -> Path:
@@ -59,4 +54,4 @@ def plot_psnr_vs_bitops(rows: list[dict[str, Any]], path: Path, bitops_key: str)
     ax.set_title("QuantNAS runs: PSNR vs BitOps (labels: penalty)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(figure, path)
+    return save_png(figure, path, **SAVE)
