@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python benchmarks/bench_latency_table.py [--networks 50] [--lr-size 90 160]
         [--threads 1] [--warmup 3] [--repeats 10] [--engine torch] [--space seed|demo] [--device cpu]
 
-Samples `--networks` random feasible networks of an ESR_EA space (`seed`: seed 000's, 20 nodes,
+Samples `--networks` random feasible networks of an ESR_EA space (`seed`: ESR_EA's own, 20 nodes,
 >= 16 active, 315k-325k parameters, G0 32; `demo`: apps/esr_ea's demo_samples space, G0 16, 2-6
 blocks, 20k-45k parameters), times each whole (`sr_search_evo.measure_latency_ms`: the deployed
 network, median of `--repeats` runs after `--warmup`) and estimates it as the sum of

@@ -1,16 +1,16 @@
-"""Search steps/s of the QuantNAS supernet on the seed's config, quantisation-noise (QN) and shared modes.
+"""Search steps/s of the QuantNAS supernet on the reference config, quantisation-noise (QN) and shared modes.
 
 One step is what the search does per batch: an alpha step (L1 + entropy + BitOps penalty, Adam
 betas 0.5/0.999) and a weight step (L1, Adam, gradient clipping), `sr_search_quantnas.search.
-BilevelStep`. The supernet is the seed's (`arch_pattern` head 2, skip 1, tail 2, body 2, upsample
-1; `body_cells` 3; `c_fixed` 36; bits [8, 4]; the seed's primitives; ADM on), fed random 45x45 LR
+BilevelStep`. The supernet is the reference's (`arch_pattern` head 2, skip 1, tail 2, body 2, upsample
+1; `body_cells` 3; `c_fixed` 36; bits [8, 4]; the reference's primitives; ADM on), fed random 45x45 LR
 crops at x4. Runs on the CPU and, when present, on CUDA, and prints the ratio to the reference
 implementation's figure on the same CPU class (2 cores, batch 4: 0.34 steps/s QN, 0.40 shared);
 `--reference-dir` (a checkout of On-Point-RND/QuantNAS at its 2022 state, commit add0de0) also
 times the reference's own step here, interleaved with ours, so both see the same machine load.
 
     python benchmarks/bench_quantnas.py --batch 4 --threads 2          # the CPU comparison
-    python benchmarks/bench_quantnas.py --batch 32 --devices cuda      # the seed's batch on a GPU
+    python benchmarks/bench_quantnas.py --batch 32 --devices cuda      # the reference's batch on a GPU
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ SESR's collapsed vs expanded training step; plus the MACs of one SESR-M5 forward
     python benchmarks/bench_reparam.py --batch 32 --size 64 --devices cuda
     python benchmarks/bench_reparam.py --threads 1 --repeats 21   # steadier on a busy CPU
 
-Targets (issue 2): deployed >= 5x faster than the training form; deployed within 1.05x of an
+Targets: deployed >= 5x faster than the training form; deployed within 1.05x of an
 equally shaped plain conv stack; collapsed training >= 5x faster than expanded on GPU.
 Models run on one channel (Y), as in the ECBSR and SESR papers.
 """
@@ -66,7 +66,7 @@ def bench_training(device: torch.device, args: argparse.Namespace) -> None:
 
 def sesr_macs(args: argparse.Namespace) -> None:
     x = torch.rand(32, 1, 64, 64)
-    print("\nMACs of one SESR-M5 x2 forward (Y channel) on a 32x1x64x64 batch (seed 002: 41.77B vs 1.84B)")
+    print("\nMACs of one SESR-M5 x2 forward (Y channel) on a 32x1x64x64 batch (SESR paper: 41.77B vs 1.84B)")
     for mode in ("expanded", "collapsed"):
         model = create_model("sesr_m5", scale=2, in_channels=1, out_channels=1, training_mode=mode)
         counter = FlopCounterMode(display=False)

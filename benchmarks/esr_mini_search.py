@@ -1,7 +1,7 @@
 """ESR_EA's search run for a while, to count candidates per hour (the GPU suite's items 4b and 4c).
 
 Builds random training patches (batch 16 of 64x64 LR at x2 by default; the time of a training step
-does not depend on the pixels), seed 000's search space (20 nodes, at least 16 active, 315k-325k
+does not depend on the pixels), ESR_EA's search space (20 nodes, at least 16 active, 315k-325k
 parameters) and `ESRFitness` with 1000 fast-training steps per candidate, then writes OUT/ready and
 runs `sr_search_evo.run_search`: OUT/history.jsonl gets a line as each candidate finishes. It runs
 until it is killed (that is how the suite ends it, at the end of its window), or, with
@@ -27,7 +27,7 @@ FOREVER = 10**6  # generations: the suite ends the search by killing it
 
 
 def search_space(smoke: bool) -> ESRSpace:
-    """Seed 000's space (its `search_space` and `range` keys), or a tiny one for the smoke run."""
+    """ESR_EA's space (its `search_space` and `range` keys), or a tiny one for the smoke run."""
     if smoke:
         return ESRSpace(
             scale=2, G0=8, conv_num=(4,), conv_prob=(1,), growth_rate=(8, 16), growth_prob=(1, 1), node_num=3
@@ -78,7 +78,7 @@ def main() -> None:
         hr_size=(64, 64) if args.smoke else (720, 1280),
         device=args.device,
     )
-    individuals = args.candidates or 8  # seed 000's num_individual
+    individuals = args.candidates or 8  # ESR_EA's num_individual
     settings = EvoSettings(
         num_generation=1 if args.candidates else FOREVER,
         num_individual=individuals,

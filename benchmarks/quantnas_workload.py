@@ -1,10 +1,10 @@
-"""The QuantNAS search step on the seed's supernet (`bench_quantnas.py`, `gpu_suite.py`).
+"""The QuantNAS search step on the reference's supernet (`bench_quantnas.py`, `gpu_suite.py`).
 
 One step is what the search does per batch: an alpha step (L1 + entropy + BitOps penalty, Adam
 betas 0.5/0.999) and a weight step (L1, Adam, gradient clipping), `sr_search_quantnas.search.
-BilevelStep`. The supernet is the seed's (`arch_pattern` head 2, skip 1, tail 2, body 2, upsample
-1; `body_cells` 3; `c_fixed` 36; bits [8, 4]; the seed's primitives; ADM on), fed random LR crops
-(45x45 in the seed) at x4.
+BilevelStep`. The supernet is the reference's (`arch_pattern` head 2, skip 1, tail 2, body 2, upsample
+1; `body_cells` 3; `c_fixed` 36; bits [8, 4]; the reference's primitives; ADM on), fed random LR crops
+(45x45 in the reference) at x4.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def batch_of(batch: int, device: str, seed: int, crop: int = CROP) -> tuple[torc
 
 
 def seed_search_step(mode: str, batch: int, device: str, crop: int = CROP) -> Callable[[], None]:
-    """One step of our search on the seed's supernet in quantisation ``mode`` ("noise", "shared" or
+    """One step of our search on the reference's supernet in quantisation ``mode`` ("noise", "shared" or
     "separate"), with the penalty and entropy terms on."""
     torch.manual_seed(0)
     supernet = Supernet(

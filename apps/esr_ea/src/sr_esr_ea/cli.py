@@ -1,7 +1,7 @@
 """`esr-ea`: the ESR_EA pipeline (search -> full training -> benchmark -> deploy -> ONNX) in one command.
 
     esr-ea --config demo_samples --data samples --out runs/esr_ea          # laptop CPU, minutes
-    esr-ea --config esr_ea --data /data/DIV2K --out runs/esr_ea_div2k      # the seed's full config
+    esr-ea --config esr_ea --data /data/DIV2K --out runs/esr_ea_div2k      # ESR_EA's full config
     esr-ea --config esr_ea --data /data/DIV2K --out runs/esr_ea_div2k      # after a kill: continues
     esr-ea --out runs/esr_ea_div2k --resume                                # the same, shorter
     esr-ea --out runs/esr_ea --compare runs/esr_ea_b runs/zoo_x2           # plots next to other runs

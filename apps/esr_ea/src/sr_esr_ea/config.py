@@ -1,10 +1,10 @@
-"""The ESR_EA config: seed 000's YAML keys (vega's esr_ea.yml) mapped onto the packages' sections.
+"""The ESR_EA config: ESR_EA's YAML keys (vega's esr_ea.yml) mapped onto the packages' sections.
 
 `nas.search_space` and `nas.search_algorithm` (its `policy` and `range`) are sr_search_evo's
 sections, `nas.trainer` and `fully_train.trainer` sr_train's TrainerSection (vega's `epochs`,
 `optim: {type: Adam}`, `lr_scheduler: {type: MultiStepLR, milestones}`, `loss: {type: L1Loss}`),
 the `dataset` sections sr_train's DatasetSection, `fully_train.top_k` and `evaluate.test` ours. A
-section left out takes the seed's values (500 epochs of fast training, 15000 of full training with the seed's
+section left out takes ESR_EA's values (500 epochs of fast training, 15000 of full training with ESR_EA's
 milestones); an unknown key, a wrong type or an impossible combination is a ConfigError naming the
 key and the file.
 """

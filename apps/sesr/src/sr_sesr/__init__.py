@@ -1,4 +1,4 @@
-"""sr_sesr: the SESR pipeline of seed 002 (`sesr` command): train x2, x4 from x2, collapse, evaluate,
+"""sr_sesr: the SESR pipeline (`sesr` command): train x2, x4 from x2, collapse, evaluate,
 export to ONNX, quantise to int8 (PTQ, and QAT with --quant_W/--quant_A)."""
 
 from sr_sesr.version import __version__

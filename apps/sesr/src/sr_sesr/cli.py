@@ -1,13 +1,13 @@
 """`sesr`: train SESR with the official code's flags, then collapse, evaluate, export and quantise it.
 
-    sesr                                             # SESR-M5 x2, collapsed training (seed 002)
+    sesr                                             # SESR-M5 x2, collapsed training
     sesr --linear_block_type expanded
     sesr --m 11 --feature_size 64                    # SESR-M11
     sesr --m 11 --int_features 32 --feature_size 64  # SESR-XL
     sesr --scale 4                                   # x4, starts from the x2 model of the same flags
     sesr --quant_W 8 --quant_A 8                     # adds int8 QAT (PTQ always runs)
 
-The seed's flags keep their names and defaults; `--data`, `--out` and the rest are this app's.
+The official SESR code's flags keep their names and defaults; `--data`, `--out` and the rest are this app's.
 Rerunning a command resumes it and skips the stages already done; a rerun with other training
 settings is refused (with the differences) and the folder is left as it was.
 Exit statuses: 0 done, 1 OS error, 2 bad input, 3 the run failed, 130 interrupted (rerun to resume).
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_version_argument(parser, __version__)
-    seed = parser.add_argument_group("flags of the official SESR code (seed 002)")
+    seed = parser.add_argument_group("flags of the official SESR code")
     seed.add_argument("--epochs", type=int, default=300, help="number of epochs to train (300)")
     seed.add_argument("--batch_size", type=int, default=32, help="batch size during training (32)")
     seed.add_argument("--learning_rate", type=float, default=2e-4, help="learning rate for Adam (2e-4)")

@@ -1,6 +1,6 @@
 """The data of a run: training images from ``--data``, the ``--val`` set and the ``--test_sets``.
 
-``--val auto`` is the seed's choice: DIV2K's validation split when ``--data`` is a DIV2K root
+``--val auto`` is the official code's choice: DIV2K's validation split when ``--data`` is a DIV2K root
 holding one (as the official code validates), else the last ``max(1, n // 16)`` training images,
 held out. Any other value is sr_data's validation grammar (holdout:N, samples, none, a benchmark
 name or a folder).

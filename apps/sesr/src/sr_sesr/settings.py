@@ -1,4 +1,4 @@
-"""What one `sesr` run is: the network (the seed's SESR flags), the official recipe, the int8 options.
+"""What one `sesr` run is: the network (the official code's flags), the official recipe, the int8 options.
 
 The network is SESR on the Y channel (1 channel in and out) as in the official code; a run lives in
 ``<out>/x<scale>_models/<name>/`` where ``<name>`` is the official save name without its
@@ -22,7 +22,7 @@ RECIPE = {"loss": "l1", "optimizer": "adam", "amsgrad": True, "scheduler": "cons
 
 @dataclass(frozen=True)
 class Network:
-    """The seed's network flags: scale, m, int_features (the paper's f), feature_size, linear_block_type."""
+    """The official network flags: scale, m, int_features (the paper's f), feature_size, linear_block_type."""
 
     scale: int = 2
     m: int = 5

@@ -1,4 +1,4 @@
-"""x4 SESR starts from the x2 model of the same configuration (seed 002, "Training x4 SISR").
+"""x4 SESR starts from the x2 model of the same configuration (the official SESR README, "Training x4 SISR").
 
 Every layer is copied from the x2 checkpoint except the last linear block (``conv_last``), whose
 output width is scale**2. The official code meant to do this but assigns ``layer.set_weights = ...``

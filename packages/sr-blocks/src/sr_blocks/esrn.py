@@ -282,7 +282,7 @@ def _create_esrn(variant: str, scale: int, **kwargs) -> ESRN:
 
 _CONFIGS = {
     # The searched x2 architecture shown in vega's ESR_EA documentation (docs/en/algorithms/esr_ea.md,
-    # "an example of the searched"), the network of seed 000.
+    # "an example of the searched"), the network of vega's ESR_EA documentation.
     "esrn": dict(
         genes=[
             "G_8_16_24",

@@ -1,4 +1,4 @@
-"""ESR_EA's search sections with seed 000's keys, read with `sr_train.section_from_dict`:
+"""ESR_EA's search sections with vega's keys, read with `sr_train.section_from_dict`:
 
 ```yaml
 search_space:                 # ESRSearchSpace

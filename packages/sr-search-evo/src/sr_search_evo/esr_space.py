@@ -1,4 +1,4 @@
-"""`ESRSpace`: ESR_EA's search space (seed 000), a fixed-length encoding with an active bit per node.
+"""`ESRSpace`: ESR_EA's search space, a fixed-length encoding with an active bit per node.
 
 An individual is `node_num` nodes `[active, gene]` (active 0/1, gene a block 'T_C_G_O'); the
 network is the list of active genes in order. Genes are drawn from every block type x conv count
@@ -45,7 +45,7 @@ def _weights(choices: str, values: Sequence[Any], probs_name: str, probs: Sequen
 
 
 class ESRSpace:
-    """The ESR_EA search space with the seed's knobs (names as in its YAML).
+    """The ESR_EA search space with ESR_EA's knobs (names as in its YAML).
 
     Args:
         scale, G0: upscaling factor and frame width of the networks.

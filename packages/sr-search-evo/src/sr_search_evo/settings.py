@@ -1,6 +1,6 @@
 """`EvoSettings`: the knobs of the evolutionary loop (ESR_EA's `policy` plus selection and modes).
 
-It is also the config section `nas.search_algorithm.policy` of ESR_EA (seed 000):
+It is also the config section `nas.search_algorithm.policy` of ESR_EA:
 `sr_train.section_from_dict(EvoSettings, data, "policy", path)` reads it, and an unknown key, a value
 of the wrong type or an impossible combination is a ConfigError naming the key and the file.
 """

@@ -18,7 +18,7 @@ from sr_search_quantnas.ops import UnknownOperationError, check_op_name
 from sr_search_quantnas.quantizers import SUPPORTED_BITS
 from sr_train import ConfigError, check_types
 
-# The search space of seed 004's quant_config.yaml (the reference's `arch.primitives`).
+# The search space of the QuantNAS reference's quant_config.yaml (the reference's `arch.primitives`).
 SEED_PRIMITIVES = {
     "head": ["simple_3x3", "simple_5x5", "simple_3x3_grouped_3", "simple_5x5_grouped_3"],
     "body": ["conv_5x1_1x5", "conv_3x1_1x3", "simple_3x3", "simple_5x5"],

@@ -1,4 +1,4 @@
-"""A `trainer` config section in torch's class names, as vega (ESR_EA's seed 000) and BasicSR write it:
+"""A `trainer` config section in torch's class names, as vega (ESR_EA's configs) and BasicSR write it:
 
 ```yaml
 trainer:
