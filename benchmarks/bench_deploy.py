@@ -1,6 +1,6 @@
-"""Deployment benchmark (issue 8), in one run:
+"""Deployment benchmark, in one run:
 
-1. SESR-M5 collapsed vs expanded training step, and the MACs of seed 002 (41.77B vs 1.84B for a
+1. SESR-M5 collapsed vs expanded training step, and the MACs of the SESR paper (41.77B vs 1.84B for a
    32x1x64x64 forward) -- measured by ``bench_reparam.py``'s functions, reused here;
 2. onnxruntime int8 (QCDQ from ``zoo quantize``'s path: ``quant.ptq`` defaults, conv outputs
    quantised so onnxruntime fuses QLinearConv) vs fp32 latency on CPU, SESR-M5 (Y, as the SESR app
