@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sr_data import write_text_atomic
+from sr_eval.report import markdown_table
 
 VARIANTS = {
     "ptq_w8a8": "PTQ w8a8",
@@ -43,12 +44,10 @@ def network_section(folder: Path, targets: dict[str, float]) -> tuple[list[str],
         "PSNR / SSIM on Y (crop = scale); onnxruntime runs the ONNX file, fake-quant is the Brevitas "
         "torch model; drops against fp32 torch.",
         "",
-        "| variant | float convs | "
-        + " | ".join(f"{name} onnxruntime (drop)" for name in sets)
-        + " | fake-quant drop (Set5) | QAT s |",
-        "|---|---:|" + "---|" * len(sets) + "---|---:|",
-        "| fp32 | all | " + " | ".join(_cell(fp32["torch"][name]) for name in sets) + " | | |",
     ]
+    header = ["variant", "float convs", *(f"{name} onnxruntime (drop)" for name in sets)]
+    header += ["fake-quant drop (Set5)", "QAT s"]
+    table = [["fp32", "all", *(_cell(fp32["torch"][name]) for name in sets), "", ""]]
     verdicts = []
     for key, label in VARIANTS.items():
         cell = _read(folder / key / "cell.json")
@@ -60,16 +59,15 @@ def network_section(folder: Path, targets: dict[str, float]) -> tuple[list[str],
             f"{_cell(cell['onnxruntime'][name])} ({drop:+.3f})" for name, drop in zip(sets, ort, strict=True)
         ]
         qat_seconds = f"{cell['qat_seconds']:.0f}" if cell.get("qat_seconds") else ""
-        lines.append(
-            f"| {label} | {len(cell['float_convs'])} | {' | '.join(cells)} | "
-            f"{' / '.join(f'{d:+.3f}' for d in fake)} | {qat_seconds} |"
-        )
+        fakes = " / ".join(f"{d:+.3f}" for d in fake)
+        table.append([label, len(cell["float_convs"]), *cells, fakes, qat_seconds])
         target = targets[TARGET_OF[key]]
         worst = max(ort)
         verdicts.append(
             f"- {folder.name} {label}: worst onnxruntime drop {worst:.3f} dB "
             f"({'meets' if worst <= target else 'MISSES'} the {target} dB target)"
         )
+    lines += markdown_table(header, table, align="lr" + "l" * len(sets) + "lr").splitlines()
     plan = _read(folder / "plan" / "cell.json")
     if plan is not None:
         lines += ["", f"Mixed-precision plan (tuned on Set5 only): {plan['reason']}."]
@@ -87,10 +85,9 @@ def network_section(folder: Path, targets: dict[str, float]) -> tuple[list[str],
             f"Per-conv sensitivity (w8a8, one conv quantised at a time, fake-quant drop on "
             f"{sensitivity['tuning_set']}; the {len(rows)} most sensitive of {len(sensitivity['rows'])}):",
             "",
-            "| conv | order | shape | PSNR drop (dB) |",
-            "|---|---:|---|---:|",
         ]
-        lines += [f"| `{r['name']}` | {r['order']} | {r['shape']} | {r['drop_db']:+.4f} |" for r in rows]
+        cells = [[f"`{r['name']}`", r["order"], r["shape"], f"{r['drop_db']:+.4f}"] for r in rows]
+        lines += markdown_table(["conv", "order", "shape", "PSNR drop (dB)"], cells, "lrlr").splitlines()
     return lines + [""], verdicts
 
 
@@ -107,24 +104,22 @@ def speed_lines(speed: dict[str, Any] | None, target: float) -> tuple[list[str],
         "rounds after one warm-up run; speed-up = median over rounds of fp32 time / int8 time, from the "
         "process's CPU time (which a busy shared machine does not inflate) and from wall-clock time.",
         "",
-        "| network | file | median CPU s | median wall s | speed-up (CPU time) | speed-up (wall) |",
-        "|---|---|---:|---:|---:|---:|",
     ]
-    verdicts = []
+    table, verdicts = [], []
     for key, result in speed["networks"].items():
         for label, seconds in result["median_seconds"].items():
             cpu_ratio, wall_ratio = result["cpu_speedup_vs_fp32"][label], result["speedup_vs_fp32"][label]
-            lines.append(
-                f"| {key} | {label} | {result['median_cpu_seconds'][label]:.3f} | {seconds:.3f} | "
-                f"{cpu_ratio:.2f}x | {wall_ratio:.2f}x |"
-            )
+            cpu_seconds = f"{result['median_cpu_seconds'][label]:.3f}"
+            ratios = [f"{cpu_ratio:.2f}x", f"{wall_ratio:.2f}x"]
+            table.append([key, label, cpu_seconds, f"{seconds:.3f}", *ratios])
             if label != "fp32":
                 verdict = "meets" if cpu_ratio >= target else "MISSES"
                 verdicts.append(
                     f"- {key} {label} speed: {cpu_ratio:.2f}x by CPU time, {wall_ratio:.2f}x wall "
                     f"({verdict} the {target}x target)"
                 )
-    return lines + [""], verdicts
+    header = ["network", "file", "median CPU s", "median wall s", "speed-up (CPU time)", "speed-up (wall)"]
+    return lines + markdown_table(header, table, "llrrrr").splitlines() + [""], verdicts
 
 
 def write_report(

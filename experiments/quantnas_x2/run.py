@@ -46,8 +46,10 @@ import torch  # noqa: E402
 from sr_data import atomic_write, find_datasets_root, write_text_atomic  # noqa: E402
 from sr_data.paths import list_images  # noqa: E402
 from sr_data.samples import SAMPLE_SPLITS, sample_image_folder  # noqa: E402
+from sr_eval.report import markdown_table, save_png  # noqa: E402
 from sr_quantnas import cli  # noqa: E402
 from sr_search_quantnas.genotype import FIELDS, Genotype_SR, is_nested, parse_genotype  # noqa: E402
+from sr_train import RunFolder  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "config.yaml"
@@ -201,7 +203,8 @@ def found_rows(out: Path) -> list[dict[str, Any]]:
 
 
 def _train_seconds(train_folder: Path) -> float:
-    return json.loads((train_folder / "stages" / "augment.json").read_text())["result"]["seconds"]
+    """The training seconds an augment run recorded with its finished stage."""
+    return RunFolder(train_folder).done("augment")["seconds"]
 
 
 def collect(out: Path) -> list[dict[str, Any]]:
@@ -260,11 +263,13 @@ def write_results(plan: Plan, rows: list[dict[str, Any]], timings: Timings, comm
         *[f"{s} PSNR / SSIM" for s in sets],
         "train s",
     ]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        scores = [f"{row['psnr'][s]:.2f} / {row['ssim'][s]:.4f}" for s in sets]
-        cells = [row["network"], row["bits"], f"{row['params']:,}", f"{row[BITOPS_KEY]:.3e}", *scores]
-        lines.append("| " + " | ".join([*cells, f"{row['train_s']:.0f}"]) + " |")
+    cells = [
+        [row["network"], row["bits"], f"{row['params']:,}", f"{row[BITOPS_KEY]:.3e}"]
+        + [f"{row['psnr'][s]:.2f} / {row['ssim'][s]:.4f}" for s in sets]
+        + [f"{row['train_s']:.0f}"]
+        for row in rows
+    ]
+    lines = markdown_table(head, cells).splitlines()
     genotypes = [
         f"- {row['network']}: `{row['genotype']}`"
         + ("" if row.get("same_widths", True) else " (activations 8-bit)")
@@ -332,11 +337,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> Path:
     axes[0][0].legend(fontsize=7, loc="lower right")
     figure.suptitle("x2: QuantNAS mixed precision vs uniform quantisation", fontsize=10, y=1.02)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path) as handle:
-        figure.savefig(handle, format="png", dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    return save_png(figure, path, dpi=110, bbox_inches="tight")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,6 @@ every baseline with as many parameters or fewer, on each test set.
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sr_data import write_text_atomic  # noqa: E402
+from sr_eval.report import markdown_table, save_png  # noqa: E402
+from sr_search_evo.history import History  # noqa: E402
 from sr_search_evo.rank_correlation import kendall, spearman  # noqa: E402
+from sr_search_evo.result import pareto  # noqa: E402
 
 MARKERS = {"baseline": "s", "searched": "o", "official": "^"}
 
@@ -92,7 +94,7 @@ def markdown(rows: list[dict], sets: list[str], corr: dict, result: dict, second
         f"CPU ms ({setup['lr_size'][0]}x{setup['lr_size'][1]} LR)",
     ]
     head += ["search PSNR", "val PSNR", *[f"{s} PSNR / SSIM" for s in sets]]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    cells_of_rows = []
     for r in rows:
         cells = [
             r["name"],
@@ -106,7 +108,8 @@ def markdown(rows: list[dict], sets: list[str], corr: dict, result: dict, second
             number(r["val_psnr"], ".2f"),
         ]
         cells += [f"{r['benchmarks'][s]['psnr']:.2f} / {r['benchmarks'][s]['ssim']:.4f}" for s in sets]
-        lines.append("| " + " | ".join(cells) + " |")
+        cells_of_rows.append(cells)
+    lines = [markdown_table(head, cells_of_rows)]
     top = sum(r["name"].startswith("search_top") for r in rows)
     n = corr["held-out validation"]["n"]
     lines += [
@@ -115,8 +118,8 @@ def markdown(rows: list[dict], sets: list[str], corr: dict, result: dict, second
         f"({n} candidates: the top {top} and {n - top} drawn at random):",
         "",
     ]
-    lines += ["| fully trained score | Spearman rho | Kendall tau |", "|---|---|---|"]
-    lines += [f"| {k} | {v['spearman']:.2f} | {v['kendall']:.2f} |" for k, v in corr.items()]
+    scores = [[k, f"{v['spearman']:.2f}", f"{v['kendall']:.2f}"] for k, v in corr.items()]
+    lines.append(markdown_table(["fully trained score", "Spearman rho", "Kendall tau"], scores))
     rivals = ", ".join(result["rivals"]) or "none"
     lines += [
         "",
@@ -160,12 +163,8 @@ def plot(rows: list[dict], sets: list[str], path: Path) -> None:
                 xytext=(4, 3),
                 textcoords="offset points",
             )
-        searched = sorted((r for r in rows if r["kind"] == "searched"), key=lambda r: r["params"])
-        front, best = [], -math.inf
-        for r in searched:
-            if r["benchmarks"][s]["psnr"] > best:
-                front.append(r)
-                best = r["benchmarks"][s]["psnr"]
+        searched = [r for r in rows if r["kind"] == "searched"]
+        front = pareto(searched, ["params"], score=lambda r, s=s: r["benchmarks"][s]["psnr"])
         axis.plot(
             [r["params"] for r in front],
             [r["benchmarks"][s]["psnr"] for r in front],
@@ -189,10 +188,7 @@ def plot(rows: list[dict], sets: list[str], path: Path) -> None:
     handles += axes[0][0].get_legend_handles_labels()[0]
     figure.legend(handles=handles, fontsize=8, loc="lower center", ncol=len(handles), frameon=False)
     figure.tight_layout(rect=(0, 0.07, 1, 1))
-    tmp = path.with_suffix(".tmp.png")
-    figure.savefig(tmp, dpi=110)
-    plt.close(figure)
-    tmp.replace(path)
+    save_png(figure, path, dpi=110)
 
 
 def wall_seconds(out: Path) -> float:
@@ -213,9 +209,7 @@ def write_report(
     sets = list(next(iter(trained.values()))["benchmarks"])
     corr = correlations(rows, sets)
     result = verdict(rows, sets)
-    history = [
-        json.loads(line) for line in (out / "search" / "history.jsonl").read_text("utf-8").splitlines()
-    ]
+    history = History(out / "search", read_only=True).records
     search = {
         "candidates": len({r["key"] for r in history}),
         "trained": len({r["key"] for r in history if r.get("psnr") is not None}),

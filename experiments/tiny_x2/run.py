@@ -41,6 +41,7 @@ from report import write_report
 from sr_data import find_datasets_root, find_weights_root, write_text_atomic
 from sr_deploy import load_trained
 from sr_eval import profile, time_calls_ms
+from sr_eval.report import RESULTS_FILE, read_results
 from sr_search_evo import SearchResult
 
 HERE = Path(__file__).resolve().parent
@@ -179,8 +180,7 @@ def train_all(chosen: list[dict], data: Path, out: Path, jobs: int, quick: bool)
 
     def train(name: str) -> tuple[str, dict]:
         folder = out / "train" / name
-        results = folder / "results.json"
-        if not results.is_file():
+        if not (folder / RESULTS_FILE).is_file():
             config = out / "recipes" / f"{name}.yaml"
             write_text_atomic(config, yaml.safe_dump({"model": models[name], **recipe}, sort_keys=False))
             command = [*app("zoo"), "train", "--config", str(config), "--scale", "2", "--data", str(data)]
@@ -188,7 +188,7 @@ def train_all(chosen: list[dict], data: Path, out: Path, jobs: int, quick: bool)
             run_command(
                 [*command, "--out", str(folder), "--device", "cpu", "--quiet"], out / "logs" / f"{name}.log"
             )
-        report = json.loads(results.read_text("utf-8"))
+        report = read_results(folder)
         return name, {"kind": "baseline" if name in BASELINES else "searched", **report}
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
