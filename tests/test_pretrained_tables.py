@@ -17,6 +17,7 @@ import torch
 
 from sr_blocks import create_model
 from sr_data import find_datasets_root, find_weights_root
+from sr_deploy.testing import one_thread  # noqa: F401 (autouse: one torch thread per test)
 from sr_eval import cli, evaluate
 from sr_train import model_checkpoint, save_checkpoint
 
@@ -50,15 +51,6 @@ MEASURED = {
         "BSD68": (32.0081, 0.90344),
     },
 }
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Two loaded CPU cores in CI: one thread per test process keeps the timings out of each other's way."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _scores(name: str, scale: int, filename: str, sets: list[str]) -> dict[str, tuple[float, float]]:

@@ -86,15 +86,6 @@ def kill_when(process: subprocess.Popen, ready: Callable[[], bool], what: str) -
     assert ready(), f"the run ended (exit {process.returncode}) or stalled before {what}"
 
 
-def one_line_error(result: subprocess.CompletedProcess, status: int, *fragments: str) -> None:
-    """`result` exited with `status` and said one line on stderr holding every fragment, no traceback."""
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == status, result.stderr
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-
-
 def history(out: Path) -> list[dict]:
     path = out / "history.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

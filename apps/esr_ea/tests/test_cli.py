@@ -7,8 +7,9 @@ import sys
 
 import pytest
 import torch
-from esr_ea_runs import FAULTY, TINY_CONFIG, esr_ea, history, one_line_error
+from esr_ea_runs import FAULTY, TINY_CONFIG, esr_ea, history
 
+from sr_deploy.testing import one_line_error
 from sr_esr_ea.version import __version__
 
 UNAVAILABLE = "cuda:99" if torch.cuda.is_available() else "cuda"

@@ -5,10 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
-from esr_ea_runs import TINY_CONFIG, esr_ea, history, one_line_error
+from esr_ea_runs import TINY_CONFIG, esr_ea, history
 
 from sr_blocks import create_model
 from sr_deploy import measure
+from sr_deploy.testing import one_line_error
 
 PNG = b"\x89PNG\r\n\x1a\n"
 POLICY = "{num_generation: 2, num_individual: 4, objective: nsga2, objectives: [psnr, params, latency]}"

@@ -14,6 +14,7 @@ import pytest
 import torch
 import yaml
 
+from sr_deploy.testing import one_line_error
 from sr_quantnas.cli import main
 from sr_quantnas.config import CONFIG_DIRS, load_config
 from sr_quantnas.version import __version__
@@ -64,15 +65,6 @@ def quantnas(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subpro
     environment = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     command = [sys.executable, "-m", "sr_quantnas.cli", *args]
     return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=900)
-
-
-def one_line_error(result: subprocess.CompletedProcess, status: int, *fragments: str) -> None:
-    """`result` exited with `status` and said one line on stderr holding every fragment, no traceback."""
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == status, result.stderr
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

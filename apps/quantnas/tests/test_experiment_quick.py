@@ -31,7 +31,6 @@ def table_rows(markdown: str) -> dict[str, list[str]]:
 
 @pytest.mark.skipif(not DRIVER.is_file(), reason="experiments/quantnas_x2 is only in a source checkout")
 def test_quick_run_writes_table_and_plot_and_resumes(tmp_path: Path) -> None:
-    pytest.importorskip("skimage", reason="--quick trains on scikit-image's bundled photos")
     first = run_quick(tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     results = (tmp_path / "results.md").read_text()

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from sr_data import SampleImages, read_image, write_image
+from sr_deploy.testing import one_thread  # noqa: F401 (autouse: one torch thread per test)
 
 # appended to every command a test runs: tiny data, a few steps, small patches and calibration
 SHRINK = [
@@ -45,14 +45,6 @@ def tiny_data(tmp_path_factory) -> dict[str, str]:
     """{"train": 6 photos of 64x64, "test": 3 photos of 48x48}: folders of HR PNGs."""
     root = tmp_path_factory.mktemp("tiny_data")
     return {"train": str(_crops("train", 64, root / "train")), "test": str(_crops("test", 48, root / "test"))}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from sr_deploy import load_trained
+from sr_deploy.testing import one_line_error
 from sr_train import load_checkpoint
 from sr_zoo import __version__
 from sr_zoo.cli import main
@@ -36,14 +37,6 @@ def zoo(*args: object, cwd: Path | None = None, **env: str) -> subprocess.Comple
     return subprocess.run(
         command, capture_output=True, text=True, cwd=cwd, env=environment, timeout=DEADLINE_S
     )
-
-
-def one_line_error(run: subprocess.CompletedProcess, status: int, *words: str) -> None:
-    """The command exited with `status`, printing one line (no traceback) that holds every word."""
-    lines = run.stderr.strip().splitlines()
-    assert run.returncode == status, run.stderr
-    assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
-    assert all(word in lines[0] for word in words), lines[0]
 
 
 @pytest.fixture(scope="module")

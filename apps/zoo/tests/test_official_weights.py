@@ -16,14 +16,10 @@ import pytest
 import torch
 
 from sr_blocks import create_model
-from sr_data import find_datasets_root, find_weights_root, read_image, write_image
+from sr_data import find_datasets_root, read_image, write_image
 from sr_deploy import load_trained
+from sr_deploy.testing import OFFICIAL_WEIGHTS, needs_official_weights, official_weights
 from sr_zoo.cli import main
-
-WEIGHTS = find_weights_root()
-needs_weights = pytest.mark.skipif(
-    WEIGHTS is None, reason="official checkpoints not found: set SR_WEIGHTS or provide ../shared/weights"
-)
 
 
 class Payload:
@@ -31,13 +27,6 @@ class Payload:
 
     def __init__(self) -> None:
         self.weight = torch.zeros(3)
-
-
-def official(name: str) -> Path:
-    path = WEIGHTS / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    return path
 
 
 @pytest.fixture
@@ -70,18 +59,18 @@ def refused(argv: list[str], capsys, out: Path, *words: str) -> None:
     assert not out.exists() or not any(out.iterdir()), argv
 
 
-@needs_weights
+@needs_official_weights
 @pytest.mark.parametrize("command", ["eval", "deploy", "export", "upscale", "quantize", "compare"])
 def test_another_scale_is_one_line_naming_the_file(command, image, tmp_path, capsys):
-    weights, out = official("IMDN_x4.pth"), tmp_path / "out"
+    weights, out = official_weights("IMDN_x4.pth"), tmp_path / "out"
     argv = [*commands(weights, image, out)[command], "--scale", "2"]
     refused(argv, capsys, out, str(weights), "seems to hold imdn x4", "not x2")
 
 
-@needs_weights
+@needs_official_weights
 @pytest.mark.parametrize("command", ["eval", "deploy", "export", "upscale", "quantize"])
 def test_another_model_is_one_line_naming_the_file(command, image, tmp_path, capsys):
-    weights, out = official("IMDN_x4.pth"), tmp_path / "out"
+    weights, out = official_weights("IMDN_x4.pth"), tmp_path / "out"
     argv = [*commands(weights, image, out)[command], "--model", "rfdn"]
     refused(argv, capsys, out, str(weights), "seems to hold imdn x4", "not --model 'rfdn'")
 
@@ -92,7 +81,9 @@ def test_a_truncated_file_and_a_pickle_holding_code_are_one_line(
 ):
     """Truncated: a copy of a toolkit checkpoint (zip format) and, where present, of an official file
     (legacy format: another reader, another error); the pickle holds an instance of a custom class."""
-    sources = [make_checkpoint()] + ([official("IMDN_x4.pth")] if WEIGHTS is not None else [])
+    sources = [make_checkpoint()] + (
+        [official_weights("IMDN_x4.pth")] if OFFICIAL_WEIGHTS is not None else []
+    )
     out = tmp_path / "out"
     for index, source in enumerate(sources):
         truncated = tmp_path / f"truncated_{index}.pth"
@@ -105,21 +96,21 @@ def test_a_truncated_file_and_a_pickle_holding_code_are_one_line(
     refused(commands(pickled, image, out)[command], capsys, out, str(pickled), "Python objects")
 
 
-@needs_weights
+@needs_official_weights
 def test_a_file_that_does_not_tell_its_scale_needs_scale(image, tmp_path, capsys):
-    weights, out = official("IMDN_AS.pth"), tmp_path / "out"
+    weights, out = official_weights("IMDN_AS.pth"), tmp_path / "out"
     upscale = commands(weights, image, out)["upscale"]
     refused(upscale, capsys, out, str(weights), "imdn_as", "--scale N")
     assert main([*upscale, "--scale", "4"]) == 0
     assert read_image(out / "up" / "photo.png").shape == (96, 112, 3)
 
 
-@needs_weights
+@needs_official_weights
 def test_deploy_and_export_never_write_into_the_weights_folder(tmp_path, capsys):
     folder = tmp_path / "authors"
     weights = folder / "model_RTC.pth"  # a copy outside the project: the refusal must hold anywhere
     folder.mkdir()
-    weights.write_bytes(official("model_RTC.pth").read_bytes())
+    weights.write_bytes(official_weights("model_RTC.pth").read_bytes())
     before = sorted(folder.iterdir())
     for argv in (
         ["deploy", "--weights", str(weights), "--out", str(folder)],
@@ -131,9 +122,9 @@ def test_deploy_and_export_never_write_into_the_weights_folder(tmp_path, capsys)
     assert sorted(folder.iterdir()) == before
 
 
-@needs_weights
+@needs_official_weights
 def test_deploy_export_and_compare_an_official_file(image, tmp_path, capsys):
-    weights = official("model_RTC.pth")
+    weights = official_weights("model_RTC.pth")
     runs = commands(weights, image, tmp_path)
     assert main([*runs["deploy"], "--model", "imdn_rtc", "--scale", "2"]) == 0  # agreeing: accepted
     assert main(runs["export"]) == 0 and (tmp_path / "m.onnx").stat().st_size > 10_000
@@ -147,7 +138,7 @@ def test_deploy_export_and_compare_an_official_file(image, tmp_path, capsys):
     assert "photo.png: IMDN-RTC (official): PSNR" in capsys.readouterr().out
 
 
-@needs_weights
+@needs_official_weights
 def test_upscale_with_the_official_imdn_x4_beats_bicubic(tmp_path):
     """A real upscaler: IMDN x4 on a downscaled test image is much closer to it than bicubic."""
     datasets = find_datasets_root()
@@ -159,7 +150,9 @@ def test_upscale_with_the_official_imdn_x4_beats_bicubic(tmp_path):
     hr = modcrop(read_image(datasets / "Set5" / "HR" / "butterfly.png"), 4)
     write_image(tmp_path / "in" / "butterfly.png", quantize(imresize(hr, scale=1 / 4)))
     argv = ["upscale", str(tmp_path / "in"), "--model", "imdn", "--scale", "4", "--quiet"]
-    assert main([*argv, "--weights", str(official("IMDN_x4.pth")), "--out", str(tmp_path / "imdn")]) == 0
+    assert (
+        main([*argv, "--weights", str(official_weights("IMDN_x4.pth")), "--out", str(tmp_path / "imdn")]) == 0
+    )
     assert main(["upscale", str(tmp_path / "in"), "--model", "bicubic", "--scale", "4", "--quiet",
                  "--out", str(tmp_path / "bicubic")]) == 0  # fmt: skip
     sr, bicubic = (read_image(tmp_path / name / "butterfly.png") for name in ("imdn", "bicubic"))
@@ -167,13 +160,13 @@ def test_upscale_with_the_official_imdn_x4_beats_bicubic(tmp_path):
     assert psnr(sr, hr, crop_border=4) > psnr(bicubic, hr, crop_border=4) + 3  # 28.57 vs 22.10 dB (Y)
 
 
-@needs_weights
+@needs_official_weights
 def test_quantize_an_official_file(image, tmp_path, capsys):
     out = tmp_path / "q"
     argv = [
         "quantize",
         "--weights",
-        str(official("model_RTC.pth")),
+        str(official_weights("model_RTC.pth")),
         "--out",
         str(out),
         "--sets",
@@ -195,7 +188,7 @@ def test_quantize_refuses_a_plan_naming_no_conv(tmp_path, capsys, make_checkpoin
     assert len(error) == 1 and "no_such_conv" in error[0]
 
 
-@needs_weights
+@needs_official_weights
 @pytest.mark.parametrize(
     ("filename", "args", "expected"),
     [
@@ -206,7 +199,16 @@ def test_quantize_refuses_a_plan_naming_no_conv(tmp_path, capsys, make_checkpoin
 def test_zoo_eval_gives_the_pretrained_table_row_on_set5(filename, args, expected, tmp_path):
     if find_datasets_root() is None:
         pytest.skip("benchmark images not found: set SR_DATASETS or provide ../shared/datasets")
-    argv = ["eval", "--weights", str(official(filename)), *args, "--sets", "Set5", "--out", str(tmp_path)]
+    argv = [
+        "eval",
+        "--weights",
+        str(official_weights(filename)),
+        *args,
+        "--sets",
+        "Set5",
+        "--out",
+        str(tmp_path),
+    ]
     assert main([*argv, "--device", "cpu"]) == 0
     summary = json.loads((tmp_path / "benchmark.json").read_text())["summary"]["Set5"]
     assert summary["psnr"] == pytest.approx(expected[0], abs=0.01)

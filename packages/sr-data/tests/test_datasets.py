@@ -192,7 +192,6 @@ def test_div2k_missing_files_named(image_folder):
 
 
 def test_sample_images_splits():
-    pytest.importorskip("skimage")
     train, test = SampleImages("train", 2), SampleImages("test", 4)
     assert len(train) == 6 and len(test) == 3
     assert not {p.name for p in train.pairs} & {p.name for p in test.pairs}

@@ -7,6 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
+import tifffile
 import torch
 from PIL import Image, features
 
@@ -96,7 +97,6 @@ def test_16bit_rgb_png_with_filters(tmp_path):
 
 @pytest.mark.parametrize("channels", [3, 4])
 def test_16bit_tiff_full_precision(tmp_path, channels):
-    tifffile = pytest.importorskip("tifffile")
     pixels = RNG.integers(0, 65536, (9, 6, channels), dtype=np.uint16)
     tifffile.imwrite(tmp_path / "t.tif", pixels, photometric="rgb", rowsperstrip=4)
     with warnings.catch_warnings():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tifffile
 from PIL import Image, ImageOps
 
 from sr_data import (
@@ -109,7 +110,6 @@ def test_write_image_save_options(tmp_path):
 
 @pytest.mark.parametrize("orientation", [2, 6, 7])
 def test_16bit_colour_tiff_orientation(tmp_path, orientation):
-    tifffile = pytest.importorskip("tifffile")
     pixels = RNG.integers(0, 65536, (5, 3, 3), dtype=np.uint16)
     tifffile.imwrite(tmp_path / "t.tif", pixels, photometric="rgb", extratags=[(274, 3, 1, orientation)])
     eight_bit = np.asarray(

@@ -6,8 +6,6 @@ import pytest
 
 from sr_data import PairedFolder, open_test_sets, open_validation
 
-pytest.importorskip("skimage", reason="the bundled sample photos need scikit-image (sr-data[samples])")
-
 
 def test_a_named_test_set_that_is_missing_is_an_error_never_the_sample_photos(tmp_path, monkeypatch):
     monkeypatch.setenv("SR_DATA_ROOT", str(tmp_path))

@@ -15,7 +15,6 @@ import pytest
 import torch
 
 from sr_blocks import create_model
-from sr_data import find_weights_root
 from sr_deploy import (
     check_out_of_official_folder,
     engine_from_spec,
@@ -24,18 +23,7 @@ from sr_deploy import (
     open_engine,
     ship_trained,
 )
-
-WEIGHTS = find_weights_root()
-needs_weights = pytest.mark.skipif(
-    WEIGHTS is None, reason="official checkpoints not found: set SR_WEIGHTS or provide ../shared/weights"
-)
-
-
-def official(name: str) -> Path:
-    path = WEIGHTS / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    return path
+from sr_deploy.testing import needs_official_weights, official_weights
 
 
 @pytest.fixture
@@ -73,16 +61,16 @@ def test_results_never_go_into_the_folder_of_such_a_file(bare_state_dict, tmp_pa
     check_out_of_official_folder(own, tmp_path)  # a toolkit checkpoint's folder is a run folder: fine
 
 
-@needs_weights
+@needs_official_weights
 def test_ship_trained_of_an_official_file_needs_an_out_folder(tmp_path):
-    weights = official("model_RTC.pth")
+    weights = official_weights("model_RTC.pth")
     with pytest.raises(ValueError, match="model_RTC.pth: official weights; say where the results go"):
         ship_trained(weights, [], log=lambda _: None)
 
 
-@needs_weights
+@needs_official_weights
 def test_model_and_scale_are_inferred_or_checked(tmp_path):
-    weights = official("IMDN_x4.pth")
+    weights = official_weights("IMDN_x4.pth")
     model, ckpt = load_trained(weights)
     assert (ckpt["model_name"], ckpt["scale"], ckpt["layout"]) == ("imdn", 4, "Zheng222/IMDN IMDN")
     assert sum(p.numel() for p in model.parameters()) == 715_176
@@ -93,18 +81,18 @@ def test_model_and_scale_are_inferred_or_checked(tmp_path):
     ):
         load_trained(weights, model="rfdn")
     with pytest.raises(ValueError, match=r"IMDN_AS.pth: .*say which scale with --scale N"):
-        load_trained(official("IMDN_AS.pth"))
-    _, as_ckpt = load_trained(official("IMDN_AS.pth"), scale=2)
+        load_trained(official_weights("IMDN_AS.pth"))
+    _, as_ckpt = load_trained(official_weights("IMDN_AS.pth"), scale=2)
     assert (as_ckpt["model_name"], as_ckpt["scale"]) == ("imdn_as", 2)
 
 
-@needs_weights
+@needs_official_weights
 def test_engines_take_official_files(tmp_path):
-    engine = engine_from_spec(str(official("RFDN_AIM.pth")))
+    engine = engine_from_spec(str(official_weights("RFDN_AIM.pth")))
     assert (engine.name, engine.scale, engine.in_channels) == ("rfdn", 4, 3)
     lr = torch.rand(10, 12, 3).numpy()
     assert engine(lr).shape == (40, 48, 3)
     with pytest.raises(ValueError, match="RFDN_AIM.pth: .* not x2"):
-        engine_from_spec(str(official("RFDN_AIM.pth")), scale=2)
-    rtc = open_engine(weights=official("model_RTC.pth"), model="imdn_rtc", scale=2, device="cpu")
+        engine_from_spec(str(official_weights("RFDN_AIM.pth")), scale=2)
+    rtc = open_engine(weights=official_weights("model_RTC.pth"), model="imdn_rtc", scale=2, device="cpu")
     assert rtc.scale == 2 and rtc(lr).shape == (20, 24, 3)

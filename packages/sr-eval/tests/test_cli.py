@@ -132,7 +132,6 @@ def test_cli_does_not_import_sr_blocks():
 
 
 def test_cli_evaluates_the_bundled_sample_images(fake_factory, capsys):
-    pytest.importorskip("skimage", reason="sr-data[samples] (scikit-image) not installed")
     assert cli.main(["--model", "upconv", "--scale", "3", "--data", "samples"]) == 0
     assert "| samples-test | 3 |" in capsys.readouterr().out
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import onnx
 import pytest
 import torch
+from brevitas.export import export_onnx_qcdq
 from brevitas.nn import QuantConv2d, QuantReLU
 from torch import nn
 
+from sr_deploy.quant import onnx_int8_agreement
 from sr_search_quantnas.genotype import parse_genotype
 from sr_search_quantnas.network import build_network
 
@@ -77,10 +80,6 @@ def test_nested_genotype_builds_per_cell(nested_genotype_text: str) -> None:
 
 
 def test_brevitas_qcdq_export_runs_in_onnxruntime(seed_genotype_text: str, tmp_path) -> None:
-    ort = pytest.importorskip("onnxruntime")
-    onnx = pytest.importorskip("onnx")
-    from brevitas.export import export_onnx_qcdq
-
     torch.manual_seed(6)
     net = build_network(
         parse_genotype(seed_genotype_text), scale=2, c_fixed=12, body_cells=1, skip_mode=False
@@ -91,6 +90,4 @@ def test_brevitas_qcdq_export_runs_in_onnxruntime(seed_genotype_text: str, tmp_p
     export_onnx_qcdq(net, args=x, export_path=str(path), dynamo=False)
     ops = {node.op_type for node in onnx.load(str(path)).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= ops
-    session = ort.InferenceSession(str(path))
-    y = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
-    assert abs(y - net(x).detach().numpy()).max() < 1e-5
+    assert onnx_int8_agreement(net, path, x)["max_diff_255"] < 255e-5

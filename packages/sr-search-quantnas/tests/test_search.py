@@ -13,18 +13,17 @@ from pathlib import Path
 import pytest
 import torch
 
-pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
-
-from sr_data import SampleImages  # noqa: E402
-from sr_eval.runtime import Interrupted  # noqa: E402
-from sr_search_quantnas.bitops import bitops  # noqa: E402
-from sr_search_quantnas.network import build_network  # noqa: E402
-from sr_search_quantnas.search import run_search  # noqa: E402
-from sr_search_quantnas.search_data import make_search_data  # noqa: E402
-from sr_search_quantnas.search_state import STATE_FILE, read_history  # noqa: E402
-from sr_search_quantnas.settings import SearchSettings  # noqa: E402
-from sr_search_quantnas.supernet import Supernet  # noqa: E402
-from sr_train import SettingsChanged  # noqa: E402
+from sr_data import SampleImages
+from sr_deploy.testing import one_thread  # noqa: F401 (autouse: one torch thread per test)
+from sr_eval.runtime import Interrupted
+from sr_search_quantnas.bitops import bitops
+from sr_search_quantnas.network import build_network
+from sr_search_quantnas.search import run_search
+from sr_search_quantnas.search_data import make_search_data
+from sr_search_quantnas.search_state import STATE_FILE, read_history
+from sr_search_quantnas.settings import SearchSettings
+from sr_search_quantnas.supernet import Supernet
+from sr_train import SettingsChanged
 
 TINY = {
     "scale": 2,
@@ -67,14 +66,6 @@ def tiny_run(out: Path, cache: Path, log=lambda line: None, **search) -> list[di
 
     run_search(supernet, data, settings, out, seed=SEED, bitops_of=count, log=log, print_freq=1000)
     return read_history(out)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_a_higher_penalty_finds_a_genotype_with_fewer_bitops(tmp_path):

@@ -47,7 +47,6 @@ def test_the_warm_up_runs_in_full_precision_then_quantised_and_eval_is_always_qu
 
 
 def test_train_genotype_writes_a_best_checkpoint_that_rebuilds_the_quantised_network(tmp_path):
-    pytest.importorskip("skimage", reason="the bundled sample images need scikit-image")
     from sr_data import RandomPatches, SampleImages
 
     images = SampleImages("train", 2)

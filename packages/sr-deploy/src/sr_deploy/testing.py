@@ -1,0 +1,80 @@
+"""Test support shared by the test suites of the toolkit's packages and apps (pytest fixtures and
+assertions), imported by tests only: it needs pytest, which every project's ``test`` extra installs.
+
+- `make_checkpoint`: a fixture writing seeded, untrained registry models as sr_train checkpoints;
+- `OFFICIAL_WEIGHTS`, `needs_official_weights` and `official_weights`: the authors' checkpoints
+  ($SR_WEIGHTS, else ../shared/weights beside the checkout), or a skip with the reason;
+- `one_thread`: an autouse fixture giving each test one torch thread;
+- `one_line_error`: a command line's refusal is one line on stderr, with its exit status.
+
+Why here: each project's tests run on their own against the installed packages, so a shared helper
+must live in a package that every user requires. A checkpoint needs sr-blocks (the model) and
+sr-train (the file format), and sr-deploy is the lowest package that requires both; the search
+packages, the apps and the cross-package tests all require sr-deploy. A fixture works where it is
+imported: ``from sr_deploy.testing import make_checkpoint`` in a conftest.py serves that folder's
+tests, and `one_thread` imported into a module or conftest.py applies to every test there.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from sr_blocks import create_model
+from sr_data import find_weights_root
+from sr_train import model_checkpoint, save_checkpoint
+
+OFFICIAL_WEIGHTS = find_weights_root()
+needs_official_weights = pytest.mark.skipif(
+    OFFICIAL_WEIGHTS is None,
+    reason="official checkpoints not found: set SR_WEIGHTS or provide ../shared/weights",
+)
+
+
+def official_weights(name: str) -> Path:
+    """The official checkpoint file `name`; the calling test skips when it is absent."""
+    path = None if OFFICIAL_WEIGHTS is None else OFFICIAL_WEIGHTS / name
+    if path is None or not path.is_file():
+        pytest.skip(f"official checkpoint {name} not found (SR_WEIGHTS: {OFFICIAL_WEIGHTS})")
+    return path
+
+
+@pytest.fixture
+def make_checkpoint(tmp_path: Path) -> Callable[..., Path]:
+    """``make_checkpoint(name="sesr_m3", scale=2, **model_kwargs)``: write a seeded, randomly
+    initialised registry model as an sr_train checkpoint in the test's folder; returns its path."""
+
+    def make(name: str = "sesr_m3", scale: int = 2, **model_kwargs) -> Path:
+        torch.manual_seed(0)
+        model = create_model(name, scale=scale, **model_kwargs)
+        suffix = "".join(f"_{key}{value}" for key, value in sorted(model_kwargs.items()))
+        path = tmp_path / f"{name}_x{scale}{suffix}.pt"
+        save_checkpoint(path, model_checkpoint(model, name, scale, model_kwargs))
+        return path
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """One torch thread during each test: small tensors, and test processes sharing a few busy cores
+    without OpenMP threads waiting on each other."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def one_line_error(result: subprocess.CompletedProcess, status: int, *fragments: str) -> str:
+    """Assert that the command of `result` exited with `status` and wrote one line on stderr (no
+    traceback) holding every fragment; returns that line."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == status, result.stderr
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
