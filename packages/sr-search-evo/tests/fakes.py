@@ -8,6 +8,10 @@ from collections.abc import Sequence
 
 from sr_search_evo import ESRSpace, esrn_params
 
+# run_search keywords of the tests: no log lines; a small seeded search.
+QUIET = dict(log=lambda line: None)
+SMALL = dict(num_generation=4, num_individual=6, num_elitism=2, mutation_rate=0.1, seed=3)
+
 # ESR_EA's constraints, on a shorter encoding to keep the tests quick.
 SPACE_KWARGS = dict(node_num=12, min_active=8, min_params=200_000, max_params=215_000)
 

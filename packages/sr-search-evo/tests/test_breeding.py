@@ -8,12 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fakes import esr_space, fake_fitness
+from fakes import QUIET, esr_space, fake_fitness
 
 from sr_search_evo import EvoSettings, InProcessEvaluator, run_search, select_roulette_distinct
 from sr_train import ConfigError
-
-QUIET = dict(log=lambda line: None)
 
 
 def origins_per_generation(out: Path, settings: EvoSettings) -> list[Counter]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from fakes import (
+    QUIET,
+    SMALL,
     BitSpace,
     CountingFitness,
     HistoryWatcher,
@@ -19,9 +21,6 @@ from fakes import (
 )
 
 from sr_search_evo import EvoSettings, InProcessEvaluator, SearchResult, run_search
-
-QUIET = dict(log=lambda line: None)
-SMALL = dict(num_generation=4, num_individual=6, num_elitism=2, mutation_rate=0.1, seed=3)
 
 
 def read_history(out: Path) -> list[dict]:

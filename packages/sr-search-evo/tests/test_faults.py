@@ -14,6 +14,7 @@ import pytest
 import torch
 from fakes import (
     ABSENT_DEVICE,
+    QUIET,
     BlockOrFault,
     CountingFitness,
     DeviceFitness,
@@ -40,7 +41,6 @@ from sr_search_evo import (
 from sr_train import NonFiniteLossError
 
 SETTINGS = EvoSettings(num_generation=2, num_individual=6, num_elitism=2, mutation_rate=0.1, seed=5)
-QUIET = dict(log=lambda line: None)
 MISSING_MODULE = "sr_search_evo_no_such_module"
 FAULTS = {  # fitness -> the cause the fault must name
     "absent device": (DeviceFitness(ABSENT_DEVICE), "the device is not available"),

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 
 import pytest
 import torch
-from fakes import CountingFitness, CountingScreen, ImportingFitness, esr_space, fake_fitness
+from fakes import QUIET, SMALL, CountingFitness, CountingScreen, ImportingFitness, esr_space, fake_fitness
 from torch import nn
 
 from sr_blocks import create_model
+from sr_reparam import onnxruntime_session
 from sr_search_evo import (
     EnvironmentFault,
     ESRLatencyScreen,
@@ -28,8 +30,6 @@ from sr_search_evo import (
 )
 from sr_train import ConfigError, section_from_dict
 
-QUIET = dict(log=lambda line: None)
-SMALL = dict(num_generation=4, num_individual=6, num_elitism=2, mutation_rate=0.1, seed=3)
 TINY = LatencySettings(lr_size=[8, 12], warmup=0, repeats=2)  # real timing, kept short
 
 
@@ -146,13 +146,21 @@ def test_measuring_times_the_deployed_form_and_restores_the_threads(monkeypatch)
     assert undeployed_modules(model)  # the model itself is untouched
 
 
-def test_onnxruntime_engine_measures_the_exported_network() -> None:
-    pytest.importorskip("onnxruntime")
+def test_onnxruntime_engine_measures_the_exported_network(monkeypatch) -> None:
+    sessions = []
+
+    def recorded(*args, **kwargs):
+        sessions.append(onnxruntime_session(*args, **kwargs))
+        return sessions[-1]
+
+    monkeypatch.setattr(sys.modules["sr_search_evo.latency"], "onnxruntime_session", recorded)
     net = nn.Sequential(
         nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 12, 3, padding=1), nn.PixelShuffle(2)
     )
-    settings = LatencySettings(lr_size=[8, 12], warmup=1, repeats=3, engine="onnxruntime")
+    settings = LatencySettings(lr_size=[8, 12], warmup=1, repeats=3, threads=2, engine="onnxruntime")
     assert measure_latency_ms(net, 3, settings) > 0
+    (session,) = sessions  # the exported network ran in onnxruntime, on the settings' threads
+    assert session.get_inputs()[0].shape[1] == 3 and session.get_session_options().intra_op_num_threads == 2
 
 
 def test_the_esr_screen_measures_the_whole_network_and_applies_the_limit() -> None:
