@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sr_data import write_text_atomic
+from sr_eval.report import markdown_table
 
 
 def write_table(out: Path, rows: list[dict], baseline: dict, scale: int, search: dict) -> dict[str, Any]:
@@ -28,20 +29,16 @@ def write_table(out: Path, rows: list[dict], baseline: dict, scale: int, search:
 def to_markdown(rows: list[dict], baseline: dict, sets: list[str], scale: int) -> str:
     """One line per model: params, MACs, fast-training PSNR of the search, then PSNR / SSIM per set."""
     header = ["model", "params", "MACs (720p)", "search PSNR"] + [f"{s} PSNR / SSIM" for s in sets]
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|---|" + "---:|" * (len(header) - 1),
-        _line("bicubic", baseline, sets, "-"),
-    ]
-    lines += [_line(row["name"], row, sets, f"{row['search_psnr']:.2f}") for row in rows]
-    lines.append("")
+    cells = [_cells("bicubic", baseline, sets, "-")]
+    cells += [_cells(row["name"], row, sets, f"{row['search_psnr']:.2f}") for row in rows]
+    lines = [markdown_table(header, cells, "l" + "r" * (len(header) - 1)), ""]
     lines += [f"- {row['name']}: `{row['genes']}`" for row in rows]
     return f"x{scale}\n\n" + "\n".join(lines) + "\n"
 
 
-def _line(name: str, row: dict, sets: list[str], search: str) -> str:
+def _cells(name: str, row: dict, sets: list[str], search: str) -> list[str]:
     cells = [name, f"{row['params']:,}", f"{row['macs_720p'] / 1e9:.2f} G", search]
     for name_of_set in sets:
         result = row["benchmarks"].get(name_of_set)
         cells.append("-" if result is None else f"{result['psnr']:.2f} / {result['ssim']:.4f}")
-    return "| " + " | ".join(cells) + " |"
+    return cells
