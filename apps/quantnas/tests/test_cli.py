@@ -213,7 +213,7 @@ def test_shipped_configs_hold_the_reference_keys_verbatim(name):
     assert config.search.quant_mode == ("shared" if name == "fp_config.yaml" else "noise")
 
 
-def test_a_shrunk_batch_writes_one_table_and_one_plot_over_all_runs(tmp_path, capsys):
+def test_a_shrunk_batch_writes_one_table_and_one_plot_over_all_runs(tmp_path, capsys, drawn):
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY.replace("LOG_DIR", str(tmp_path / "runs")))
     argv = [
@@ -244,7 +244,12 @@ def test_a_shrunk_batch_writes_one_table_and_one_plot_over_all_runs(tmp_path, ca
         assert 10 < row["psnr"]["samples-test"] < 60
     table = (root / "batch_results.md").read_text().splitlines()
     assert len(table) == 4 and "psnr_samples-test" in table[0]
-    assert (root / "batch_psnr_vs_bitops.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the plot puts each run at its BitOps and its PSNR on the test set
+    (plot,) = [axes for axes in drawn if axes[0].get_title().startswith("QuantNAS runs")]
+    (points,) = plot[0].collections
+    assert points.get_label() == "samples-test" and (root / "batch_psnr_vs_bitops.png").is_file()
+    expected = [[row["bitops_256x256"], row["psnr"]["samples-test"]] for row in rows]
+    assert points.get_offsets().tolist() == expected
     run = root / "trail_1" / "tiny_penalty_0.01"
     for path in (
         "search/best_arch.gen",

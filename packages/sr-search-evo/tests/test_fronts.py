@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import yaml
 
-import sr_search_evo.plots as plots
 from sr_eval.report import write_results
 from sr_search_evo import EvoSettings, SearchResult
 from sr_search_evo.compare import write_comparison
@@ -47,23 +46,6 @@ def history(seed: int, count: int = 25, latency: bool = True) -> list[dict]:
             record["latency_ms"] = params / 1000 + rng.gauss(0, 4)
         records.append(record)
     return [*records, {"key": "failed", "psnr": None, "error": "NonFiniteLossError"}]
-
-
-@pytest.fixture
-def drawn(monkeypatch) -> list:
-    """The figures the plots save (still written to disk), to read back what they draw."""
-    figures = []
-    real = plots.save_png
-
-    def keep(figure, path, **options):
-        figures.append(figure.axes)
-        return real(figure, path, **options)
-
-    monkeypatch.setattr(plots, "save_png", keep)
-    import sr_search_evo.compare as compare
-
-    monkeypatch.setattr(compare, "save_png", keep)
-    return figures
 
 
 def test_the_front_is_what_no_record_beats_and_every_other_is_beaten(tmp_path):

@@ -6,6 +6,7 @@ import warnings
 
 import pytest
 
+from sr_deploy.testing import drawn  # noqa: F401 (a fixture for the tests here)
 from sr_search_quantnas.settings import SEED_PRIMITIVES
 
 warnings.filterwarnings("ignore", module="brevitas")

@@ -4,24 +4,8 @@ test set at its BitOps."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-import sr_search_quantnas.plots as plots
 from sr_search_quantnas.plots import plot_alpha_history, plot_psnr_vs_bitops
-
-
-@pytest.fixture
-def drawn(monkeypatch) -> list:
-    """The axes of every figure the plots save (the files are still written)."""
-    figures = []
-    real = plots.save_png
-
-    def keep(figure, path, **options):
-        figures.append(figure.axes)
-        return real(figure, path, **options)
-
-    monkeypatch.setattr(plots, "save_png", keep)
-    return figures
 
 
 def test_alpha_history_draws_each_candidate_per_epoch_dashing_the_lowest_bits(tmp_path, drawn):

@@ -5,6 +5,8 @@ assertions), imported by tests only: it needs pytest, which every project's ``te
 - `OFFICIAL_WEIGHTS`, `needs_official_weights` and `official_weights`: the authors' checkpoints
   ($SR_WEIGHTS, else ../shared/weights beside the checkout), or a skip with the reason;
 - `one_thread`: an autouse fixture giving each test one torch thread;
+- `drawn`: a fixture holding the axes of every matplotlib figure saved during the test, so that a
+  test reads back what a plot draws (its lines', points' and labels' data), not only its file;
 - `one_line_error`: a command line's refusal is one line on stderr, with its exit status.
 
 Why here: each project's tests run on their own against the installed packages, so a shared helper
@@ -20,6 +22,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -67,6 +70,23 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[list[Any]]:
+    """The axes of each matplotlib figure saved during the test, in the order saved (the files are
+    still written). Needs matplotlib, which only the projects that plot require."""
+    from matplotlib.figure import Figure
+
+    saved: list[list[Any]] = []
+    savefig = Figure.savefig
+
+    def keep(figure: Figure, *args: Any, **kwargs: Any) -> Any:
+        saved.append(list(figure.axes))
+        return savefig(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    return saved
 
 
 def one_line_error(result: subprocess.CompletedProcess, status: int, *fragments: str) -> str:
