@@ -15,7 +15,7 @@ from sr_eval.runtime import EnvironmentFault
 from sr_search_evo.devices import current_device
 from sr_search_evo.engine import run_search
 from sr_search_evo.esr_config import ESRBody, ESRRange, ESRSearchAlgorithm, ESRSearchSpace, build_esr_space
-from sr_search_evo.esr_fitness import ESRFitness, candidate_seed
+from sr_search_evo.esr_fitness import ESRFitness, GeneFitness, candidate_seed
 from sr_search_evo.esr_latency import ESRLatencyScreen, build_esr_screen
 from sr_search_evo.esr_macs import block_macs, esrn_macs
 from sr_search_evo.esr_params import block_params, esrn_params
@@ -67,6 +67,7 @@ __all__ = [
     "EnvironmentFault",
     "Evaluator",
     "EvoSettings",
+    "GeneFitness",
     "InProcessEvaluator",
     "LatencySettings",
     "OBJECTIVE_KEYS",

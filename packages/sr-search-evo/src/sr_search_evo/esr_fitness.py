@@ -1,4 +1,8 @@
-"""`ESRFitness`: the fitness of an ESRN gene list, validation PSNR after a short training run."""
+"""Fitness of a gene list: validation PSNR after a short training run of the network it builds.
+
+`GeneFitness` trains any registry model built from genes (`create_model(model, genes=...)`);
+`ESRFitness` is it for ESR_EA's ESRN, `GeneFitness(model="repstack")` for the plain-stack space.
+"""
 
 from __future__ import annotations
 
@@ -39,13 +43,13 @@ def candidate_seed(key: str, base_seed: int = 0) -> int:
 def _as_patches(data: Any, name: str) -> Any:
     if isinstance(data, tuple):
         if len(data) != 2:
-            raise ValueError(f"ESRFitness: {name} as a tuple must be (lr, hr) tensors, got {len(data)} items")
+            raise ValueError(f"fitness: {name} as a tuple must be (lr, hr) tensors, got {len(data)} items")
         return PatchTensors(*data)
     return data
 
 
-class ESRFitness:
-    """Train the ESRN of a gene list for `steps` steps and report PSNR, params, MACs and seconds.
+class GeneFitness:
+    """Train the network of a gene list for `steps` steps and report PSNR, params, MACs and seconds.
 
     Picklable (send it to workers once). `train_data`/`val_data` are `PatchTensors`, (lr, hr) tensor
     pairs or datasets; tensors are moved once to the worker's device and kept there.
@@ -56,7 +60,8 @@ class ESRFitness:
     worker trains it and in whatever order. `device` None means the evaluator
     worker's device (`current_device()`); a named device is checked here, before any work (an
     unknown or absent one is a `sr_eval.runtime.DeviceError`). MACs are counted for an `hr_size`
-    output (default: a 1280x720 frame).
+    output (default: a 1280x720 frame). The network is `create_model(model, scale, genes=genes,
+    **model_kwargs)`.
     """
 
     def __init__(
@@ -65,21 +70,24 @@ class ESRFitness:
         val_data: Any,
         steps: int,
         scale: int = 2,
-        G0: int = 32,  # the paper's name
+        model: str = "esrn",
+        model_kwargs: dict[str, Any] | None = None,
         train_overrides: dict[str, Any] | None = None,
         hr_size: tuple[int, int] = (720, 1280),
         device: str | None = None,
         seed: int = 0,
         train_config: TrainConfig | None = None,
     ) -> None:
+        name = type(self).__name__
         reserved = {"steps", "scale", "seed", "device"} & set(train_overrides or {})
         if reserved:
-            raise ValueError(f"ESRFitness: set {sorted(reserved)} through ESRFitness's own arguments")
+            raise ValueError(f"{name}: set {sorted(reserved)} through {name}'s own arguments")
         if device is not None:
             resolve_device(device)
         self.train_data = _as_patches(train_data, "train_data")
         self.val_data = _as_patches(val_data, "val_data")
-        self.steps, self.scale, self.G0 = steps, scale, G0
+        self.steps, self.scale = steps, scale
+        self.model, self.model_kwargs = model, dict(model_kwargs or {})
         from_config = {} if train_config is None else train_config.to_dict()
         self.train_overrides = {
             **{k: v for k, v in from_config.items() if k not in NOT_FROM_CONFIG},
@@ -102,13 +110,17 @@ class ESRFitness:
             }
         return self._placed[device]
 
+    def build(self, genes: Sequence[str]) -> torch.nn.Module:
+        """The untrained network of `genes`, its initial weights drawn from the candidate's seed."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(candidate_seed(",".join(genes), self.seed))
+            return create_model(self.model, scale=self.scale, genes=list(genes), **self.model_kwargs)
+
     def __call__(self, genes: Sequence[str]) -> dict[str, Any]:
         genes = list(genes)
         device = self.device or current_device()
         seed = candidate_seed(",".join(genes), self.seed)
-        with torch.random.fork_rng(devices=[]):  # the initial weights come from the seed too
-            torch.manual_seed(seed)
-            model = create_model("esrn", scale=self.scale, genes=genes, G0=self.G0)
+        model = self.build(genes)
         costs = profile(model, scale=self.scale, hr_size=self.hr_size)
         train, val = self._data_on(device)
         start = time.perf_counter()
@@ -135,3 +147,13 @@ class ESRFitness:
             "genes": genes,
             "steps": self.steps,
         }
+
+
+class ESRFitness(GeneFitness):
+    """`GeneFitness` of ESR_EA's ESRN on a `G0`-wide frame (the paper's name for its width)."""
+
+    def __init__(
+        self, train_data: Any, val_data: Any, steps: int, scale: int = 2, G0: int = 32, **kwargs: Any
+    ):
+        super().__init__(train_data, val_data, steps, scale, "esrn", {"G0": G0}, **kwargs)
+        self.G0 = G0
