@@ -6,9 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from sr_data import decode_image_with_alpha
+from sr_search_evo.fronts import costs_of
+from sr_search_evo.plots import plot_fronts
 
 TESTS = Path(__file__).parent
 SEED_EXAMPLE = TESTS / "seed_example.yaml"
@@ -89,3 +94,21 @@ def kill_when(process: subprocess.Popen, ready: Callable[[], bool], what: str) -
 def history(out: Path) -> list[dict]:
     path = out / "history.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def assert_plots_draw_the_run(out: Path, scale: int = 2) -> list[str]:
+    """Every pareto_<cost>.png of the run in `out` is, pixel for pixel, what sr_search_evo.plots
+    draws from the run's own files (history.jsonl, best_genes.json, front.json): a plot of other
+    records, another top or another front fails. Returns the names of the plots."""
+    records = history(out)
+    by_key = {r["key"]: r for r in records}
+    top = [by_key[b["key"]] for b in json.loads((out / "best_genes.json").read_text())]
+    front = json.loads((out / "front.json").read_text())
+    title, latency = f"ESR_EA search, x{scale}", front["units"].get("latency_ms")
+    with tempfile.TemporaryDirectory() as folder:
+        paths = plot_fronts(records, costs_of(records), top, front["front"], Path(folder), title, latency)
+        for path in paths:
+            drawn, expected = decode_image_with_alpha(out / path.name), decode_image_with_alpha(path)
+            assert drawn.pixels.shape == expected.pixels.shape, path.name
+            assert (drawn.pixels == expected.pixels).all(), f"{path.name} draws other data"
+    return [path.name for path in paths]

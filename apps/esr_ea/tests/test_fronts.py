@@ -5,27 +5,17 @@ import json
 from pathlib import Path
 
 import pytest
-from esr_ea_runs import TINY_CONFIG, esr_ea, history
+from esr_ea_runs import TINY_CONFIG, assert_plots_draw_the_run, esr_ea, history
 
 from sr_blocks import create_model
 from sr_deploy import measure
-from sr_deploy.testing import one_line_error
+from sr_deploy.testing import dominated, one_line_error
 
 PNG = b"\x89PNG\r\n\x1a\n"
 POLICY = "{num_generation: 2, num_individual: 4, objective: nsga2, objectives: [psnr, params, latency]}"
 LATENCY = "{lr_size: [16, 16], warmup: 0, repeats: 1}"  # measured, but quickly
 NSGA2 = ["--set", f"nas.search_algorithm.policy={POLICY}", "--set", f"nas.search_algorithm.latency={LATENCY}"]
 COSTS = ["params", "latency_ms"]
-
-
-def dominated(record: dict, others: list[dict], costs: list[str]) -> bool:
-    """Whether some record of `others` is at least as good on everything and better on something."""
-    return any(
-        o["psnr"] >= record["psnr"]
-        and all(o[c] <= record[c] for c in costs)
-        and (o["psnr"] > record["psnr"] or any(o[c] < record[c] for c in costs))
-        for o in others
-    )
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +42,8 @@ def test_an_nsga2_run_writes_its_front_and_a_plot_per_cost(nsga2_run):
     for record in records:
         if record["key"] not in keys:
             assert dominated(record, front["front"], COSTS), record["key"]
-    for name in ("pareto_params.png", "pareto_macs.png", "pareto_latency.png"):
-        assert (nsga2_run / name).read_bytes()[:8] == PNG, name
+    plots = assert_plots_draw_the_run(nsga2_run)
+    assert plots == ["pareto_params.png", "pareto_macs.png", "pareto_latency.png"]
     assert "front of" in (nsga2_run / "run.log").read_text()
 
 

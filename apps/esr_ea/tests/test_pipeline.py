@@ -5,7 +5,7 @@ import json
 
 import torch
 import yaml
-from esr_ea_runs import esr_ea, history, kill_when, start
+from esr_ea_runs import assert_plots_draw_the_run, esr_ea, history, kill_when, start
 
 from sr_deploy import load_trained
 from sr_search_evo import esrn_params
@@ -27,8 +27,9 @@ def test_the_results_folder_is_complete(finished, tiny_tests):
     ):
         assert (out / name).is_file(), name
     assert sorted(p.stem for p in (out / "stages").glob("*.json")) == sorted(STAGES)
-    assert (out / "pareto_params.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not (out / "pareto_latency.png").exists()  # no latency measured: no latency plot
+    # the plots draw the run's records, top and front; no latency measured: no latency plot
+    assert assert_plots_draw_the_run(out) == ["pareto_params.png", "pareto_macs.png"]
+    assert not (out / "pareto_latency.png").exists()
     records = history(out)
     assert 2 <= len(records) <= 4  # 2 generations x 2 individuals, cached repeats not retrained
     for record in records:
@@ -119,6 +120,6 @@ def test_top_k_zero_searches_and_trains_nothing(finished, tmp_path):
     searched = [(r["key"], r["psnr"]) for r in history(out)]
     assert searched == [(r["key"], r["psnr"]) for r in history(reference)]
     assert sorted(p.stem for p in (out / "stages").glob("*.json")) == ["search"]
-    assert (out / "front.json").is_file() and (out / "pareto_params.png").is_file()
+    assert assert_plots_draw_the_run(out) == ["pareto_params.png", "pareto_macs.png"]
     assert not (out / "top1").exists() and not (out / "table.md").exists()
     assert "search only" in (out / "run.log").read_text()

@@ -11,22 +11,13 @@ import numpy as np
 import pytest
 import yaml
 
+from sr_deploy.testing import dominated
 from sr_eval.report import write_results
 from sr_search_evo import EvoSettings, SearchResult
 from sr_search_evo.compare import write_comparison
 from sr_search_evo.fronts import COSTS, costs_of, run_costs, write_front
 from sr_search_evo.plots import plot_fronts
 from sr_search_evo.result import pareto
-
-
-def dominated(record: dict, others: list[dict], costs: list[str]) -> bool:
-    """Whether some record of `others` is at least as good on everything and better on something."""
-    return any(
-        o["psnr"] >= record["psnr"]
-        and all(o[c] <= record[c] for c in costs)
-        and (o["psnr"] > record["psnr"] or any(o[c] < record[c] for c in costs))
-        for o in others
-    )
 
 
 def history(seed: int, count: int = 25, latency: bool = True) -> list[dict]:

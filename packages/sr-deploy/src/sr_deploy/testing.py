@@ -7,7 +7,8 @@ assertions), imported by tests only: it needs pytest, which every project's ``te
 - `one_thread`: an autouse fixture giving each test one torch thread;
 - `drawn`: a fixture holding the axes of every matplotlib figure saved during the test, so that a
   test reads back what a plot draws (its lines', points' and labels' data), not only its file;
-- `one_line_error`: a command line's refusal is one line on stderr, with its exit status.
+- `one_line_error`: a command line's refusal is one line on stderr, with its exit status;
+- `dominated`: Pareto dominance written plainly, the reference the searches' fronts are checked with.
 
 Why here: each project's tests run on their own against the installed packages, so a shared helper
 must live in a package that every user requires. A checkpoint needs sr-blocks (the model) and
@@ -20,7 +21,7 @@ tests, and `one_thread` imported into a module or conftest.py applies to every t
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,14 @@ def one_line_error(result: subprocess.CompletedProcess, status: int, *fragments:
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
+
+
+def dominated(record: dict, others: Sequence[dict], costs: Sequence[str]) -> bool:
+    """Whether some record of `others` is at least as good as `record` on PSNR and every cost (lower
+    is better) and better on one of them."""
+    return any(
+        o["psnr"] >= record["psnr"]
+        and all(o[c] <= record[c] for c in costs)
+        and (o["psnr"] > record["psnr"] or any(o[c] < record[c] for c in costs))
+        for o in others
+    )
