@@ -78,7 +78,7 @@ class EsrConfig:
 
     @property
     def scale(self) -> int:
-        return self.nas.search_space.esrbody.scale
+        return self.nas.search_space.scale
 
 
 def load_config(

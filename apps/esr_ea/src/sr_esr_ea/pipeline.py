@@ -41,7 +41,7 @@ from sr_esr_ea.version import __version__
 from sr_eval.runtime import RunFailed, resolve_device
 from sr_search_evo import (
     CenterCrops,
-    ESRFitness,
+    GeneFitness,
     ProcessPoolEvaluator,
     build_esr_screen,
     build_esr_space,
@@ -55,7 +55,6 @@ from sr_search_evo.fronts import costs_of, run_costs, write_front
 from sr_search_evo.plots import latency_label, plot_fronts
 from sr_train import ConfigError, RunFolder, path_setting, registered_trainer, section_to_dict
 
-MODEL = "esrn"
 HISTORY = "history.jsonl"
 MAY_CHANGE = ("evaluator", "workers", "threads_per_worker", "device")  # how fast results come, not what
 Images = tuple[Dataset, Dataset | None, list[str]]  # sr_data.open_validation's (train, val, notes)
@@ -158,8 +157,9 @@ def search_stage(
     patches, crops = fitness_tensors(
         train, val, data.patch_size, data.patches_per_epoch, seed, data.val_crop, out / "cache"
     )
-    fitness = ESRFitness(
-        patches, crops, train_config.steps, config.scale, space.G0, seed=seed, train_config=train_config
+    model, kwargs = nas.search_space.candidate_model()
+    fitness = GeneFitness(
+        patches, crops, train_config.steps, config.scale, model, kwargs, seed=seed, train_config=train_config
     )
     folder.log(
         f"search: up to {policy.num_generation * policy.num_individual} candidates ({policy.num_generation} "
@@ -208,7 +208,8 @@ def train_stage(
     stage, scale, (train, val, _) = config.fully_train, config.scale, images
     if stage.dataset.val_crop and val is not None:
         val = CenterCrops(val, stage.dataset.val_crop, scale)
-    kwargs = {"genes": list(genes), "G0": config.nas.search_space.esrbody.G0}
+    model, kwargs = config.nas.search_space.candidate_model()
+    kwargs = {"genes": list(genes), **kwargs}
     data = stage.dataset
     patches = RandomPatches(
         train,
@@ -219,7 +220,7 @@ def train_stage(
     )
     run = {"device": str(device), "out_dir": str(out), "progress": not folder.quiet}
     train_config = stage.trainer.train_config(scale, data.batch_size, data.steps_per_epoch, **run)
-    with registered_trainer(MODEL, patches, val, train_config, kwargs) as trainer:
+    with registered_trainer(model, patches, val, train_config, kwargs) as trainer:
         result = trainer.fit()
     psnr = "-" if result.best_psnr is None else f"{result.best_psnr:.3f} dB at step {result.best_step}"
     folder.log(

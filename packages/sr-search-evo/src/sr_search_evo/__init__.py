@@ -8,13 +8,24 @@ config sections (`sr_search_evo.esr_config`: `ESRSearchSpace`, `ESRSearchAlgorit
 `EvoSettings` as its `policy`, `LatencySettings` as its `latency`) are read with
 `sr_train.section_from_dict`. Hardware-aware search: `esrn_macs` (exact MACs, the `range.max_flops`
 window), `measure_latency_ms` and `ESRLatencyTable` (measured latency, whole or summed per block),
-`build_esr_screen` (latency measured before training, as `run_search`'s `screen`).
+`build_esr_screen` (latency measured before training, as `run_search`'s `screen`). The second
+space, `RepStackSpace`, searches re-parameterisable plain stacks (`sr_blocks.repstack`) whose
+deployed form is a plain conv stack; `GeneFitness` trains either kind of candidate, and
+`sr_search_evo.fitness_variants` holds the ways of spending the budget that
+`benchmarks/bench_fitness_rank.py` compares.
 """
 
 from sr_eval.runtime import EnvironmentFault
 from sr_search_evo.devices import current_device
 from sr_search_evo.engine import run_search
-from sr_search_evo.esr_config import ESRBody, ESRRange, ESRSearchAlgorithm, ESRSearchSpace, build_esr_space
+from sr_search_evo.esr_config import (
+    ESRBody,
+    ESRRange,
+    ESRSearchAlgorithm,
+    ESRSearchSpace,
+    RepStackBody,
+    build_esr_space,
+)
 from sr_search_evo.esr_fitness import ESRFitness, GeneFitness, candidate_seed
 from sr_search_evo.esr_latency import ESRLatencyScreen, build_esr_screen
 from sr_search_evo.esr_macs import block_macs, esrn_macs
@@ -38,6 +49,7 @@ from sr_search_evo.operators import (
     select_roulette_distinct,
     two_point_crossover,
 )
+from sr_search_evo.repstack_space import RepStackSpace, repstack_macs, repstack_params
 from sr_search_evo.result import SearchResult
 from sr_search_evo.settings import OBJECTIVE_KEYS, EvoSettings
 from sr_search_evo.space import SearchSpace
@@ -73,6 +85,8 @@ __all__ = [
     "OBJECTIVE_KEYS",
     "ProcessPoolEvaluator",
     "RayEvaluator",
+    "RepStackBody",
+    "RepStackSpace",
     "SearchResult",
     "SearchSpace",
     "__version__",
@@ -90,6 +104,8 @@ __all__ = [
     "evaluator_options",
     "fitness_tensors",
     "make_evaluator",
+    "repstack_macs",
+    "repstack_params",
     "measure_latency_ms",
     "roulette_weights",
     "run_search",

@@ -18,6 +18,12 @@ search_algorithm:             # ESRSearchAlgorithm
               use_table: false, table: null}
 ```
 
+The plain-stack space (`RepStackSpace`) is the other module: `modules: ['repstack']` with
+`repstack: {type: RepStack, depth: [2, 8], width: [8, 12, 16, 24, 32], block: [conv, ecb, rep, lin256],
+act: [relu, prelu, none], head_kernel: [3, 5], tail_kernel: [3, 5], residual: [none, nearest, bicubic],
+long: [false, true], center: [false, true], clip: [false, true], scale: 2}`; `range` then holds its
+parameter, MACs and latency limits (node_num and min_active are ESRN's).
+
 An unknown key, a value of the wrong type or an impossible combination (a probability list of
 another length than its choices, a block that cannot be built, `min_params` above `max_params`,
 `num_elitism` above `num_individual`) is a ConfigError naming the key and the file. `build_esr_space`
@@ -32,6 +38,7 @@ from typing import Any, Literal
 
 from sr_search_evo.esr_space import FLOPS_LR_SIZE, ESRSpace
 from sr_search_evo.latency import LatencySettings
+from sr_search_evo.repstack_space import IMAGE_RESIDUALS, RepStackSpace
 from sr_search_evo.settings import EvoSettings
 from sr_train import ConfigError, check_types
 
@@ -68,15 +75,68 @@ class ESRBody:
 
 
 @dataclass
-class ESRSearchSpace:
-    """`search_space`: vega's wrapper around the one module, `esrbody`."""
+class RepStackBody:
+    """`search_space.repstack`: the choices of the plain-stack space (`RepStackSpace`'s knobs)."""
 
-    type: Literal["SearchSpace"] = "SearchSpace"
-    modules: list[Literal["esrbody"]] = field(default_factory=lambda: ["esrbody"])
-    esrbody: ESRBody = field(default_factory=ESRBody)
+    type: Literal["RepStack"] = "RepStack"
+    depth: list[int] = field(default_factory=lambda: [2, 8])
+    width: list[int] = field(default_factory=lambda: [8, 12, 16, 24, 32])
+    block: list[str] = field(default_factory=lambda: ["conv", "ecb", "rep", "lin256"])
+    act: list[str] = field(default_factory=lambda: ["relu", "prelu", "none"])
+    head_kernel: list[int] = field(default_factory=lambda: [3, 5])
+    tail_kernel: list[int] = field(default_factory=lambda: [3, 5])
+    residual: list[str] = field(default_factory=lambda: list(IMAGE_RESIDUALS))
+    long: list[bool] = field(default_factory=lambda: [False, True])
+    center: list[bool] = field(default_factory=lambda: [False, True])
+    clip: list[bool] = field(default_factory=lambda: [False, True])
+    scale: int = 2
 
     def __post_init__(self) -> None:
         check_types(self)
+        self.space()
+
+    def knobs(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "type"}
+
+    def space(self, **limits: Any) -> RepStackSpace:
+        """The space of these choices within `limits` (a bad choice is a ConfigError naming it)."""
+        try:
+            return RepStackSpace(**self.knobs(), **limits)
+        except ValueError as err:
+            raise ConfigError(str(err).removeprefix("RepStackSpace: ")) from None
+
+
+@dataclass
+class ESRSearchSpace:
+    """`search_space`: vega's wrapper around one module, `esrbody` (ESR_EA's ESRN cells) or
+    `repstack` (re-parameterisable plain stacks)."""
+
+    type: Literal["SearchSpace"] = "SearchSpace"
+    modules: list[Literal["esrbody", "repstack"]] = field(default_factory=lambda: ["esrbody"])
+    esrbody: ESRBody = field(default_factory=ESRBody)
+    repstack: RepStackBody | None = None
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        if len(self.modules) != 1:
+            raise ConfigError(f"modules must name one module, esrbody or repstack, got {self.modules}")
+        if self.modules == ["repstack"] and self.repstack is None:
+            self.repstack = RepStackBody()
+
+    @property
+    def kind(self) -> str:
+        """'esrbody' or 'repstack': the module searched."""
+        return self.modules[0]
+
+    @property
+    def scale(self) -> int:
+        return self.repstack.scale if self.kind == "repstack" else self.esrbody.scale
+
+    def candidate_model(self) -> tuple[str, dict[str, Any]]:
+        """(registry name, keyword arguments besides `genes`) of the networks this space's genes build."""
+        if self.kind == "repstack":
+            return "repstack", {}
+        return "esrn", {"G0": self.esrbody.G0}
 
 
 @dataclass
@@ -126,6 +186,9 @@ class ESRSearchAlgorithm:
         check_types(self)
 
 
-def build_esr_space(search_space: ESRSearchSpace, bounds: ESRRange) -> ESRSpace:
-    """The ESRSpace of `search_space.esrbody` within `search_algorithm.range`."""
+def build_esr_space(search_space: ESRSearchSpace, bounds: ESRRange) -> ESRSpace | RepStackSpace:
+    """The space `search_space` names (ESRN cells or plain stacks) within `search_algorithm.range`."""
+    if search_space.kind == "repstack":
+        limits = {k: v for k, v in bounds.limits().items() if k not in ("node_num", "min_active")}
+        return search_space.repstack.space(**limits)
     return _checked(**search_space.esrbody.knobs(), **bounds.limits())

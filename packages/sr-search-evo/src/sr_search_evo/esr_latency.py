@@ -24,10 +24,11 @@ from sr_search_evo.latency_table import TABLE_NAME, ESRLatencyTable
 
 
 class ESRLatencyScreen:
-    """Latency of the ESRN of a gene list (G0 features, x`scale`), measured or from a lookup table.
+    """Latency of the network of a gene list, measured or (ESRN only) from a lookup table.
 
-    `table_path` is the lookup table's file (used when `settings.use_table`). The device and the
-    engine are checked here, before any work.
+    The network is ESR_EA's ESRN on a `G0`-wide frame, or `create_model(model, genes=...,
+    **model_kwargs)` when `model` is given (e.g. "repstack"). `table_path` is the lookup table's
+    file (used when `settings.use_table`). The device and the engine are checked here, before any work.
     """
 
     def __init__(
@@ -38,22 +39,28 @@ class ESRLatencyScreen:
         max_latency_ms: float | None = None,
         table_path: str | os.PathLike | None = None,
         log: Callable[[str], Any] | None = None,
+        model: str = "esrn",
+        model_kwargs: dict[str, Any] | None = None,
     ) -> None:
         check_engine(settings)
         self.G0, self.scale, self.settings, self.max_latency_ms = G0, scale, settings, max_latency_ms
+        self.model = model
+        self.model_kwargs = {"G0": G0} if model == "esrn" else dict(model_kwargs or {})
         self.table = None
+        if settings.use_table and model != "esrn":
+            raise ValueError(f"latency.use_table: the per-block table is ESRN's; {model!r} is timed whole")
         if settings.use_table:
             if table_path is None:
                 raise ValueError("latency.use_table needs the table's file (latency.table or the run folder)")
             self.table = ESRLatencyTable(table_path, G0, scale, settings, log)
 
     def latency_ms(self, genes: Sequence[str]) -> tuple[float, str]:
-        """(latency in ms, "table" or "measured") of the ESRN of `genes`."""
+        """(latency in ms, "table" or "measured") of the network of `genes`."""
         if self.table is not None:
             return self.table.estimate(list(genes)), "table"
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
-            model = create_model("esrn", scale=self.scale, genes=list(genes), G0=self.G0)
+            model = create_model(self.model, scale=self.scale, genes=list(genes), **self.model_kwargs)
         return measure_latency_ms(model, 3, self.settings), "measured"
 
     def __call__(self, genes: Sequence[str]) -> dict[str, Any]:
@@ -72,6 +79,7 @@ class ESRLatencyScreen:
             "max_latency_ms": self.max_latency_ms,
             "G0": self.G0,
             "scale": self.scale,
+            **({"model": self.model} if self.model != "esrn" else {}),
         }
 
 
@@ -87,6 +95,9 @@ def build_esr_screen(
     policy, bounds, settings = search_algorithm.policy, search_algorithm.range, search_algorithm.latency
     if "latency" not in policy.objective_names() and bounds.max_latency_ms is None:
         return None
-    body = search_space.esrbody
+    model, kwargs = search_space.candidate_model()
     table = Path(settings.table) if settings.table else Path(out_dir) / TABLE_NAME
-    return ESRLatencyScreen(body.G0, body.scale, settings, bounds.max_latency_ms, table, log)
+    G0 = search_space.esrbody.G0
+    return ESRLatencyScreen(
+        G0, search_space.scale, settings, bounds.max_latency_ms, table, log, model, kwargs
+    )

@@ -138,6 +138,13 @@ def section_from_dict(
     return _build(cls, data, name, source)
 
 
+def _optional_section(hint: Any) -> type | None:
+    """The section type of a field typed ``Section | None`` (a section that may be left out), else None."""
+    args = typing.get_args(hint)
+    sections = [a for a in args if dataclasses.is_dataclass(a)]
+    return sections[0] if type(None) in args and len(args) == 2 and sections else None
+
+
 def _build(cls: type[Section], data: Any, name: str, source: str | Path | None) -> Section:
     prefix = f"{name}." if name else ""
     check_keys(data, [f.name for f in dataclasses.fields(cls)], prefix, source)
@@ -145,12 +152,15 @@ def _build(cls: type[Section], data: Any, name: str, source: str | Path | None) 
     base = cls()
     values = {}
     for f in dataclasses.fields(cls):
-        if f.name not in data and not dataclasses.is_dataclass(hints[f.name]):
+        hint, optional = hints[f.name], _optional_section(hints[f.name])
+        if f.name not in data and not dataclasses.is_dataclass(hint):
             continue
-        if dataclasses.is_dataclass(hints[f.name]):
+        if dataclasses.is_dataclass(hint):
             values[f.name] = section_from_dict(
-                hints[f.name], data.get(f.name), f"{prefix}{f.name}", source, getattr(base, f.name)
+                hint, data.get(f.name), f"{prefix}{f.name}", source, getattr(base, f.name)
             )
+        elif optional is not None and data[f.name] is not None:
+            values[f.name] = section_from_dict(optional, data[f.name], f"{prefix}{f.name}", source)
         else:
             values[f.name] = data[f.name]
     try:
