@@ -11,7 +11,22 @@ rank benchmark (the data `benchmarks/bench_fitness_rank.py` scores fitness varia
    the two baselines again at seed 1 (the seed-to-seed noise), 2 runs at a time, 1 thread each;
 3. collect: rank_networks.json beside this file and every network's deployed weights in weights/.
 
-    OMP_NUM_THREADS=1 python experiments/repstack_x2/run.py          # every stage (resumes)
+the experiment:
+4. search: `esr-ea` with search.yaml (search only), 2 worker processes of 1 thread;
+5. choose: every trained candidate and the two hand-designed networks timed together (deployed, 1
+   thread, 360x640 LR, interleaved rounds); the 3 best by search PSNR among those no slower than
+   SESR-M5 (one of them no slower than ECBSR-M4C16 when any is) and 3 others drawn at random (seed 0),
+   in chosen.json;
+6. train: the chosen and the other baselines (FSRCNN, ESPCN, IMDN-RTC) with the recipe; then, for
+   each of ECBSR-M4C16 and SESR-M5, the searched network with the best held-out validation PSNR
+   among those no slower than it (the winner) again at seed 1;
+7. references: `zoo eval` of bicubic and of the authors' IMDN-RTC checkpoint when found;
+8. latency: every deployed network, 1 thread, 360x640 LR, interleaved rounds (latency.json);
+9. report: table.md / table.json / psnr_vs_latency.png and the goal's verdict, beside this file,
+   with every network's deployed weights in weights/.
+
+    OMP_NUM_THREADS=1 python experiments/repstack_x2/run.py            # every stage (resumes)
+    python experiments/repstack_x2/run.py --rescore                    # the table from weights/
     python experiments/repstack_x2/run.py --quick --out /tmp/repstack  # a smoke run of every stage
 """
 
@@ -22,6 +37,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -30,18 +46,46 @@ from typing import Any
 
 import torch
 import yaml
+from report import rescore, write_report
 
 from sr_blocks import create_model
-from sr_data import find_datasets_root, write_text_atomic
-from sr_search_evo import LatencySettings, measure_latency_ms
+from sr_data import find_datasets_root, find_weights_root, write_text_atomic
+from sr_deploy import load_trained
+from sr_eval import interleaved_times_ms, profile
+from sr_search_evo import LatencySettings, SearchResult, measure_latency_ms
 from sr_search_evo.repstack_space import RepStackSpace, repstack_macs, repstack_params
 
 HERE = Path(__file__).resolve().parent
 RECIPE = HERE.parent / "tiny_x2" / "recipe.yaml"
 HAND_DESIGNED = ("ecbsr_m4c16", "sesr_m5")
+OTHER_BASELINES = ("fsrcnn", "espcn", "imdn_rtc")
+TOP, RANDOM = 3, 3
+SETS = ["Set5", "Set14", "BSD68"]
+OFFICIAL = {"imdn_rtc_official": "model_RTC.pth"}  # name in the table: file in the weights folder
+LATENCY_LR, LATENCY_ROUNDS, CHOOSE_ROUNDS = (360, 640), 7, 3
+GOAL_DB = 0.10
 RANK_DRAWS, RANK_STRATA = 60, 12
+RANK_WINDOW = {"min_params": 5000, "max_params": 30000}  # deployed parameters of the drawn networks
 SEEDS = (0, 1)
 QUICK_TRAIN = {"steps": 4, "val_every": 2, "log_every": 2}
+QUICK_SEARCH = {
+    "nas.dataset": {
+        "patch_size": 32,
+        "batch_size": 4,
+        "patches_per_epoch": 8,
+        "val": "holdout:5",
+        "val_crop": 64,
+    },
+    "nas.search_algorithm.policy": {
+        "num_generation": 2,
+        "num_individual": 4,
+        "num_elitism": 1,
+        "objective": "nsga2",
+        "objectives": ["psnr", "latency"],
+    },
+    "nas.search_algorithm.latency": {"lr_size": [24, 32], "warmup": 0, "repeats": 1},
+    "evaluate.test": ["Set5"],
+}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,7 +94,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="results folder (default: results/ beside this file)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time, 1 thread each")
     parser.add_argument("--quick", action="store_true", help="tiny budgets, every stage (needs --out)")
+    parser.add_argument(
+        "--stop-after", choices=["rank", "search", "all"], default="all", help="last stage to run"
+    )
+    parser.add_argument("--rescore", action="store_true", help="re-score table.json's networks from weights/")
     args = parser.parse_args(argv)
+    if args.rescore:
+        rescore(args.out or HERE)
+        return
     if args.quick and args.out is None:
         parser.error("--quick writes into --out; give one")
     root = find_datasets_root()
@@ -60,6 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     out = args.out or HERE / "results"
     publish = out if args.quick or args.out is not None else HERE
     out.mkdir(parents=True, exist_ok=True)
+    if args.only == "search":
+        choose_candidates(run_search(data, out, args.jobs, args.quick), out, args.quick)
+        return
     drawn = draw_rank_networks(out, args.quick)
     models = {name: {"name": name} for name in HAND_DESIGNED}
     models.update({d["name"]: {"name": "repstack", "kwargs": {"genes": d["genes"]}} for d in drawn})
@@ -67,15 +121,34 @@ def main(argv: list[str] | None = None) -> None:
     trained = train_runs(runs, models, data, out, args.jobs, args.quick)
     collect_rank_networks(drawn, trained, publish)
     print(f"rank benchmark: {publish / 'rank_networks.json'}", flush=True)
+    if args.only == "rank":
+        return
+    search = run_search(data, out, args.jobs, args.quick)
+    chosen = choose_candidates(search, out, args.quick)
+    models.update({name: {"name": name} for name in OTHER_BASELINES})
+    models.update({c["name"]: {"name": "repstack", "kwargs": {"genes": c["genes"]}} for c in chosen})
+    names = [*OTHER_BASELINES, *(c["name"] for c in chosen)]
+    trained.update(train_runs([(n, 0) for n in names], models, data, out, args.jobs, args.quick))
+    winners = choose_winners(chosen, trained, out)
+    trained.update(
+        train_runs([(w, 1) for w in sorted(set(winners.values()))], models, data, out, args.jobs, args.quick)
+    )
+    table = {
+        label: trained[label]
+        for label in trained
+        if label.split("_seed")[0] not in {d["name"] for d in drawn}
+    }
+    references = evaluate_references(out, args.quick)
+    latency = measure_latency({**table, **references}, out, args.quick)
+    write_report(publish, chosen, winners, table, references, latency)
+    print(f"report: {publish / 'table.md'}", flush=True)
 
 
 def space_from_config(path: Path) -> tuple[RepStackSpace, dict]:
-    """The RepStackSpace and the `range`/`latency` sections of a search config."""
+    """The RepStackSpace of a search config's choices within RANK_WINDOW, and its `search_algorithm`."""
     nas = yaml.safe_load(path.read_text("utf-8"))["nas"]
     knobs = {k: v for k, v in nas["search_space"]["repstack"].items() if k != "type"}
-    bounds = nas["search_algorithm"]["range"]
-    limits = {k: v for k, v in bounds.items() if k != "max_latency_ms"}
-    return RepStackSpace(**knobs, **limits), nas["search_algorithm"]
+    return RepStackSpace(**knobs, **RANK_WINDOW), nas["search_algorithm"]
 
 
 def draw_rank_networks(out: Path, quick: bool) -> list[dict[str, Any]]:
@@ -187,6 +260,140 @@ def collect_rank_networks(drawn: list[dict], trained: dict[str, dict], publish: 
         row["weights"] = str(target.relative_to(publish))
         rows.append(row)
     write_text_atomic(publish / "rank_networks.json", json.dumps(rows, indent=2) + "\n")
+
+
+def run_search(data: Path, out: Path, jobs: int, quick: bool) -> Path:
+    """Stage 4: `esr-ea` (search only) into out/search; resumes or skips by itself."""
+    folder = out / "search"
+    overrides = (
+        [a for k, v in QUICK_SEARCH.items() for a in ("--set", f"{k}={json.dumps(v)}")] if quick else []
+    )
+    pool = ["--evaluator", "pool", "--workers", str(jobs), "--threads-per-worker", "1"]
+    command = [
+        *app("esr-ea"),
+        "--config",
+        str(HERE / "search.yaml"),
+        "--data",
+        str(data),
+        "--out",
+        str(folder),
+    ]
+    print(f"search: {folder}", flush=True)
+    run_command([*command, *pool, *overrides, "--device", "cpu", "--quiet"], out / "logs" / "search.log")
+    return folder
+
+
+def latencies_ms(models: dict[str, torch.nn.Module], size: tuple[int, int], rounds: int) -> dict[str, float]:
+    """Median one-thread CPU latency of each deployed network on one `size` LR input, interleaved."""
+    torch.set_num_threads(1)
+    lr = torch.rand(1, 3, *size)
+    with torch.inference_mode():
+        calls = {name: (lambda m=model: m(lr)) for name, model in models.items()}
+        times = interleaved_times_ms(calls, rounds, warmup=1)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def choose_candidates(search: Path, out: Path, quick: bool) -> list[dict[str, Any]]:
+    """Stage 5: the top candidates by search PSNR no slower than SESR-M5 (one no slower than
+    ECBSR-M4C16 when any is) and a random draw of the others, fixed in chosen.json."""
+    path = out / "chosen.json"
+    if path.is_file():
+        return json.loads(path.read_text("utf-8"))
+    ranked = SearchResult.load(search).best(10**6)  # trained candidates, each once, by PSNR then key
+    models = {r["key"]: deploy_untrained("repstack", {"genes": r["decoded"]}) for r in ranked}
+    models.update({name: deploy_untrained(name, {}) for name in HAND_DESIGNED})
+    latency = latencies_ms(models, (24, 32) if quick else LATENCY_LR, 1 if quick else CHOOSE_ROUNDS)
+    bound = {name: latency[name] for name in HAND_DESIGNED}
+    eligible = [r for r in ranked if latency[r["key"]] <= bound["sesr_m5"]]
+    top = eligible[:TOP]
+    fastest = [r for r in eligible if latency[r["key"]] <= bound["ecbsr_m4c16"]]
+    if top and fastest and not any(r in fastest for r in top):
+        top[-1] = fastest[0]
+    rest = [r for r in ranked if r not in top]
+    drawn = random.Random(0).sample(rest, min(RANDOM, len(rest)))
+    chosen = [
+        {
+            "name": f"{kind}{i}",
+            "genes": r["decoded"],
+            "search_psnr": r["psnr"],
+            "choose_latency_ms": latency[r["key"]],
+        }
+        for kind, group in (("search_top", top), ("search_random", drawn))
+        for i, r in enumerate(group, 1)
+    ]
+    record = {"chosen": chosen, "baseline_latency_ms": bound, "candidates": len(ranked)}
+    write_text_atomic(out / "choose_latency.json", json.dumps(record, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(chosen, indent=2) + "\n")
+    return chosen
+
+
+def deploy_untrained(name: str, kwargs: dict) -> torch.nn.Module:
+    """The deployed form of a freshly built network (latency does not depend on the weights)."""
+    return create_model(name, scale=2, deployed=True, **kwargs).eval()
+
+
+def choose_winners(chosen: list[dict], trained: dict[str, dict], out: Path) -> dict[str, str]:
+    """For each hand-designed network, the searched one with the best held-out validation PSNR among
+    those no slower than it when chosen (never a test set)."""
+    bounds = json.loads((out / "choose_latency.json").read_text("utf-8"))["baseline_latency_ms"]
+    winners = {}
+    for baseline, bound in bounds.items():
+        fast = [c for c in chosen if c["choose_latency_ms"] <= bound]
+        if fast:
+            best = max(fast, key=lambda c: trained[c["name"]]["best_val_psnr"])
+            winners[baseline] = best["name"]
+    return winners
+
+
+def evaluate_references(out: Path, quick: bool) -> dict[str, dict]:
+    """Stage 7: bicubic and the authors' checkpoints on the test sets (one not found is left out)."""
+    sets = ["Set5"] if quick else SETS
+    found = {
+        "bicubic": {
+            "deployed": None,
+            "benchmarks": zoo_eval(["--model", "bicubic", "--scale", "2"], sets, out, "bicubic"),
+        }
+    }
+    root = find_weights_root()
+    for name, file in OFFICIAL.items():
+        weights = root / file if root is not None else None
+        if weights is None or not weights.is_file():
+            print(f"references: {file} not found (set SR_WEIGHTS), {name} left out of the table", flush=True)
+            continue
+        found[name] = {
+            "deployed": str(weights),
+            "benchmarks": zoo_eval(["--weights", str(weights)], sets, out, name),
+        }
+    return found
+
+
+def zoo_eval(what: list[str], sets: list[str], out: Path, name: str) -> dict[str, dict]:
+    """`zoo eval` of weights or a weight-free model into out/eval/<name>; its per-set summary."""
+    folder = out / "eval" / name
+    if not (folder / "benchmark.json").is_file():
+        command = [*app("zoo"), "eval", *what, "--sets", *sets, "--out", str(folder), "--device", "cpu"]
+        run_command(command, out / "logs" / f"{name}.log")
+    return json.loads((folder / "benchmark.json").read_text("utf-8"))["summary"]
+
+
+def measure_latency(runs: dict[str, dict], out: Path, quick: bool) -> dict[str, dict]:
+    """Stage 8: params, MACs (720p output) and median CPU latency of every deployed network, 1 thread,
+    timed in interleaved rounds with nothing else running (latency.json)."""
+    path = out / "latency.json"
+    known = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    wanted = {name for name, row in runs.items() if row.get("deployed")}
+    if wanted <= set(known):
+        return known
+    models = {name: load_trained(runs[name]["deployed"], deployed=True)[0] for name in sorted(wanted)}
+    size = (24, 32) if quick else LATENCY_LR
+    median = latencies_ms(models, size, 2 if quick else LATENCY_ROUNDS)
+    measured = {}
+    for name, model in models.items():
+        costs = profile(model, scale=2)
+        measured[name] = {"params": costs.params, "macs_720p": costs.macs, "latency_ms": median[name]}
+    measured["_setup"] = {"lr_size": list(size), "threads": 1, "rounds": 2 if quick else LATENCY_ROUNDS}
+    write_text_atomic(path, json.dumps(measured, indent=2) + "\n")
+    return measured
 
 
 if __name__ == "__main__":
