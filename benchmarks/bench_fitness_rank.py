@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = ROOT / "experiments" / "repstack_x2"
 SETS = ("Set5", "Set14", "BSD68")
 VARIANTS = ("fixed200", "fixed400", "halving100", "halving150", "inherit200")
+PARENT_STEPS = 400  # a parent's own fitness evaluation (the search's fixed budget)
 
 
 def search_fitness(config: Path, data: Path, model: str, model_kwargs: dict, quick: bool) -> GeneFitness:
@@ -70,7 +71,7 @@ def network_genes(row: dict) -> list[str]:
 
 
 def run_variant(
-    name: str, fitness: GeneFitness, genes: list[list[str]], space: RepStackSpace | None
+    name: str, fitness: GeneFitness, genes: list[list[str]], space: RepStackSpace, parent_steps: int
 ) -> list[dict]:
     """Scores of one variant for every network, in order."""
     if name.startswith("fixed"):
@@ -79,14 +80,12 @@ def run_variant(
     if name.startswith("halving"):
         return successive_halving(fitness, genes, int(name.removeprefix("halving")))
     steps = int(name.removeprefix("inherit"))
-    if space is None:
-        raise ValueError("inherit needs the plain-stack space to draw parents")
-    rng = random.Random(0)  # each network's parent: one mutation of it, trained with the 400-step fitness
+    rng = random.Random(0)  # each network's parent: one mutation of it, trained `parent_steps` steps
     parents = [space.decode(space.repair(space.mutate(space.encode(g), rng, 0.2), rng)) for g in genes]
     parent_fitness = GeneFitness(
         fitness.train_data,
         fitness.val_data,
-        400,
+        parent_steps,
         fitness.scale,
         fitness.model,
         fitness.model_kwargs,
@@ -154,7 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     for variant in args.variants:
         if kept.get(variant, {}).get("networks") != names:
             print(f"{variant}: scoring {len(rows)} networks", flush=True)
-            kept[variant] = {"networks": names, "results": run_variant(variant, fitness, genes, space)}
+            results = run_variant(variant, fitness, genes, space, 4 if args.quick else PARENT_STEPS)
+            kept[variant] = {"networks": names, "results": results}
             write_text_atomic(store, json.dumps(kept, indent=2) + "\n")
     if not all("val_psnr" in r for r in rows):
         print("scores kept; the networks are not all trained yet, so no correlation to print")

@@ -127,12 +127,11 @@ def main(argv: list[str] | None = None) -> None:
     chosen = choose_candidates(search, out, args.quick)
     models.update({name: {"name": name} for name in OTHER_BASELINES})
     models.update({c["name"]: {"name": "repstack", "kwargs": {"genes": c["genes"]}} for c in chosen})
-    names = [*OTHER_BASELINES, *(c["name"] for c in chosen)]
-    trained.update(train_runs([(n, 0) for n in names], models, data, out, args.jobs, args.quick))
+    searched = [(c["name"], 0) for c in chosen]
+    trained.update(train_runs(searched, models, data, out, args.jobs, args.quick))
     winners = choose_winners(chosen, trained, out)
-    trained.update(
-        train_runs([(w, 1) for w in sorted(set(winners.values()))], models, data, out, args.jobs, args.quick)
-    )
+    again = [(w, 1) for w in sorted(set(winners.values()))] + [(n, 0) for n in OTHER_BASELINES]
+    trained.update(train_runs(again, models, data, out, args.jobs, args.quick))
     table = {
         label: trained[label]
         for label in trained

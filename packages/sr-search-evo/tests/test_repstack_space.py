@@ -114,3 +114,36 @@ def test_inheritance_copies_only_what_fits() -> None:
     assert copied == 3  # the head (weight, bias) and the tail's bias; the body and tail weight differ
     results = inherited_budget(tiny_fitness(2), GENES[:1], [GENES[0]], 2, lambda genes: parent.state_dict())
     assert results[0]["inherited"] == len(parent.state_dict())
+
+
+RESUME_SCRIPT = """
+import os, sys
+from sr_search_evo import EvoSettings, InProcessEvaluator, run_search
+from sr_search_evo.repstack_space import RepStackSpace, repstack_params
+calls = 0
+def dying_fitness(genes):
+    global calls
+    calls += 1
+    if calls == int(sys.argv[2]):
+        os._exit(17)  # no cleanup, like a SIGKILL
+    return {"psnr": 30 + repstack_params(genes) / 1e4 + len(genes) / 100, "params": repstack_params(genes)}
+space = RepStackSpace(min_params=5_000, max_params=30_000, depth=[1, 6])
+settings = EvoSettings(num_generation=3, num_individual=5, num_elitism=2, mutation_rate=0.3, seed=1)
+run_search(space, InProcessEvaluator(dying_fitness), settings, sys.argv[1], log=lambda line: None)
+"""
+
+
+def test_a_killed_plain_stack_search_resumes_to_the_same_end(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    def run(out, die_at: int) -> int:
+        return subprocess.run([sys.executable, "-c", RESUME_SCRIPT, str(out), str(die_at)]).returncode
+
+    assert run(tmp_path / "straight", 10_000) == 0
+    resumed = tmp_path / "resumed"
+    for die_at in (3, 4, 4):  # dies in generation 0, then later ones
+        assert run(resumed, die_at) == 17
+    assert run(resumed, 10_000) == 0
+    for name in ("history.jsonl", "population.json"):
+        assert (resumed / name).read_text() == (tmp_path / "straight" / name).read_text()
