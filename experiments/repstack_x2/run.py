@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time, 1 thread each")
     parser.add_argument("--quick", action="store_true", help="tiny budgets, every stage (needs --out)")
     parser.add_argument(
-        "--stop-after", choices=["rank", "search", "all"], default="all", help="last stage to run"
+        "--only", choices=["rank", "search"], help="only the rank benchmark (1-3) or only the search (4-5)"
     )
     parser.add_argument("--rescore", action="store_true", help="re-score table.json's networks from weights/")
     args = parser.parse_args(argv)
