@@ -118,7 +118,7 @@ def _parse_layer(gene: str) -> LayerGene:
     return LayerGene(block, kernel, int(parts[1]), parts[2], expansion)
 
 
-def parse_repstack_genes(genes: str | Sequence[str], scale: int = 2) -> RepStackGenes:
+def parse_repstack_genes(genes: str | Sequence[str], scale: int = 2, out_channels: int = 3) -> RepStackGenes:
     """Parse a gene list (or its comma-joined text); a bad gene is a ValueError naming it."""
     items = [g.strip() for g in genes.split(",")] if isinstance(genes, str) else [str(g) for g in genes]
     if len(items) < 3:
@@ -131,7 +131,7 @@ def parse_repstack_genes(genes: str | Sequence[str], scale: int = 2) -> RepStack
         raise ValueError(f"repstack global gene {items[0]!r}: choose nearest or bicubic, not both")
     head, body = _parse_layer(items[1]), tuple(_parse_layer(g) for g in items[2:-1])
     block, expansion, kernel = _parse_block(items[-1], items[-1])
-    tail = LayerGene(block, kernel, 3 * scale * scale, "none", expansion)
+    tail = LayerGene(block, kernel, out_channels * scale * scale, "none", expansion)
     if "long" in flags and body and body[-1].width != head.width:
         raise ValueError(
             f"repstack genes {items}: the long residual needs the last body width ({body[-1].width}) "
@@ -217,15 +217,25 @@ class RepStack(nn.Module):
     Args:
         genes: the gene list or its comma-joined text.
         scale: 2, 3 or 4.
+        in_channels, out_channels: image channels; the image-space residuals need them equal.
         training_mode: 'collapsed' (default) or 'expanded' for every re-parameterisable block.
     """
 
-    def __init__(self, genes: str | Sequence[str], scale: int = 2, training_mode: str = "collapsed") -> None:
+    def __init__(
+        self,
+        genes: str | Sequence[str],
+        scale: int = 2,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        training_mode: str = "collapsed",
+    ) -> None:
         super().__init__()
-        spec = parse_repstack_genes(genes, scale)
+        spec = parse_repstack_genes(genes, scale, out_channels)
         self.genes = spec.texts()
         self.scale, self.flags = scale, spec.flags
-        self.head = _layer(spec.head, 3, False, training_mode)
+        if in_channels != out_channels:
+            self.flags = spec.flags - {"nearest", "bicubic"}
+        self.head = _layer(spec.head, in_channels, False, training_mode)
         layers, width = [], spec.head.width
         for gene in spec.body:
             layers.append(_layer(gene, width, True, training_mode))
