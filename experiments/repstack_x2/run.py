@@ -34,11 +34,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import statistics
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,13 +46,20 @@ import yaml
 from report import rescore, write_report
 
 from sr_blocks import create_model
-from sr_data import find_datasets_root, find_weights_root, write_text_atomic
-from sr_deploy import load_trained
-from sr_eval import interleaved_times_ms, profile
+from sr_data import find_datasets_root, write_text_atomic
 from sr_search_evo import LatencySettings, SearchResult, measure_latency_ms
 from sr_search_evo.repstack_space import RepStackSpace, repstack_macs, repstack_params
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from app_runs import (  # noqa: E402
+    evaluate_references,
+    latencies_ms,
+    measure_latency,
+    search_only,
+    zoo_train,
+)
+
 RECIPE = HERE.parent / "tiny_x2" / "recipe.yaml"
 HAND_DESIGNED = ("ecbsr_m4c16", "sesr_m5")
 OTHER_BASELINES = ("fsrcnn", "espcn", "imdn_rtc")
@@ -84,6 +88,7 @@ QUICK_SEARCH = {
         "objectives": ["psnr", "latency"],
     },
     "nas.search_algorithm.latency": {"lr_size": [24, 32], "warmup": 0, "repeats": 1},
+    "fully_train.dataset.val": "holdout:5",  # unused (top_k 0) but checked against the photos
     "evaluate.test": ["Set5"],
 }
 
@@ -112,7 +117,11 @@ def main(argv: list[str] | None = None) -> None:
     publish = out if args.quick or args.out is not None else HERE
     out.mkdir(parents=True, exist_ok=True)
     if args.only == "search":
-        choose_candidates(run_search(data, out, args.jobs, args.quick), out, args.quick)
+        choose_candidates(
+            search_only(HERE / "search.yaml", data, out, args.jobs, QUICK_SEARCH if args.quick else {}),
+            out,
+            args.quick,
+        )
         return
     drawn = draw_rank_networks(out, args.quick)
     models = {name: {"name": name} for name in HAND_DESIGNED}
@@ -123,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"rank benchmark: {publish / 'rank_networks.json'}", flush=True)
     if args.only == "rank":
         return
-    search = run_search(data, out, args.jobs, args.quick)
+    search = search_only(HERE / "search.yaml", data, out, args.jobs, QUICK_SEARCH if args.quick else {})
     chosen = choose_candidates(search, out, args.quick)
     models.update({name: {"name": name} for name in OTHER_BASELINES})
     models.update({c["name"]: {"name": "repstack", "kwargs": {"genes": c["genes"]}} for c in chosen})
@@ -137,8 +146,9 @@ def main(argv: list[str] | None = None) -> None:
         for label in trained
         if label.split("_seed")[0] not in {d["name"] for d in drawn}
     }
-    references = evaluate_references(out, args.quick)
-    latency = measure_latency({**table, **references}, out, args.quick)
+    references = evaluate_references(OFFICIAL, ["Set5"] if args.quick else SETS, out)
+    size, rounds = ((24, 32), 2) if args.quick else (LATENCY_LR, LATENCY_ROUNDS)
+    latency = measure_latency({**table, **references}, out, size, rounds)
     write_report(publish, chosen, winners, table, references, latency)
     print(f"report: {publish / 'table.md'}", flush=True)
 
@@ -183,24 +193,6 @@ def draw_rank_networks(out: Path, quick: bool) -> list[dict[str, Any]]:
     return drawn
 
 
-def environment() -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def app(name: str) -> list[str]:
-    """An app's console script in this interpreter's environment."""
-    return [str(Path(sys.executable).parent / name)]
-
-
-def run_command(args: list[str], log: Path) -> None:
-    """Run one app command line (its output into `log`); a failure stops the driver, naming it."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a", encoding="utf-8") as stream:
-        done = subprocess.run(args, stdout=stream, stderr=subprocess.STDOUT, env=environment())
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed (exit {done.returncode}); see {log}")
-
-
 def run_name(name: str, seed: int) -> str:
     return name if seed == 0 else f"{name}_seed{seed}"
 
@@ -217,17 +209,8 @@ def train_runs(
     def train(run: tuple[str, int]) -> tuple[str, dict]:
         name, seed = run
         label = run_name(name, seed)
-        folder = out / "train" / label
-        if not (folder / "results.json").is_file():
-            config = out / "recipes" / f"{label}.yaml"
-            body = {"model": models[name], **recipe, "train": {**recipe["train"], "seed": seed}}
-            write_text_atomic(config, yaml.safe_dump(body, sort_keys=False))
-            command = [*app("zoo"), "train", "--config", str(config), "--scale", "2", "--data", str(data)]
-            print(f"train: {label}", flush=True)
-            run_command(
-                [*command, "--out", str(folder), "--device", "cpu", "--quiet"], out / "logs" / f"{label}.log"
-            )
-        return label, json.loads((folder / "results.json").read_text("utf-8"))
+        seeded = {**recipe, "train": {**recipe["train"], "seed": seed}}
+        return label, zoo_train(label, models[name], seeded, data, out)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return dict(pool.map(train, runs))
@@ -259,37 +242,6 @@ def collect_rank_networks(drawn: list[dict], trained: dict[str, dict], publish: 
         row["weights"] = str(target.relative_to(publish))
         rows.append(row)
     write_text_atomic(publish / "rank_networks.json", json.dumps(rows, indent=2) + "\n")
-
-
-def run_search(data: Path, out: Path, jobs: int, quick: bool) -> Path:
-    """Stage 4: `esr-ea` (search only) into out/search; resumes or skips by itself."""
-    folder = out / "search"
-    overrides = (
-        [a for k, v in QUICK_SEARCH.items() for a in ("--set", f"{k}={json.dumps(v)}")] if quick else []
-    )
-    pool = ["--evaluator", "pool", "--workers", str(jobs), "--threads-per-worker", "1"]
-    command = [
-        *app("esr-ea"),
-        "--config",
-        str(HERE / "search.yaml"),
-        "--data",
-        str(data),
-        "--out",
-        str(folder),
-    ]
-    print(f"search: {folder}", flush=True)
-    run_command([*command, *pool, *overrides, "--device", "cpu", "--quiet"], out / "logs" / "search.log")
-    return folder
-
-
-def latencies_ms(models: dict[str, torch.nn.Module], size: tuple[int, int], rounds: int) -> dict[str, float]:
-    """Median one-thread CPU latency of each deployed network on one `size` LR input, interleaved."""
-    torch.set_num_threads(1)
-    lr = torch.rand(1, 3, *size)
-    with torch.inference_mode():
-        calls = {name: (lambda m=model: m(lr)) for name, model in models.items()}
-        times = interleaved_times_ms(calls, rounds, warmup=1)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def choose_candidates(search: Path, out: Path, quick: bool) -> list[dict[str, Any]]:
@@ -342,57 +294,6 @@ def choose_winners(chosen: list[dict], trained: dict[str, dict], out: Path) -> d
             best = max(fast, key=lambda c: trained[c["name"]]["best_val_psnr"])
             winners[baseline] = best["name"]
     return winners
-
-
-def evaluate_references(out: Path, quick: bool) -> dict[str, dict]:
-    """Stage 7: bicubic and the authors' checkpoints on the test sets (one not found is left out)."""
-    sets = ["Set5"] if quick else SETS
-    found = {
-        "bicubic": {
-            "deployed": None,
-            "benchmarks": zoo_eval(["--model", "bicubic", "--scale", "2"], sets, out, "bicubic"),
-        }
-    }
-    root = find_weights_root()
-    for name, file in OFFICIAL.items():
-        weights = root / file if root is not None else None
-        if weights is None or not weights.is_file():
-            print(f"references: {file} not found (set SR_WEIGHTS), {name} left out of the table", flush=True)
-            continue
-        found[name] = {
-            "deployed": str(weights),
-            "benchmarks": zoo_eval(["--weights", str(weights)], sets, out, name),
-        }
-    return found
-
-
-def zoo_eval(what: list[str], sets: list[str], out: Path, name: str) -> dict[str, dict]:
-    """`zoo eval` of weights or a weight-free model into out/eval/<name>; its per-set summary."""
-    folder = out / "eval" / name
-    if not (folder / "benchmark.json").is_file():
-        command = [*app("zoo"), "eval", *what, "--sets", *sets, "--out", str(folder), "--device", "cpu"]
-        run_command(command, out / "logs" / f"{name}.log")
-    return json.loads((folder / "benchmark.json").read_text("utf-8"))["summary"]
-
-
-def measure_latency(runs: dict[str, dict], out: Path, quick: bool) -> dict[str, dict]:
-    """Stage 8: params, MACs (720p output) and median CPU latency of every deployed network, 1 thread,
-    timed in interleaved rounds with nothing else running (latency.json)."""
-    path = out / "latency.json"
-    known = json.loads(path.read_text("utf-8")) if path.is_file() else {}
-    wanted = {name for name, row in runs.items() if row.get("deployed")}
-    if wanted <= set(known):
-        return known
-    models = {name: load_trained(runs[name]["deployed"], deployed=True)[0] for name in sorted(wanted)}
-    size = (24, 32) if quick else LATENCY_LR
-    median = latencies_ms(models, size, 2 if quick else LATENCY_ROUNDS)
-    measured = {}
-    for name, model in models.items():
-        costs = profile(model, scale=2)
-        measured[name] = {"params": costs.params, "macs_720p": costs.macs, "latency_ms": median[name]}
-    measured["_setup"] = {"lr_size": list(size), "threads": 1, "rounds": 2 if quick else LATENCY_ROUNDS}
-    write_text_atomic(path, json.dumps(measured, indent=2) + "\n")
-    return measured
 
 
 if __name__ == "__main__":

@@ -25,26 +25,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import statistics
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import torch
 import yaml
 from report import write_report
 
-from sr_data import find_datasets_root, find_weights_root, write_text_atomic
-from sr_deploy import load_trained
-from sr_eval import profile, time_calls_ms
-from sr_eval.report import RESULTS_FILE, read_results
+from sr_data import find_datasets_root, write_text_atomic
 from sr_search_evo import SearchResult
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from app_runs import evaluate_references, measure_latency, search_only, zoo_train  # noqa: E402
+
 BASELINES = ("fsrcnn", "espcn", "sesr_m5", "ecbsr_m4c16", "imdn_rtc")
 TOP, RANDOM = 3, 3
 OFFICIAL = {"imdn_rtc_official": "model_RTC.pth"}  # name in the table: file in the weights folder
@@ -95,53 +91,15 @@ def main(argv: list[str] | None = None) -> None:
         )
     out = args.out or HERE / "results"
     out.mkdir(parents=True, exist_ok=True)
-    search = run_search(data, out, args.jobs, args.quick)
+    search = search_only(HERE / "search.yaml", data, out, args.jobs, QUICK_SEARCH if args.quick else {})
     chosen = choose_candidates(search, out)
     trained = train_all(chosen, data, out, args.jobs, args.quick)
-    trained.update(evaluate_official(out, args.quick))
-    latency = measure_latency(trained, out, args.quick)
+    trained.update(evaluate_references(OFFICIAL, ["Set5"] if args.quick else SETS, out))
+    size, rounds = ((24, 32), 2) if args.quick else (LATENCY_LR, LATENCY_ROUNDS)
+    latency = measure_latency(trained, out, size, rounds)
     report_dir = out if args.quick or args.out is not None else HERE
     write_report(report_dir, out, chosen, trained, latency)
     print(f"report: {report_dir / 'table.md'}, {report_dir / 'psnr_vs_params.png'}")
-
-
-def environment() -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def run_command(args: list[str], log: Path) -> None:
-    """Run one app command line (its own output into `log`); a failure stops the driver, naming it."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a", encoding="utf-8") as stream:
-        done = subprocess.run(args, stdout=stream, stderr=subprocess.STDOUT, env=environment())
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed (exit {done.returncode}); see {log}")
-
-
-def app(name: str) -> list[str]:
-    """An app's console script in this interpreter's environment."""
-    return [str(Path(sys.executable).parent / name)]
-
-
-def run_search(data: Path, out: Path, jobs: int, quick: bool) -> Path:
-    """Stage 1: `esr-ea` (search only) into out/search; resumes or skips by itself."""
-    folder = out / "search"
-    overrides = (
-        [a for k, v in QUICK_SEARCH.items() for a in ("--set", f"{k}={json.dumps(v)}")] if quick else []
-    )
-    pool = ["--evaluator", "pool", "--workers", str(jobs), "--threads-per-worker", "1"]
-    command = [
-        *app("esr-ea"),
-        "--config",
-        str(HERE / "search.yaml"),
-        "--data",
-        str(data),
-        "--out",
-        str(folder),
-    ]
-    print(f"search: {folder}", flush=True)
-    run_command([*command, *pool, *overrides, "--device", "cpu", "--quiet"], out / "logs" / "search.log")
-    return folder
 
 
 def choose_candidates(search: Path, out: Path) -> list[dict[str, Any]]:
@@ -179,90 +137,11 @@ def train_all(chosen: list[dict], data: Path, out: Path, jobs: int, quick: bool)
     models.update({c["name"]: {"name": "esrn", "kwargs": {"genes": c["genes"], "G0": g0}} for c in chosen})
 
     def train(name: str) -> tuple[str, dict]:
-        folder = out / "train" / name
-        if not (folder / RESULTS_FILE).is_file():
-            config = out / "recipes" / f"{name}.yaml"
-            write_text_atomic(config, yaml.safe_dump({"model": models[name], **recipe}, sort_keys=False))
-            command = [*app("zoo"), "train", "--config", str(config), "--scale", "2", "--data", str(data)]
-            print(f"train: {name}", flush=True)
-            run_command(
-                [*command, "--out", str(folder), "--device", "cpu", "--quiet"], out / "logs" / f"{name}.log"
-            )
-        report = read_results(folder)
+        report = zoo_train(name, models[name], recipe, data, out)
         return name, {"kind": "baseline" if name in BASELINES else "searched", **report}
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return dict(pool.map(train, models))
-
-
-def evaluate_official(out: Path, quick: bool) -> dict[str, dict]:
-    """Stage 4: bicubic and the authors' checkpoints on the test sets (a checkpoint not found is left
-    out, with a note)."""
-    sets = ["Set5"] if quick else SETS
-    found = {
-        "bicubic": {
-            "kind": "reference",
-            "deployed": None,
-            "benchmarks": zoo_eval(["--model", "bicubic", "--scale", "2"], sets, out, "bicubic"),
-        }
-    }
-    weights_root = find_weights_root()
-    for name, file in OFFICIAL.items():
-        weights = weights_root / file if weights_root is not None else None
-        if weights is None or not weights.is_file():
-            where = weights or f"{file} (no weights folder: set SR_WEIGHTS)"
-            print(f"official: {where} not found, {name} left out of the table", flush=True)
-            continue
-        found[name] = {
-            "kind": "official",
-            "deployed": str(weights),
-            "benchmarks": zoo_eval(["--weights", str(weights)], sets, out, name),
-        }
-    return found
-
-
-def zoo_eval(what: list[str], sets: list[str], out: Path, name: str) -> dict[str, dict]:
-    """`zoo eval` of weights or a weight-free model into out/eval/<name>; its per-set summary."""
-    folder = out / "eval" / name
-    if not (folder / "benchmark.json").is_file():
-        command = [*app("zoo"), "eval", *what, "--sets", *sets, "--out", str(folder), "--device", "cpu"]
-        run_command(command, out / "logs" / f"{name}.log")
-    return json.loads((folder / "benchmark.json").read_text("utf-8"))["summary"]
-
-
-def measure_latency(trained: dict[str, dict], out: Path, quick: bool) -> dict[str, dict]:
-    """Stage 5: params, MACs (720p output) and median CPU latency of every deployed network, 1 thread,
-    timed in interleaved rounds so that a slow moment of the machine hits every network alike."""
-    path = out / "latency.json"
-    known = json.loads(path.read_text("utf-8")) if path.is_file() else {}
-    if {name for name, row in trained.items() if row["deployed"]} <= set(known):
-        return known
-    torch.set_num_threads(1)
-    size = (24, 32) if quick else LATENCY_LR
-    models = {
-        name: load_trained(row["deployed"], deployed=True)[0]
-        for name, row in trained.items()
-        if row["deployed"]
-    }
-    lr = torch.rand(1, 3, *size)
-    times: dict[str, list[float]] = {name: [] for name in models}
-    with torch.inference_mode():
-        for model in models.values():
-            model(lr)  # warm-up
-        for _ in range(2 if quick else LATENCY_ROUNDS):  # one timed call of each network per round
-            for name, model in models.items():
-                times[name] += time_calls_ms(lambda model=model: model(lr), warmup=0, repeats=1)
-    measured = {}
-    for name, model in models.items():
-        prof = profile(model, scale=2)
-        measured[name] = {
-            "params": prof.params,
-            "macs_720p": prof.macs,
-            "latency_ms": statistics.median(times[name]),
-        }
-    measured["_setup"] = {"lr_size": list(size), "threads": 1, "rounds": len(next(iter(times.values())))}
-    write_text_atomic(path, json.dumps(measured, indent=2) + "\n")
-    return measured
 
 
 if __name__ == "__main__":
