@@ -147,3 +147,23 @@ def test_a_killed_plain_stack_search_resumes_to_the_same_end(tmp_path) -> None:
     assert run(resumed, 10_000) == 0
     for name in ("history.jsonl", "population.json"):
         assert (resumed / name).read_text() == (tmp_path / "straight" / name).read_text()
+
+
+def test_the_screen_times_the_deployed_plain_stack(monkeypatch) -> None:
+    from sr_reparam import is_plain
+    from sr_search_evo import ESRLatencyScreen, LatencySettings
+    from sr_search_evo import latency as latency_module
+
+    timed = []
+
+    def fake_latency(model, lr_size, **kwargs):
+        timed.append(model)
+        return type("Timing", (), {"median_ms": 12.5})()
+
+    monkeypatch.setattr(latency_module, "latency", fake_latency)
+    settings = LatencySettings(lr_size=[8, 8], warmup=0, repeats=1)
+    screen = ESRLatencyScreen(0, 2, settings, max_latency_ms=10.0, model="repstack")
+    result = screen(REPSTACK_PRESETS["sesr_m5"])
+    assert result["latency_ms"] == 12.5 and "rejected" in result
+    assert len(timed) == 1 and is_plain(timed[0])
+    assert screen.config()["model"] == "repstack"
