@@ -2,7 +2,7 @@
 PROJECTS=(packages/sr-reparam packages/sr-data packages/sr-blocks packages/sr-eval packages/sr-train
   packages/sr-deploy packages/sr-search-evo packages/sr-search-quantnas apps/zoo apps/esr_ea apps/quantnas apps/sesr)
 # Extras installed for development and tests, per project (default: "test").
-declare -A EXTRAS=([packages/sr-reparam]="test,onnx" [packages/sr-data]="test,samples" [packages/sr-deploy]="test,quant,onnx"
+declare -A EXTRAS=([packages/sr-reparam]="test,onnx" [packages/sr-data]="test,samples" [packages/sr-train]="test,tensorboard" [packages/sr-deploy]="test,quant,onnx"
   [packages/sr-search-evo]="test,ray" [packages/sr-search-quantnas]="test,onnx" [apps/zoo]="test,onnx,quant"
   [apps/esr_ea]="test,onnx,ray" [apps/sesr]="test,onnx")
 # Extras a wheel is installed with for its smoke line (default: none).

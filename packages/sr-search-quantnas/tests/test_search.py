@@ -24,6 +24,7 @@ from sr_search_quantnas.search_state import STATE_FILE, read_history
 from sr_search_quantnas.settings import SearchSettings
 from sr_search_quantnas.supernet import Supernet
 from sr_train import SettingsChanged
+from sr_train.eventlog import EVENTS_DIR, tensorboard_installed
 
 TINY = {
     "scale": 2,
@@ -43,7 +44,7 @@ TINY = {
 SEED = 3
 
 
-def tiny_run(out: Path, cache: Path, log=lambda line: None, **search) -> list[dict]:
+def tiny_run(out: Path, cache: Path, log=lambda line: None, print_freq: int = 1000, **search) -> list[dict]:
     """A search of the tiny supernet on 12x12 LR crops of the sample photos; returns its history."""
     torch.manual_seed(SEED)
     supernet = Supernet(**TINY, quant_mode="shared")
@@ -64,7 +65,7 @@ def tiny_run(out: Path, cache: Path, log=lambda line: None, **search) -> list[di
         net = build_network(genotype, scale=2, c_fixed=8, body_cells=1, skip_mode=False)
         return bitops(net, lr_size=lr_size).total
 
-    run_search(supernet, data, settings, out, seed=SEED, bitops_of=count, log=log, print_freq=1000)
+    run_search(supernet, data, settings, out, seed=SEED, bitops_of=count, log=log, print_freq=print_freq)
     return read_history(out)
 
 
@@ -145,6 +146,40 @@ def test_a_killed_search_resumes_from_its_last_epoch_and_ends_like_an_uninterrup
     best = (out / "best_arch.gen").read_text()
     assert best == (tmp_path / "whole" / "best_arch.gen").read_text()
     assert json.loads((out / "alpha_history.jsonl").read_text().splitlines()[-1])["epoch"] == 4
+    if tensorboard_installed():  # the event log continues its curves, no step twice
+        raw = raw_event_steps(out / EVENTS_DIR)
+        assert len(raw) == len(set(raw)) and sorted(raw) == sorted(
+            raw_event_steps(tmp_path / "whole" / EVENTS_DIR)
+        )
+
+
+def raw_event_steps(folder: Path) -> list[tuple[str, int]]:
+    """(tag, step) of every point in `folder`'s event files, as written."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    return [
+        (value.tag, event.step)
+        for path in sorted(folder.glob("events.out.tfevents.*"))
+        for event in EventFileLoader(str(path)).Load()
+        for value in event.summary.value
+    ]
+
+
+def test_the_event_log_draws_entropy_penalty_and_bitops_per_step(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    history = tiny_run(tmp_path / "run", tmp_path / "cache", epochs=2, penalty=1e-2, warm_up=1, print_freq=2)
+    events = EventAccumulator(str(tmp_path / "run" / EVENTS_DIR), size_guidance={"scalars": 0})
+    events.Reload()
+    for tag in ("search/train_l1", "search/alpha_entropy", "search/genotype_bitops"):
+        assert [e.step for e in events.Scalars(tag)] == [1, 3, 5, 7]  # 4 steps an epoch, a point every 2
+    assert [e.step for e in events.Scalars("search/bitops_penalty")] == [5, 7]  # after the warm-up epoch
+    assert all(e.value > 0 for e in events.Scalars("search/genotype_bitops"))
+    for key in ("selection_l1", "temperature", "expected_bitops"):
+        points = events.Scalars(f"epoch/{key}")
+        assert [e.step for e in points] == [4, 8]
+        assert [e.value for e in points] == pytest.approx([row[key] for row in history])
 
 
 def test_resuming_with_other_settings_is_an_error(tmp_path):

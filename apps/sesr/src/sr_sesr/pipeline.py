@@ -132,7 +132,6 @@ class SESRRun:
             num_workers=request.num_workers,
             out_dir=str(out_dir),
             progress=not request.quiet,
-            tensorboard=False,
         )
         return config.replace(**changes)
 

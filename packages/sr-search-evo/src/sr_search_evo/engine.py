@@ -10,6 +10,13 @@ An optional `screen` runs in the main process on every new candidate of a genera
 training is dispatched (a latency measurement, say): its result joins the candidate's record, is
 cached by key in screened.jsonl (a resumed search never screens a candidate twice), and a result
 with "rejected" keeps the candidate from training at all.
+
+With TensorBoard installed, the search also writes event files into `out_dir/tensorboard`
+(`sr_train.eventlog`): per candidate, at step = its line number in history.jsonl,
+candidate/generation, candidate/psnr, candidate/params, candidate/macs and candidate/latency_ms
+(those the record holds); per generation, at step = the generation, generation/best_psnr and
+generation/front_size (the Pareto front of every candidate so far over PSNR and the costs the
+search ranks by: `fronts.run_costs`).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import Any
 from deap import base, creator, tools
 
 from sr_eval.runtime import EnvironmentFault
+from sr_search_evo import fronts
 from sr_search_evo.checkpoint import (
     CHECKPOINT_NAME,
     RESUMABLE_CHANGES,
@@ -42,9 +50,10 @@ from sr_search_evo.operators import (
     select_roulette_distinct,
     select_tournament,
 )
-from sr_search_evo.result import SearchResult
+from sr_search_evo.result import SearchResult, pareto
 from sr_search_evo.settings import OBJECTIVE_KEYS, EvoSettings
 from sr_search_evo.space import SearchSpace
+from sr_train.eventlog import EVENTS_DIR, open_event_log
 
 # Objectives: PSNR up; for NSGA-II also parameters and MACs down (other subsets: `_individual_class`).
 if not hasattr(creator, "EvoFitnessPSNR"):
@@ -56,6 +65,7 @@ if not hasattr(creator, "EvoFitnessPSNR"):
 NSGA2_WORST = 1e30  # objective values of a failed evaluation in NSGA-II mode
 NOVELTY_TRIES = 20  # re-mutations allowed to turn a child already trained into a new one
 SCREENED_NAME = "screened.jsonl"  # the screen's results, by candidate key
+CANDIDATE_SCALARS = ("generation", "psnr", "params", "macs", "latency_ms")  # record keys drawn per candidate
 
 
 def _number(record: dict, name: str, worst: float) -> float:
@@ -188,8 +198,16 @@ class _Search:
     """
 
     def __init__(
-        self, space: SearchSpace, settings: EvoSettings, out_dir: Path, log: Callable, screen: Any = None
+        self,
+        space: SearchSpace,
+        settings: EvoSettings,
+        out_dir: Path,
+        log: Callable,
+        screen: Any = None,
+        tensorboard: bool = True,
     ) -> None:
+        self.tensorboard = tensorboard
+        self.events = None  # the event log, opened by `start`
         self.space, self.settings, self.out_dir, self.log = space, settings, out_dir, log
         self.history = History(out_dir)
         self.space_config = _json_roundtrip(space.config())
@@ -202,6 +220,9 @@ class _Search:
     def start(self, evaluator: Any) -> tuple[int, list, list]:
         """(generation to evaluate next, its population, the elites), fresh or from the checkpoint."""
         state = load_checkpoint(self.out_dir)
+        self.events = open_event_log(self.out_dir / EVENTS_DIR, self.tensorboard, fresh=state is None)
+        for step, record in enumerate(self.history.records, 1):  # those a kill kept from the log
+            self.log_candidate(step, record)
         if state is None:
             self.rng = random.Random(self.settings.seed)
             self.toolbox = build_toolbox(self.space, evaluator, self.settings, self.rng)
@@ -246,7 +267,7 @@ class _Search:
             screened = {k: v for k, v in self.screened[key].items() if k != "key"}
             if screened.get("rejected"):
                 record = self.record(key, ind, generation, {**screened, "psnr": None})
-                self.log(_describe(self.history.append(record), 0, 0))
+                self.log(_describe(self.add(record), 0, 0))
             else:
                 accepted.append((key, ind))
         return accepted
@@ -287,13 +308,40 @@ class _Search:
                 key, ind = items[index]
                 record = self.record(key, ind, generation, result)
                 done += 1
-                self.log(_describe(self.history.append(record), done, len(items)))
+                self.log(_describe(self.add(record), done, len(items)))
         except EnvironmentFault as fault:
             raise EnvironmentFault(
                 f"search stopped in generation {generation}: {fault}; {done} of {len(items)} candidates "
                 f"recorded, the others not: fix this and rerun, the rerun evaluates them"
             ) from fault
         self.assign_fitness(population)
+
+    def add(self, record: dict) -> dict:
+        """Append `record` to the history (and its point to the event log); returns the stored form."""
+        stored = self.history.append(record)
+        self.log_candidate(len(self.history.records), stored)
+        return stored
+
+    def log_candidate(self, step: int, record: dict) -> None:
+        """The event log's point of the history's `step`-th line (one already logged is skipped)."""
+        if self.events is not None:
+            self.events.scalars(step, {f"candidate/{k}": record.get(k) for k in CANDIDATE_SCALARS})
+            self.events.flush()
+
+    def log_generation(self, generation: int, best: float) -> None:
+        """The event log's points of a finished generation: its elites' best PSNR and the front's size."""
+        if self.events is None:
+            return
+        scored = SearchResult(list(self.history.records)).scored()
+        costs = fronts.run_costs(self.settings, fronts.costs_of(scored))
+        front = pareto(scored, costs)
+        self.events.scalars(generation, {"generation/best_psnr": best, "generation/front_size": len(front)})
+        self.events.flush()
+
+    def close(self) -> None:
+        if self.events is not None:
+            self.events.close()
+            self.events = None
 
     def credit(self) -> dict[Hashable, float] | None:
         """Block credit from every evaluation so far (guided mutation), else None."""
@@ -396,6 +444,7 @@ def run_search(
     out_dir: str | os.PathLike,
     log: Callable[[str], Any] = print,
     screen: Callable[[Any], dict] | None = None,
+    tensorboard: bool = True,
 ) -> SearchResult:
     """Evolve `settings.num_generation` generations of candidates of `space`, trained by `evaluator`.
 
@@ -415,25 +464,32 @@ def run_search(
     goes on; an error of the environment (device absent or out of memory, a module that cannot be
     imported) raises `EnvironmentFault` instead, records nothing for the candidates not finished,
     and leaves the search to resume where it stopped once the environment is fixed.
+
+    `tensorboard`: write TensorBoard event files into `out_dir/tensorboard` when the package is
+    installed (see the module's docstring); a resumed search appends to them.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if settings.guided_mutation and not callable(getattr(space, "units", None)):
         raise ValueError("guided_mutation needs a search space with a units(ind) method")
-    search = _Search(space, settings, out, log, screen)
-    generation, population, elites, origins = search.start(evaluator)
-    while generation < settings.num_generation:
-        search.evaluate(population, generation, origins)
-        elites = search.toolbox.survive(_unique(elites + population, space.key))
-        pool = _unique(elites + population, space.key) if settings.objective == "psnr" else elites
-        population, origins = search.breed(pool, elites)  # bred before the checkpoint
-        generation += 1
-        search.save(generation, population, elites, origins)
-        best = max(
-            (_number(search.history[space.key(i)], "psnr", -math.inf) for i in elites), default=math.nan
-        )
-        made = ", ".join(f"{origins.count(o)} by {o}" for o in ("mutation", "crossover") if o in origins)
-        log(f"generation {generation} bred ({settings.breeding}): {made}")
-        log(f"generation {generation - 1} done: best psnr {best:.4f}")
+    search = _Search(space, settings, out, log, screen, tensorboard)
+    try:
+        generation, population, elites, origins = search.start(evaluator)
+        while generation < settings.num_generation:
+            search.evaluate(population, generation, origins)
+            elites = search.toolbox.survive(_unique(elites + population, space.key))
+            pool = _unique(elites + population, space.key) if settings.objective == "psnr" else elites
+            population, origins = search.breed(pool, elites)  # bred before the checkpoint
+            best = max(
+                (_number(search.history[space.key(i)], "psnr", -math.inf) for i in elites), default=math.nan
+            )
+            search.log_generation(generation, best)
+            generation += 1
+            search.save(generation, population, elites, origins)
+            made = ", ".join(f"{origins.count(o)} by {o}" for o in ("mutation", "crossover") if o in origins)
+            log(f"generation {generation} bred ({settings.breeding}): {made}")
+            log(f"generation {generation - 1} done: best psnr {best:.4f}")
+    finally:
+        search.close()
     elite_records = [search.history[space.key(ind)] for ind in elites]
     return SearchResult(history=list(search.history.records), elites=elite_records, out_dir=out)

@@ -11,6 +11,12 @@ written (see `search_state`). Running it again on the same folder resumes after 
 finished epoch and ends exactly as an uninterrupted run would; Ctrl-C stops with
 `sr_eval.runtime.Interrupted` saying which epochs are saved.
 
+With TensorBoard installed, the search also writes event files into `out_dir/tensorboard`
+(`sr_train.eventlog`), at step = the optimisation step: every `print_freq` steps search/train_l1,
+search/alpha_entropy, search/bitops_penalty (once the alphas are trained with a penalty) and
+search/genotype_bitops (the argmax genotype's BitOps, with `bitops_of`); after every epoch
+epoch/selection_l1, epoch/temperature and epoch/expected_bitops. A resumed search appends to them.
+
 Each backward pass asks only for the gradients that step uses (alphas, or weights), which leaves
 the optimisation identical to the reference's and skips the weight-gradient kernels of the alpha
 step.
@@ -48,6 +54,7 @@ from sr_search_quantnas.settings import ArchSettings, SearchSettings
 from sr_search_quantnas.supernet import Supernet
 from sr_train import load_checkpoint
 from sr_train.checkpoint import capture_rng, restore_rng
+from sr_train.eventlog import EVENTS_DIR, EventLog, open_event_log
 
 
 @dataclass
@@ -137,6 +144,7 @@ class BilevelStep:
         )
         self.schedule = build_weight_schedule(self.w_optim, settings)
         self.penalty = HardwarePenalty(settings.penalty)
+        self.last_penalty: torch.Tensor | None = None  # the last alpha step's BitOps penalty
 
     def __call__(
         self,
@@ -167,7 +175,9 @@ class BilevelStep:
         if cfg.penalty:
             # weighted by this forward's selector sample (softmax for the softmax selector), as the reference
             bitops = self.supernet.expected_bitops(lr_size, probs=self.supernet.selection)
-            loss = loss + self.penalty(bitops)
+            penalty = self.penalty(bitops)
+            self.last_penalty = penalty.detach()
+            loss = loss + penalty
         loss.backward(inputs=self.alphas)
         self.alpha_optim.step()
 
@@ -200,7 +210,8 @@ class Search:
 
     `bitops_of(genotype, lr_size)` gives the BitOps of a derived genotype for the epoch log (the
     caller builds the network; see `network.build_network` and `bitops.bitops`). `log` receives
-    progress lines; `print_freq` is the reference's env.print_freq.
+    progress lines; `print_freq` is the reference's env.print_freq (also how often the event log
+    gets a point); `tensorboard`: write the event log when the package is installed.
     """
 
     def __init__(
@@ -215,6 +226,7 @@ class Search:
         bitops_of: Callable[[Genotype_SR, tuple[int, int]], float] | None = None,
         log: Callable[[str], None] = print,
         print_freq: int = 60,
+        tensorboard: bool = True,
     ) -> None:
         self.supernet = supernet.to(device)
         self.data, self.settings, self.seed = data, settings, seed
@@ -226,6 +238,9 @@ class Search:
         self.best_loss, self.best_genotype = math.inf, None
         self.history: list[dict[str, Any]] = []
         self.seconds_before = 0.0
+        self.tensorboard = tensorboard
+        self.events: EventLog | None = None  # opened by run
+        self._genotype_bitops: dict[str, float] = {}  # BitOps by genotype, for the event log
 
     # ------------------------------------------------------------------------------------------ state
     def _identity(self) -> dict[str, Any]:
@@ -272,6 +287,7 @@ class Search:
             f"selection patches of {lr_size} LR per epoch, batch {data.batch_size}, "
             f"penalty {self.settings.penalty}, device {self.device}"
         )
+        self.events = open_event_log(self.out_dir / EVENTS_DIR, self.tensorboard, fresh=state is None)
         if state is not None:
             self._restore(state)
             self.log(f"resuming the search at epoch {self.epoch + 1}/{self.settings.epochs}")
@@ -289,6 +305,10 @@ class Search:
                 f"search epoch {self.epoch + 1} of {self.settings.epochs} "
                 f"({self.epoch} finished epoch(s) saved in {self.out_dir})"
             ) from None
+        finally:
+            if self.events is not None:
+                self.events.close()
+                self.events = None
         seconds = self.seconds_before + time.perf_counter() - t0
         last = derive_genotype(self.supernet)
         return SearchResult(self.best_genotype, self.best_loss, last, self.history, seconds, self.steps)
@@ -311,6 +331,10 @@ class Search:
         seconds = self.seconds_before + time.perf_counter() - t0
         write_epoch_files(self.out_dir, self.history, str(self.best_genotype), str(genotype))
         save_state(self.out_dir, self._state(seconds))
+        if self.events is not None:
+            epoch_keys = ("selection_l1", "temperature", "expected_bitops")
+            self.events.scalars(self.steps, {f"epoch/{k}": row[k] for k in epoch_keys})
+            self.events.flush()
         bitops = row.get("genotype_bitops")
         self.log(
             f"epoch {epoch + 1}/{cfg.epochs}: train L1 {train_loss:.4f}, selection L1 {val_loss:.4f}, "
@@ -335,7 +359,26 @@ class Search:
             self.steps += 1
             if step % self.print_freq == 0:
                 self.log(f"  epoch {epoch + 1} step {step}: L1 {loss.item():.4f}")
+                self._log_step(loss)
         return (total / max(count, 1)).item(), step + 1
+
+    @torch.no_grad()
+    def _log_step(self, loss: torch.Tensor) -> None:
+        """The event log's points of this step (every `print_freq` steps, when the log is on)."""
+        if self.events is None:
+            return
+        penalty = self.step.last_penalty
+        values = {
+            "search/train_l1": loss.item(),
+            "search/alpha_entropy": alpha_entropy(self.step.alphas).item(),
+            "search/bitops_penalty": None if penalty is None else penalty.item(),
+        }
+        if self.bitops_of is not None:
+            genotype = derive_genotype(self.supernet)
+            if str(genotype) not in self._genotype_bitops:
+                self._genotype_bitops[str(genotype)] = self.bitops_of(genotype, self.data.lr_size)
+            values["search/genotype_bitops"] = self._genotype_bitops[str(genotype)]
+        self.events.scalars(self.steps, values)
 
     @torch.no_grad()
     def _selection_loss(self, epoch: int) -> float:

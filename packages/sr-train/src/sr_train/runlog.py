@@ -1,7 +1,7 @@
-"""Where a run reports: messages (console + train.log), metrics (metrics.jsonl) and TensorBoard.
+"""Where a run reports: messages (console + train.log) and metrics (metrics.jsonl).
 
-Without an output folder it only prints (and not even that in quiet mode). TensorBoard is used
-when the `tensorboard` package is installed and the config asks for it.
+Without an output folder it only prints (and not even that in quiet mode). TensorBoard event files
+are `sr_train.eventlog`'s.
 """
 
 from __future__ import annotations
@@ -21,12 +21,9 @@ class RunLog:
         self,
         out_dir: Path | None,
         quiet: bool = False,
-        tensorboard: bool = False,
         log_name: str = "train.log",
     ) -> None:
         self.out_dir, self.quiet, self.log_name = out_dir, quiet, log_name
-        self.tensorboard = tensorboard and out_dir is not None
-        self.tb = None  # the folder and the TensorBoard writer are made on the first write
 
     def _file(self, name: str) -> Path:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -48,12 +45,6 @@ class RunLog:
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
         with open(self._file("metrics.jsonl"), "a", encoding="utf-8") as handle:
             handle.write(json.dumps(clean) + "\n")
-        if self.tensorboard:  # once: None when tensorboard is not installed
-            self.tb, self.tensorboard = _tensorboard_writer(self.out_dir / "tensorboard"), False
-        if self.tb is not None:
-            for key, value in clean.items():
-                if key != "step" and isinstance(value, (int, float)):
-                    self.tb.add_scalar(key, value, record["step"])
 
     def truncate_after(self, step: int) -> None:
         """Drop metric lines past `step` (written by a killed run after its last checkpoint), and a
@@ -67,11 +58,6 @@ class RunLog:
         ]
         path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
-    def close(self) -> None:
-        if self.tb is not None:
-            self.tb.close()
-            self.tb = None
-
 
 def _parse(line: str) -> dict[str, Any] | None:
     """One metrics record, or None for a blank or partly written line."""
@@ -80,11 +66,3 @@ def _parse(line: str) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return record if isinstance(record, dict) else None
-
-
-def _tensorboard_writer(folder: Path) -> Any:
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is optional
-        return None
-    return SummaryWriter(str(folder))

@@ -4,6 +4,10 @@ One optimiser step per batch: forward (optionally under autocast), loss, backwar
 GradScaler for fp16), optional gradient clipping, optimiser and schedule step, EMA update. Losses
 stay on the device and are checked for NaN/inf in one sync every `log_every` steps and before any
 validation or checkpoint, so a non-finite loss never reaches a checkpoint file.
+
+With `config.tensorboard` and the `tensorboard` package installed, rank 0 also writes TensorBoard
+event files into `out_dir/tensorboard` (`sr_train.eventlog`): at each logged step train/loss,
+train/lr and train/patches_per_s; at each validation val/psnr, val/ssim and val/image.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from sr_train.config import TrainConfig
 from sr_train.data import PatchTensors, ResumableSampler, as_dataset, iterate_batches
 from sr_train.distributed import barrier, min_across_ranks, resolve_device, setup_distributed
 from sr_train.ema import ModelEMA
+from sr_train.eventlog import EVENTS_DIR, EventLog, open_event_log
 from sr_train.interrupt import StopRequest, stop_on_interrupt
 from sr_train.losses import build_loss
 from sr_train.optim import build_optimizer, build_scheduler
 from sr_train.progress import ProgressBar
 from sr_train.runlog import RunLog
-from sr_train.validation import validate
+from sr_train.validation import preview, validate
 
 _AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -128,8 +133,8 @@ class Trainer:
         self.log = RunLog(
             self.out_dir if self.dist.is_main else None,
             quiet=not (config.progress and self.dist.is_main),
-            tensorboard=config.tensorboard,
         )
+        self.events: EventLog | None = None  # opened by fit, once it knows where the run starts
         self._pending: list[tuple[int, torch.Tensor]] = []
         self._last_loss: float | None = None
 
@@ -158,6 +163,9 @@ class Trainer:
                 return self._fit(stop)
         finally:
             torch.use_deterministic_algorithms(previous)
+            if self.events is not None:
+                self.events.close()
+                self.events = None
 
     def _fit(self, stop: StopRequest) -> TrainResult:
         cfg = self.config
@@ -206,6 +214,10 @@ class Trainer:
                             "patches_per_s": rate,
                         }
                     )
+                    if self.events is not None:
+                        self.events.scalars(
+                            self.step, {"train/loss": loss, "train/lr": lr_now, "train/patches_per_s": rate}
+                        )
                 if self.val_data is not None and (self._due(cfg.val_every) or self.step == self.total_steps):
                     self._validate()
                 if self.out_dir is not None and (
@@ -316,6 +328,10 @@ class Trainer:
                 channels_last=self.config.channels_last,
             )
             self.log.metrics({"step": self.step, **{f"val_{k}": v for k, v in self.last_val.items()}})
+            if self.events is not None:
+                self.events.scalars(self.step, {f"val/{k}": v for k, v in self.last_val.items()})
+                image = preview(self.eval_model, self.val_data, self.config.scale, self.device)
+                self.events.image("val/image", self.step, image)
             text = ", ".join(f"{k} {v:.4f}" for k, v in self.last_val.items())
             if self.best_psnr is None or self.last_val["psnr"] > self.best_psnr:
                 self.best_psnr, self.best_step = self.last_val["psnr"], self.step
@@ -390,12 +406,16 @@ class Trainer:
 
     def _maybe_resume(self) -> bool:
         """Continue from last.pt when asked and present; either way, drop metric lines of a previous
-        run past the step this run starts from (a fresh start keeps none of them)."""
+        run past the step this run starts from (a fresh start keeps none of them) and open the event
+        log (which a fresh start empties, and a resumed run appends to from the steps it has not
+        logged yet)."""
         resume = self.config.resume and self.out_dir is not None and (self.out_dir / "last.pt").exists()
         if resume:
             self.load(self.out_dir / "last.pt")
         if self.dist.is_main:
             self.log.truncate_after(self.step)
+            folder = None if self.out_dir is None else self.out_dir / EVENTS_DIR
+            self.events = open_event_log(folder, self.config.tensorboard, fresh=not resume)
         return resume
 
     def __enter__(self) -> Trainer:
@@ -407,7 +427,6 @@ class Trainer:
 
     def close(self) -> None:
         """Release optimiser state, EMA copy and cached device memory (the model stays usable)."""
-        self.log.close()
         self.optimizer.state.clear()
         self.model.zero_grad(set_to_none=True)
         self.ema = None

@@ -7,10 +7,11 @@ PNG and scored (the BasicSR / MATLAB protocol).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from sr_eval import psnr, ssim
+from sr_eval import psnr, rgb_to_y, ssim
 from sr_train.data import PatchTensors, split_pair
 
 
@@ -47,6 +48,28 @@ def validate(
     if with_ssim:
         result["ssim"] = torch.cat(ssims).double().mean().item()
     return result
+
+
+@torch.no_grad()
+def preview(
+    model: nn.Module, data: Dataset, scale: int, device: torch.device, size: int = 48
+) -> torch.Tensor:
+    """The first validation item as an image to look at: its LR upscaled bicubically, the model's SR
+    and the HR side by side, (channels, height, 3 * width) in [0, 1] on the CPU. A centred crop of at
+    most `size` x `size` LR pixels is upscaled, so a full-size validation image costs little. A Y-only
+    model's HR is shown as its Y channel."""
+    lr, hr = next(_batches(data, 1))
+    top, left = max(lr.shape[-2] - size, 0) // 2, max(lr.shape[-1] - size, 0) // 2
+    lr = lr[..., top : top + size, left : left + size].float()
+    hr = hr[..., top * scale : (top + size) * scale, left * scale : (left + size) * scale].float()
+    was_training = model.training
+    model.eval()
+    sr = model(lr.to(device)).float().cpu()
+    model.train(was_training)
+    bicubic = F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
+    if sr.shape[1] == 1 < hr.shape[1]:  # a Y-only model validated against RGB (sr_train.LumaView)
+        hr = rgb_to_y(hr)
+    return torch.cat([bicubic, sr, hr], dim=-1)[0].clamp(0.0, 1.0)
 
 
 def _batches(data: Dataset, batch_size: int):
