@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time, 1 thread each")
     parser.add_argument("--quick", action="store_true", help="tiny budgets, every stage (needs --out)")
     parser.add_argument(
-        "--only", choices=["rank", "search"], help="only the rank benchmark (1-3) or only the search (4-5)"
+        "--only",
+        choices=["rank", "search", "experiment"],
+        help="only the rank benchmark (1-3), the search (4-5) or the experiment (4-9)",
     )
     parser.add_argument("--rescore", action="store_true", help="re-score table.json's networks from weights/")
     args = parser.parse_args(argv)
@@ -116,40 +118,40 @@ def main(argv: list[str] | None = None) -> None:
     out = args.out or HERE / "results"
     publish = out if args.quick or args.out is not None else HERE
     out.mkdir(parents=True, exist_ok=True)
-    if args.only == "search":
-        choose_candidates(
-            search_only(HERE / "search.yaml", data, out, args.jobs, QUICK_SEARCH if args.quick else {}),
-            out,
-            args.quick,
-        )
-        return
-    drawn = draw_rank_networks(out, args.quick)
+    if args.only in (None, "rank"):
+        rank_benchmark(data, out, publish, args.jobs, args.quick)
+    if args.only in (None, "search", "experiment"):
+        search = search_only(HERE / "search.yaml", data, out, args.jobs, QUICK_SEARCH if args.quick else {})
+        chosen = choose_candidates(search, out, args.quick)
+    if args.only in (None, "experiment"):
+        experiment(chosen, data, out, publish, args.jobs, args.quick)
+
+
+def rank_benchmark(data: Path, out: Path, publish: Path, jobs: int, quick: bool) -> None:
+    """Stages 1-3: draw, train (the hand-designed networks at both seeds first) and collect."""
+    drawn = draw_rank_networks(out, quick)
     models = {name: {"name": name} for name in HAND_DESIGNED}
     models.update({d["name"]: {"name": "repstack", "kwargs": {"genes": d["genes"]}} for d in drawn})
-    runs = [(name, 0) for name in models] + [(name, 1) for name in HAND_DESIGNED]
-    trained = train_runs(runs, models, data, out, args.jobs, args.quick)
+    runs = [(name, seed) for seed in SEEDS for name in HAND_DESIGNED] + [(d["name"], 0) for d in drawn]
+    trained = train_runs(runs, models, data, out, jobs, quick)
     collect_rank_networks(drawn, trained, publish)
     print(f"rank benchmark: {publish / 'rank_networks.json'}", flush=True)
-    if args.only == "rank":
-        return
-    search = search_only(HERE / "search.yaml", data, out, args.jobs, QUICK_SEARCH if args.quick else {})
-    chosen = choose_candidates(search, out, args.quick)
-    models.update({name: {"name": name} for name in OTHER_BASELINES})
+
+
+def experiment(chosen: list[dict], data: Path, out: Path, publish: Path, jobs: int, quick: bool) -> None:
+    """Stages 6-9: train the chosen and the winners' second seed, the baselines, references, latency,
+    report (the hand-designed networks' runs are the rank benchmark's, trained here when missing)."""
+    models = {name: {"name": name} for name in (*HAND_DESIGNED, *OTHER_BASELINES)}
     models.update({c["name"]: {"name": "repstack", "kwargs": {"genes": c["genes"]}} for c in chosen})
-    searched = [(c["name"], 0) for c in chosen]
-    trained.update(train_runs(searched, models, data, out, args.jobs, args.quick))
+    trained = train_runs([(c["name"], 0) for c in chosen], models, data, out, jobs, quick)
     winners = choose_winners(chosen, trained, out)
-    again = [(w, 1) for w in sorted(set(winners.values()))] + [(n, 0) for n in OTHER_BASELINES]
-    trained.update(train_runs(again, models, data, out, args.jobs, args.quick))
-    table = {
-        label: trained[label]
-        for label in trained
-        if label.split("_seed")[0] not in {d["name"] for d in drawn}
-    }
-    references = evaluate_references(OFFICIAL, ["Set5"] if args.quick else SETS, out)
-    size, rounds = ((24, 32), 2) if args.quick else (LATENCY_LR, LATENCY_ROUNDS)
-    latency = measure_latency({**table, **references}, out, size, rounds)
-    write_report(publish, chosen, winners, table, references, latency)
+    again = [(w, 1) for w in sorted(set(winners.values()))]
+    again += [(name, seed) for seed in SEEDS for name in HAND_DESIGNED] + [(n, 0) for n in OTHER_BASELINES]
+    trained.update(train_runs(again, models, data, out, jobs, quick))
+    references = evaluate_references(OFFICIAL, ["Set5"] if quick else SETS, out)
+    size, rounds = ((24, 32), 2) if quick else (LATENCY_LR, LATENCY_ROUNDS)
+    latency = measure_latency({**trained, **references}, out, size, rounds)
+    write_report(publish, chosen, winners, trained, references, latency)
     print(f"report: {publish / 'table.md'}", flush=True)
 
 
