@@ -1,9 +1,9 @@
 """How well the per-block latency table predicts a whole ESRN's measured latency.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_latency_table.py [--networks 50] [--lr-size 90 160]
-        [--threads 1] [--warmup 3] [--repeats 10] [--engine torch] [--space seed|demo] [--device cpu]
+        [--threads 1] [--warmup 3] [--repeats 10] [--engine torch] [--space esr_ea|demo] [--device cpu]
 
-Samples `--networks` random feasible networks of an ESR_EA space (`seed`: ESR_EA's own, 20 nodes,
+Samples `--networks` random feasible networks of an ESR_EA space (`esr_ea`: ESR_EA's own, 20 nodes,
 >= 16 active, 315k-325k parameters, G0 32; `demo`: apps/esr_ea's demo_samples space, G0 16, 2-6
 blocks, 20k-45k parameters), times each whole (`sr_search_evo.measure_latency_ms`: the deployed
 network, median of `--repeats` runs after `--warmup`) and estimates it as the sum of
@@ -28,7 +28,7 @@ from sr_search_evo import ESRLatencyTable, ESRSpace, LatencySettings, measure_la
 from sr_search_evo.rank_correlation import spearman
 
 SPACES = {
-    "seed": dict(G0=32, node_num=20, min_active=16, min_params=315_000, max_params=325_000),
+    "esr_ea": dict(G0=32, node_num=20, min_active=16, min_params=315_000, max_params=325_000),
     "demo": dict(
         G0=16,
         conv_num=[2, 4],
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--engine", choices=["torch", "onnxruntime"], default="torch")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--space", choices=sorted(SPACES), default="seed")
+    parser.add_argument("--space", choices=sorted(SPACES), default="esr_ea")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 

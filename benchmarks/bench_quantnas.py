@@ -26,11 +26,11 @@ from quantnas_workload import (
     BITS,
     CROP,
     REFERENCE_CPU_STEPS_PER_S,
+    REFERENCE_PATTERN,
+    REFERENCE_PRIMITIVES,
     SCALE,
-    SEED_PATTERN,
-    SEED_PRIMITIVES,
     batch_of,
-    seed_search_step,
+    reference_search_step,
 )
 
 
@@ -45,13 +45,13 @@ def reference(mode: str, batch: int, reference_dir: Path) -> Callable[[], None]:
         36,
         BITS,
         SCALE,
-        SEED_PATTERN,
+        REFERENCE_PATTERN,
         3,
         device_ids="cpu",
         alpha_selector="softmax",
         quant_noise=mode == "noise",
         skip_mode=False,
-        primitives=SEED_PRIMITIVES,
+        primitives=REFERENCE_PRIMITIVES,
     )
     w_optim = torch.optim.Adam(model.weights(), 1e-3, weight_decay=3e-8)
     alpha_optim = torch.optim.Adam(model.alphas_weights(), 3e-4, betas=(0.5, 0.999))
@@ -103,7 +103,7 @@ def main() -> None:
         for mode in args.modes:
             label = "QN" if mode == "noise" else mode
             runs_ours, runs_ref = [], []
-            step_ours = seed_search_step(mode, args.batch, device)
+            step_ours = reference_search_step(mode, args.batch, device)
             step_ref = None
             if args.reference_dir and device == "cpu" and mode != "separate":
                 step_ref = reference(mode, args.batch, args.reference_dir)

@@ -390,7 +390,7 @@ def search_concurrent(rec: ItemRecord, env: SuiteEnv) -> None:
 )
 def quantnas_search(rec: ItemRecord, env: SuiteEnv) -> None:
     from bench_timing import steps_per_s
-    from quantnas_workload import CROP, REFERENCE_CPU_STEPS_PER_S, seed_search_step
+    from quantnas_workload import CROP, REFERENCE_CPU_STEPS_PER_S, reference_search_step
 
     batch, crop = env.pick((32, CROP), (2, 8))
     warmup, steps = env.pick((2, 10), (1, 2))
@@ -398,12 +398,12 @@ def quantnas_search(rec: ItemRecord, env: SuiteEnv) -> None:
     rates = {}
     for mode, label in (("noise", "QN"), ("shared", "shared")):
         rates[mode] = steps_per_s(
-            seed_search_step(mode, batch, str(env.device), crop), env.device, warmup, steps
+            reference_search_step(mode, batch, str(env.device), crop), env.device, warmup, steps
         )
         rec.figure(f"{label} search", rates[mode], "steps/s")
     rec.ratio("shared / QN", rates["shared"] / rates["noise"])
     if env.device.type == "cuda":
-        cpu = steps_per_s(seed_search_step("noise", batch, "cpu", crop), "cpu", 1, 1)
+        cpu = steps_per_s(reference_search_step("noise", batch, "cpu", crop), "cpu", 1, 1)
         rec.figure(f"QN search on this machine's CPU ({torch.get_num_threads()} threads)", cpu, "steps/s")
         rec.ratio("QN: GPU / this machine's CPU, same batch", rates["noise"] / cpu)
     else:

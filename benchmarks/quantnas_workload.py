@@ -14,10 +14,10 @@ from collections.abc import Callable
 import torch
 
 from sr_search_quantnas.search import BilevelStep
-from sr_search_quantnas.settings import SEED_PRIMITIVES, SearchSettings
+from sr_search_quantnas.settings import REFERENCE_PRIMITIVES, SearchSettings
 from sr_search_quantnas.supernet import Supernet
 
-SEED_PATTERN = {"head": 2, "skip": 1, "tail": 2, "body": 2, "upsample": 1}
+REFERENCE_PATTERN = {"head": 2, "skip": 1, "tail": 2, "body": 2, "upsample": 1}
 # the reference implementation's search steps/s on a 2-core CPU at batch 4 (apps/quantnas/README.md)
 REFERENCE_CPU_STEPS_PER_S = {"noise": 0.34, "shared": 0.40}
 SCALE, CROP, BITS, C_FIXED, BODY_CELLS = 4, 45, [8, 4], 36, 3
@@ -31,12 +31,19 @@ def batch_of(batch: int, device: str, seed: int, crop: int = CROP) -> tuple[torc
     return lr.to(device), hr.to(device)
 
 
-def seed_search_step(mode: str, batch: int, device: str, crop: int = CROP) -> Callable[[], None]:
+def reference_search_step(mode: str, batch: int, device: str, crop: int = CROP) -> Callable[[], None]:
     """One step of our search on the reference's supernet in quantisation ``mode`` ("noise", "shared" or
     "separate"), with the penalty and entropy terms on."""
     torch.manual_seed(0)
     supernet = Supernet(
-        SCALE, C_FIXED, SEED_PATTERN, BODY_CELLS, BITS, SEED_PRIMITIVES, skip_mode=False, quant_mode=mode
+        SCALE,
+        C_FIXED,
+        REFERENCE_PATTERN,
+        BODY_CELLS,
+        BITS,
+        REFERENCE_PRIMITIVES,
+        skip_mode=False,
+        quant_mode=mode,
     )
     supernet.to(device).train()
     settings = SearchSettings(

@@ -49,6 +49,7 @@ def measure(
         scheduler="constant",
         lr=1e-4,
     )
-    result = Trainer(model, PatchTensors(lr, hr).to(device), None, config).fit()
+    with Trainer(model, PatchTensors(lr, hr).to(device), None, config) as trainer:
+        result = trainer.fit()
     rate = result.steady_patches_per_s or result.patches_per_s
     return {"patches_per_s": rate, "steps_per_s": rate / batch}

@@ -1,8 +1,9 @@
 """int8 on the official IMDN / RFDN checkpoints: PTQ w8a8, QAT w8a8, QAT w4a4, measured in onnxruntime.
 
 For each network (IMDN x2, IMDN x4, RFDN_AIM x4, loaded from the authors' files with
-`sr_deploy.load_trained`) the driver runs these cells, each in its own folder with a `cell.json`
-written last (atomically), so a killed run resumes at the first unfinished cell. They run phase by
+`sr_deploy.load_trained`) the driver runs these cells, each a stage of the network's run folder
+(`sr_train.RunFolder`: `<network>/stages/<cell>.json`, written last and atomically; the cell's files
+in `<network>/<cell>/`), so a killed run resumes at the first unfinished cell. They run phase by
 phase (fp32 + PTQ of every network, then sensitivity + plan, then QAT w8a8, then QAT w4a4):
 
 - fp32: the float network on the test sets, and its fp32 ONNX file;
@@ -67,6 +68,7 @@ from sr_deploy.quant.checkpoint import training_patches
 from sr_deploy.quant.sensitivity import LayerSensitivity, conv_names
 from sr_deploy.ship import benchmark
 from sr_eval import profile
+from sr_train import RunFolder
 
 HERE = Path(__file__).resolve().parent
 NETWORKS = {"imdn_x2": "IMDN_x2.pth", "imdn_x4": "IMDN_x4.pth", "rfdn_x4": "RFDN_AIM.pth"}
@@ -135,31 +137,14 @@ def write_json(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def run_cell(folder: Path, name: str, work: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
-    """The cell's result: read from folder/cell.json when done, else computed and written there."""
-    done = read_json(folder / "cell.json")
-    if done is not None:
-        log(f"{folder.parent.name}/{name}: done before, skipped")
-        return done
-    log(f"{folder.parent.name}/{name}: start")
-    folder.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    result = {"cell": name, **work(folder), "seconds": round(time.perf_counter() - start, 1)}
-    write_json(folder / "cell.json", result)
-    log(f"{folder.parent.name}/{name}: done in {result['seconds']:.0f} s")
-    return result
-
-
 class Network:
     """One official network: the float model, its test sets and calibration patches, and its cells."""
 
     def __init__(self, key: str, weights: Path, budget: Budget, data: Path, out: Path) -> None:
         self.key, self.weights, self.budget, self.data = key, weights, budget, data
         self.out = out / key
+        settings = {k: v for k, v in budget.__dict__.items() if k != "networks"}
+        self.folder = RunFolder(self.out).open({**settings, "weights": weights, "data": data})
         self.model, ckpt = load_trained(weights, deployed=True)
         self.scale = ckpt["scale"]
         self.model_name = ckpt["model_name"]
@@ -285,7 +270,18 @@ class Network:
         }
 
     def cell(self, name: str, work: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
-        self.cells[name] = run_cell(self.out / name, name, work)
+        """The cell's result: `work(<network>/<cell>/)` once, a stage of the network's run folder."""
+
+        def timed() -> dict[str, Any]:
+            log(f"{self.key}/{name}: start")
+            folder = self.out / name
+            folder.mkdir(parents=True, exist_ok=True)
+            start = time.perf_counter()
+            result = {"cell": name, **work(folder), "seconds": round(time.perf_counter() - start, 1)}
+            log(f"{self.key}/{name}: done in {result['seconds']:.0f} s")
+            return result
+
+        self.cells[name] = self.folder.stage(name, timed)
         return self.cells[name]
 
     def ptq_phase(self) -> None:
@@ -305,7 +301,7 @@ class Network:
     def qat_phase(self, bits: str, target: str = "hr") -> None:
         """QAT at `bits` with the plan's float convs, towards the HR patches or the float model."""
         lr = self.budget.qat_lr_w8a8 if bits == "w8a8" else self.budget.qat_lr_w4a4
-        plan = self.cells.get("plan") or read_json(self.out / "plan" / "cell.json")
+        plan = self.cells.get("plan") or self.folder.done("plan")
         if plan is None:
             raise SystemExit(f"{self.key}: the plan cell has not run yet: run the earlier phases first")
         keep = plan["keep_float"]
@@ -330,7 +326,7 @@ def speed_stage(out: Path, budget: Budget, threads: int) -> dict[str, Any]:
     for key in budget.networks:
         files = {"fp32": out / key / "fp32" / "model_fp32.onnx"}
         for cell in ("ptq_w8a8", "ptq_w8a8_mixed", "qat_w8a8", "kd_w8a8"):
-            if (out / key / cell / "cell.json").is_file():
+            if RunFolder(out / key).done(cell) is not None:
                 files[cell] = out / key / cell / "model.onnx"
         missing = [str(path) for path in files.values() if not path.is_file()]
         if missing or len(files) < 2:

@@ -1,4 +1,5 @@
-"""results.md from the driver's cell JSON files: one table per network, the targets, the sensitivity."""
+"""results.md from the driver's cells (the stages of each network's run folder): one table per network,
+the targets, the sensitivity."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from sr_data import write_text_atomic
 from sr_eval.report import markdown_table
+from sr_train import RunFolder
 
 VARIANTS = {
     "ptq_w8a8": "PTQ w8a8",
@@ -34,7 +36,8 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 def network_section(folder: Path, targets: dict[str, float]) -> tuple[list[str], list[str]]:
     """(markdown lines, target verdict lines) of one network's finished cells."""
-    fp32 = _read(folder / "fp32" / "cell.json")
+    stages = RunFolder(folder)
+    fp32 = stages.done("fp32")
     if fp32 is None:
         return [f"## {folder.name}", "", "not run yet", ""], []
     sets = list(fp32["torch"])
@@ -50,7 +53,7 @@ def network_section(folder: Path, targets: dict[str, float]) -> tuple[list[str],
     table = [["fp32", "all", *(_cell(fp32["torch"][name]) for name in sets), "", ""]]
     verdicts = []
     for key, label in VARIANTS.items():
-        cell = _read(folder / key / "cell.json")
+        cell = stages.done(key)
         if cell is None:
             continue
         ort = [fp32["torch"][name]["psnr"] - cell["onnxruntime"][name]["psnr"] for name in sets]
@@ -68,7 +71,7 @@ def network_section(folder: Path, targets: dict[str, float]) -> tuple[list[str],
             f"({'meets' if worst <= target else 'MISSES'} the {target} dB target)"
         )
     lines += markdown_table(header, table, align="lr" + "l" * len(sets) + "lr").splitlines()
-    plan = _read(folder / "plan" / "cell.json")
+    plan = stages.done("plan")
     if plan is not None:
         lines += ["", f"Mixed-precision plan (tuned on Set5 only): {plan['reason']}."]
         if plan["keep_float"]:
@@ -77,7 +80,7 @@ def network_section(folder: Path, targets: dict[str, float]) -> tuple[list[str],
             lines.append(
                 f"- {len(trial['keep_float'])} float: Set5 fake-quant drop {trial['drop_db']:+.3f} dB"
             )
-    sensitivity = _read(folder / "sensitivity" / "cell.json")
+    sensitivity = stages.done("sensitivity")
     if sensitivity is not None:
         rows = sorted(sensitivity["rows"], key=lambda row: -row["drop_db"])[:SENSITIVITY_ROWS]
         lines += [

@@ -14,8 +14,10 @@ budgets), runs through the `quantnas` command line (in this process, `sr_quantna
 4. `results.md` (network, bits, params, BitOps at a 256x256 LR input, PSNR/SSIM per test set,
    training time) and `psnr_vs_bitops.png` in `<out>`, copied beside this file after a full run.
 
-Every piece resumes (the app's run folders) and a finished piece is skipped (its validation.json or
-batch_results.json exists), so a killed run continues where it stopped when started again.
+`<out>` is a run folder (`sr_train.RunFolder`): `config.yaml` records the photos, the hold-out and
+the config overrides (a rerun with others is refused), and each piece is a stage whose
+`stages/<piece>.json` holds its wall seconds. A finished piece is skipped and an unfinished one
+resumes (the app's run folders), so a killed run continues where it stopped when started again.
 `--quick` is a smoke run (the bundled sample photos, one held out, a few steps) into its own folder.
 
     OMP_NUM_THREADS=1 python experiments/quantnas_x2/run.py            # full run (~30 min, 1 core)
@@ -142,23 +144,16 @@ def quantnas(*argv: str) -> None:
         raise StepFailed(list(argv), status)
 
 
-class Timings:
-    """Wall seconds of each finished piece, in `<out>/timings.json` (kept across resumed runs)."""
+def timed(piece: str, work: Callable[[], None]) -> Callable[[], dict[str, float]]:
+    """A stage's work: `work()`, its result the wall seconds it took."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.seconds: dict[str, float] = json.loads(path.read_text()) if path.is_file() else {}
-
-    def run(self, piece: str, done: Path, work: Callable[[], None]) -> None:
-        """`work()` unless `done` exists; its wall time recorded under `piece`."""
-        if done.is_file():
-            print(f"== {piece}: done, skipped", flush=True)
-            return
+    def stage() -> dict[str, float]:
         print(f"== {piece}", flush=True)
         start = time.perf_counter()
         work()
-        self.seconds[piece] = round(time.perf_counter() - start, 1)
-        write_text_atomic(self.path, json.dumps(self.seconds, indent=2) + "\n")
+        return {"seconds": round(time.perf_counter() - start, 1)}
+
+    return stage
 
 
 def uniform_genotype(genotype: Genotype_SR, bits: int) -> Genotype_SR:
@@ -168,8 +163,14 @@ def uniform_genotype(genotype: Genotype_SR, bits: int) -> Genotype_SR:
     return Genotype_SR(**{field: [(op, bits) for op, _ in getattr(genotype, field)] for field in FIELDS})
 
 
-def run_pieces(plan: Plan, timings: Timings) -> None:
-    """Data split, the batch over penalties, then the three uniform baselines (each skipped when done)."""
+def pieces() -> list[str]:
+    """The stage names of the run's pieces, in the order they run."""
+    return ["batch", *(f"uniform_{label}" for label, _, _ in UNIFORM)]
+
+
+def run_pieces(plan: Plan, folder: RunFolder) -> None:
+    """Data split, the batch over penalties, then the three uniform baselines (each a stage of
+    `folder`, skipped when done)."""
     out = plan.out
     train = link_photos(plan.photos[: -plan.holdout], out / "data" / "train")
     held = link_photos(plan.photos[-plan.holdout :], out / "data" / plan.holdout_name)
@@ -178,22 +179,22 @@ def run_pieces(plan: Plan, timings: Timings) -> None:
     sets = [*plan.sets, str(held)]
     values = [f"{p:g}" for p in PENALTIES]
     batch = ["batch", *common, "-v", *values, "-d", "batch", "-r", "1", "-n", NAME, "--sets", *sets]
-    timings.run("batch", out / "batch" / "batch_results.json", lambda: quantnas(*batch))
+    folder.stage("batch", timed("batch", lambda: quantnas(*batch)))
     found = parse_genotype(found_rows(out)[0]["genotype"])
     for label, weight_bits, act_bits in UNIFORM:
-        folder = out / "uniform" / label
-        genotype_file = folder / "genotype.gen"
+        uniform = out / "uniform" / label
+        genotype_file = uniform / "genotype.gen"
 
         def train_and_validate(
-            folder: Path = folder, file: Path = genotype_file, w: int = weight_bits, a: int = act_bits
+            uniform: Path = uniform, file: Path = genotype_file, w: int = weight_bits, a: int = act_bits
         ) -> None:
             write_text_atomic(file, str(uniform_genotype(found, w)) + "\n")
             extra = [] if a == w else ["--set", f"train.act_bits={a}"]
-            quantnas("augment", *common, *extra, "--genotype", str(file), "--out", str(folder / "train"))
-            weights = str(folder / "train" / "best.pt")
-            quantnas("validate", "--weights", weights, "--sets", *sets, "--out", str(folder / "validation"))
+            quantnas("augment", *common, *extra, "--genotype", str(file), "--out", str(uniform / "train"))
+            weights = str(uniform / "train" / "best.pt")
+            quantnas("validate", "--weights", weights, "--sets", *sets, "--out", str(uniform / "validation"))
 
-        timings.run(f"uniform {label}", folder / "validation" / "validation.json", train_and_validate)
+        folder.stage(f"uniform_{label}", timed(f"uniform {label}", train_and_validate))
 
 
 def found_rows(out: Path) -> list[dict[str, Any]]:
@@ -252,7 +253,7 @@ def machine() -> str:
     )
 
 
-def write_results(plan: Plan, rows: list[dict[str, Any]], timings: Timings, command: str) -> Path:
+def write_results(plan: Plan, rows: list[dict[str, Any]], seconds: dict[str, float], command: str) -> Path:
     """`<out>/results.md`: the table, the genotypes, the timings, the machine and the command."""
     sets = list(rows[0]["psnr"])
     head = [
@@ -284,8 +285,8 @@ def write_results(plan: Plan, rows: list[dict[str, Any]], timings: Timings, comm
     ]
     held = ", ".join(p.name for p in plan.photos[-plan.holdout :])
     overrides = f" with {', '.join(plan.settings)}" if plan.settings else ""
-    total = sum(timings.seconds.values())
-    pieces = ", ".join(f"{k} {v:.0f} s" for k, v in timings.seconds.items())
+    total = sum(seconds.values())
+    parts = ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())
     text = "\n".join(
         [
             "# QuantNAS vs uniform quantisation (x2)",
@@ -305,7 +306,7 @@ def write_results(plan: Plan, rows: list[dict[str, Any]], timings: Timings, comm
             "",
             *genotypes,
             "",
-            f"Wall time: {total:.0f} s ({total / 60:.1f} min), the sum of the pieces ({pieces}).",
+            f"Wall time: {total:.0f} s ({total / 60:.1f} min), the sum of the pieces ({parts}).",
             f"Machine: {machine()}.",
             f"Command: `{command}`",
             "",
@@ -350,9 +351,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         plan = make_plan(args.quick, args.out)
-        plan.out.mkdir(parents=True, exist_ok=True)
-        timings = Timings(plan.out / "timings.json")
-        run_pieces(plan, timings)
+        folder = RunFolder(plan.out).open(
+            {"photos": [str(p) for p in plan.photos], "holdout": plan.holdout, "settings": plan.settings}
+        )
+        run_pieces(plan, folder)
     except StepFailed as err:
         print(f"run.py: {err}; rerun to resume", file=sys.stderr)
         return err.status
@@ -360,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run.py: error: {err}", file=sys.stderr)
         return 2
     rows = collect(plan.out)
-    results = write_results(plan, rows, timings, command)
+    seconds = {piece: folder.done(piece)["seconds"] for piece in pieces()}
+    results = write_results(plan, rows, seconds, command)
     figure = plot(rows, plan.out / "psnr_vs_bitops.png")
     if plan.publish:
         for path in (results, figure):

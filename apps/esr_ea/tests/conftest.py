@@ -7,15 +7,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # esr_ea_runs (also for the scripts the tests start)
 
-from esr_ea_runs import SEED_EXAMPLE, esr_ea, seed_tiny_budget  # noqa: E402
+from esr_ea_runs import ESR_EA_EXAMPLE, esr_ea, example_tiny_budget  # noqa: E402
 
 from sr_data import SampleImages, write_image  # noqa: E402
 
 
 @pytest.fixture
-def seed_file() -> Path:
+def example_file() -> Path:
     """ESR_EA's example YAML (vega's documented snippets joined into one file), as a path."""
-    return SEED_EXAMPLE
+    return ESR_EA_EXAMPLE
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +32,9 @@ def tiny_tests(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def finished(tmp_path_factory, tiny_tests) -> tuple[Path, list[str]]:
-    """(results folder, arguments) of one whole `esr-ea` run: the seed example on a tiny budget."""
+    """(results folder, arguments) of one whole `esr-ea` run: ESR_EA's example on a tiny budget."""
     root = tmp_path_factory.mktemp("esr")
-    args = ["--config", str(SEED_EXAMPLE), "--data", "samples", "--quiet", *seed_tiny_budget(tiny_tests)]
+    args = ["--config", str(ESR_EA_EXAMPLE), "--data", "samples", "--quiet", *example_tiny_budget(tiny_tests)]
     result = esr_ea(*args, "--out", "run", cwd=root)
     assert result.returncode == 0, result.stderr
     return root / "run", args

@@ -16,7 +16,7 @@ from sr_search_evo.fronts import costs_of
 from sr_search_evo.plots import plot_fronts
 
 TESTS = Path(__file__).parent
-SEED_EXAMPLE = TESTS / "seed_example.yaml"
+ESR_EA_EXAMPLE = TESTS / "esr_ea_example.yaml"
 FAULTY = TESTS / "faulty_esr_ea.py"
 GENEROUS_WAIT = 600.0  # seconds: a bound for a hung run, not a measure of speed
 TINY_DATA = {"patch_size": 16, "batch_size": 4, "patches_per_epoch": 8, "val": "holdout:1", "val_crop": 32}
@@ -39,8 +39,8 @@ evaluate: {{test: [samples]}}
 """
 
 
-def seed_tiny_budget(test_folder: Path) -> list[str]:
-    """--set arguments that shrink the seed example's budget (its search space and parameter window stay)."""
+def example_tiny_budget(test_folder: Path) -> list[str]:
+    """--set arguments that shrink ESR_EA's example budget (its search space and parameter window stay)."""
     overrides = {
         "nas.dataset": TINY_DATA,
         "nas.search_algorithm.policy": {"num_generation": 2, "num_individual": 2, "num_elitism": 1},

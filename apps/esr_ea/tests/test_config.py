@@ -8,9 +8,9 @@ from sr_train import ConfigError, section_to_dict
 from sr_train.trainer_section import TrainerSection
 
 
-def test_every_key_of_the_seed_example_reaches_the_search_and_the_trainers(seed_file):
-    config, path = load_config(str(seed_file))
-    assert path == seed_file
+def test_every_key_of_the_esr_ea_example_reaches_the_search_and_the_trainers(example_file):
+    config, path = load_config(str(example_file))
+    assert path == example_file
     nas, full = config.nas, config.fully_train
     space = build_esr_space(nas.search_space, nas.search_algorithm.range)
     assert (space.scale, space.G0, space.node_num, space.min_active) == (2, 32, 20, 16)
@@ -28,7 +28,7 @@ def test_every_key_of_the_seed_example_reaches_the_search_and_the_trainers(seed_
     assert train.milestones == [m * 50 for m in (8000, 12000, 13500, 14500)]
 
 
-def test_sections_left_out_take_the_seeds_values():
+def test_sections_left_out_take_esr_eas_values():
     config = EsrConfig()
     assert config.nas.trainer == TrainerSection(epochs=500)
     assert config.fully_train.trainer.epochs == 15000
@@ -36,13 +36,15 @@ def test_sections_left_out_take_the_seeds_values():
     assert config.nas.dataset.val_crop == 256 and config.fully_train.dataset.val_crop == 0
 
 
-def test_the_shipped_full_config_is_the_seed_example_plus_data_settings(seed_file):
+def test_the_shipped_full_config_is_the_esr_ea_example_plus_data_settings(example_file):
     shipped = section_to_dict(load_config("esr_ea")[0])
-    seed = section_to_dict(load_config(str(seed_file))[0])
-    assert shipped["nas"]["search_space"] == seed["nas"]["search_space"]
-    assert shipped["nas"]["search_algorithm"] == seed["nas"]["search_algorithm"]
+    example = section_to_dict(load_config(str(example_file))[0])
+    assert shipped["nas"]["search_space"] == example["nas"]["search_space"]
+    assert shipped["nas"]["search_algorithm"] == example["nas"]["search_algorithm"]
     assert shipped["nas"]["trainer"]["epochs"] == 500
-    assert shipped["fully_train"]["trainer"]["lr_scheduler"] == seed["fully_train"]["trainer"]["lr_scheduler"]
+    assert (
+        shipped["fully_train"]["trainer"]["lr_scheduler"] == example["fully_train"]["trainer"]["lr_scheduler"]
+    )
 
 
 @pytest.mark.parametrize("name", ["demo_samples", "esr_ea", "sunhays80_x2"])
@@ -53,16 +55,16 @@ def test_shipped_configs_load_and_their_record_loads_again(name):
         assert config.evaluate.test == ["samples", "Set5?", "Set14?", "BSD68?"]
 
 
-def test_assignments_override_keys_in_order(seed_file):
+def test_assignments_override_keys_in_order(example_file):
     config, _ = load_config(
-        str(seed_file),
+        str(example_file),
         ["nas.dataset={patches_per_epoch: 64, batch_size: 16}", "nas.trainer.lr_scheduler.milestones=[2, 3]"],
     )
     assert config.nas.trainer.train_config(2, 16, 4).milestones == [8, 12]  # epochs of 4 steps
-    config, _ = load_config(str(seed_file), ["evaluate.test=[Set5, samples]", "evaluate.test=[samples]"])
+    config, _ = load_config(str(example_file), ["evaluate.test=[Set5, samples]", "evaluate.test=[samples]"])
     assert config.evaluate.test == ["samples"]
     with pytest.raises(ConfigError, match="KEY.PATH=VALUE"):
-        load_config(str(seed_file), ["nas.trainer.epochs"])
+        load_config(str(example_file), ["nas.trainer.epochs"])
     with pytest.raises(FileNotFoundError, match="demo_samples"):
         load_config("no_such_config")
 
@@ -106,6 +108,6 @@ BAD = [
 
 
 @pytest.mark.parametrize(("assignment", "match"), BAD, ids=[a.split("=")[0] for a, _ in BAD])
-def test_a_bad_key_or_value_is_named_with_the_file(seed_file, assignment, match):
-    with pytest.raises(ConfigError, match=match + r".*seed_example\.yaml"):
-        load_config(str(seed_file), [assignment])
+def test_a_bad_key_or_value_is_named_with_the_file(example_file, assignment, match):
+    with pytest.raises(ConfigError, match=match + r".*esr_ea_example\.yaml"):
+        load_config(str(example_file), [assignment])

@@ -8,10 +8,11 @@ import pytest
 from esr_ea_runs import TINY_CONFIG, assert_plots_draw_the_run, esr_ea, history
 
 from sr_blocks import create_model
+from sr_data import decode_image_with_alpha
 from sr_deploy import measure
 from sr_deploy.testing import dominated, one_line_error
+from sr_search_evo.compare import write_comparison
 
-PNG = b"\x89PNG\r\n\x1a\n"
 POLICY = "{num_generation: 2, num_individual: 4, objective: nsga2, objectives: [psnr, params, latency]}"
 LATENCY = "{lr_size: [16, 16], warmup: 0, repeats: 1}"  # measured, but quickly
 NSGA2 = ["--set", f"nas.search_algorithm.policy={POLICY}", "--set", f"nas.search_algorithm.latency={LATENCY}"]
@@ -57,15 +58,22 @@ def zoo_results(folder: Path, model: str, test_set: str, psnr: float, scale: int
 
 
 def test_compare_overlays_another_run_and_zoo_models(nsga2_run, finished, tiny_tests, tmp_path):
-    other, _ = finished  # the seed example on a tiny budget: fully trained, tested on tiny_tests
+    other, _ = finished  # ESR_EA's example on a tiny budget: fully trained, tested on tiny_tests
     zoo = tmp_path / "zoo_x2"
     zoo_results(zoo / "espcn", "espcn", tiny_tests.name, 30.5)
     zoo_results(zoo / "fsrcnn", "fsrcnn", tiny_tests.name, 30.9)
     result = esr_ea("--out", str(other), "--compare", str(nsga2_run), str(zoo), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "compare: 1 other run(s), 2 zoo model(s)" in result.stderr
-    for name in ("compare_params.png", "compare_macs.png"):
-        assert (other / name).read_bytes()[:8] == PNG
+    # the plots are, pixel for pixel, what sr_search_evo.compare draws from these folders (whose
+    # points sr-search-evo's tests check): a plot of other runs or other zoo models fails
+    names = ("compare_params.png", "compare_macs.png")
+    written = {name: decode_image_with_alpha(other / name).pixels for name in names}
+    redrawn = write_comparison(other, [nsga2_run, zoo], log=lambda line: None)
+    assert [path.name for path in redrawn] == [*names, "compare.json"]
+    for name in names:
+        expected = decode_image_with_alpha(other / name).pixels
+        assert written[name].shape == expected.shape and (written[name] == expected).all(), name
     compared = json.loads((other / "compare.json").read_text())
     mine, theirs = (run["label"] for run in compared["runs"])  # this run first; the same folder names
     assert mine != theirs and mine.endswith(other.name) and theirs.endswith(nsga2_run.name)

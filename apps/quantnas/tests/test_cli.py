@@ -178,7 +178,7 @@ def test_a_bad_or_missing_genotype_file_leaves_no_folder(tmp_path, genotype):
 def test_validate_refuses_a_named_test_set_that_is_missing_and_uses_optional_ones_when_found(
     trained, tmp_path
 ):
-    empty = {"SR_DATA_ROOT": str(tmp_path)}
+    empty = {"SR_DATASETS": str(tmp_path)}
     weights = str(trained / "runs" / "train" / "best.pt")
     result = quantnas(
         "validate",

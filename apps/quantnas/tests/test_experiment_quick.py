@@ -1,16 +1,22 @@
 """The QuantNAS-vs-uniform experiment (experiments/quantnas_x2) at a tiny budget: its config parses and
 runs a few steps end to end on the bundled sample photos, the table holds every penalty and uniform
-width with BitOps in the ratios the widths imply, and a rerun skips every finished piece."""
+width with BitOps in the ratios the widths imply, the plot draws the table, and a rerun skips every
+finished piece."""
 
 from __future__ import annotations
 
 import os
 import re
+import runpy
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from sr_data import decode_image_with_alpha
 
 DRIVER = Path(__file__).resolve().parents[3] / "experiments" / "quantnas_x2" / "run.py"
 PENALTY_ROWS = ("QuantNAS penalty 0", "QuantNAS penalty 0.001", "QuantNAS penalty 0.01")
@@ -29,13 +35,35 @@ def table_rows(markdown: str) -> dict[str, list[str]]:
     return {cells[0].strip(): [c.strip() for c in cells] for cells in rows[1:]}
 
 
+def assert_plot_draws_the_table(out: Path, rows: dict[str, list[str]], header: list[str], drawn) -> None:
+    """psnr_vs_bitops.png is, pixel for pixel, the driver's plot of the run's files, and each panel
+    puts one point per row of results.md at its BitOps and PSNR on the panel's test set."""
+    driver = runpy.run_path(str(DRIVER), run_name="quantnas_x2_run")
+    with tempfile.TemporaryDirectory() as folder:
+        driver["plot"](driver["collect"](out), Path(folder) / "psnr_vs_bitops.png")
+        expected = decode_image_with_alpha(Path(folder) / "psnr_vs_bitops.png").pixels
+    pixels = decode_image_with_alpha(out / "psnr_vs_bitops.png").pixels
+    assert pixels.shape == expected.shape and (pixels == expected).all(), "the plot draws other data"
+    for ax in drawn[-1]:
+        column = header.index(f"{ax.get_title()} PSNR / SSIM")
+        table = sorted((float(cells[3]), float(cells[column].split(" / ")[0])) for cells in rows.values())
+        points = sorted(tuple(point) for c in ax.collections for point in c.get_offsets().tolist())
+        assert len(points) == len(table), ax.get_title()
+        for (x, y), (bitops, psnr) in zip(points, table, strict=True):
+            assert x == pytest.approx(bitops, rel=1e-3) and y == pytest.approx(psnr, abs=0.006)
+
+
+def header_cells(markdown: str) -> list[str]:
+    """The cells of the results table's header."""
+    line = next(line for line in markdown.splitlines() if line.startswith("| "))
+    return [cell.strip() for cell in line.strip("|").split(" | ")]
+
+
 @pytest.mark.skipif(not DRIVER.is_file(), reason="experiments/quantnas_x2 is only in a source checkout")
-def test_quick_run_writes_table_and_plot_and_resumes(tmp_path: Path) -> None:
+def test_quick_run_writes_table_and_plot_and_resumes(tmp_path: Path, drawn: list[list[Any]]) -> None:
     first = run_quick(tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     results = (tmp_path / "results.md").read_text()
-    plot = tmp_path / "psnr_vs_bitops.png"
-    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = table_rows(results)
     assert all(name in rows for name in PENALTY_ROWS), rows.keys()
     uniform = {label: rows[f"penalty-0 genotype, uniform {label}"] for label in UNIFORM_ROWS}
@@ -43,14 +71,13 @@ def test_quick_run_writes_table_and_plot_and_resumes(tmp_path: Path) -> None:
     bitops = {label: float(cells[3]) for label, cells in uniform.items()}
     for label, product in UNIFORM_ROWS.items():
         assert bitops[label] / bitops["w4a4"] == pytest.approx(product / 16, rel=1e-3)
-    header = results.splitlines()[
-        next(i for i, line in enumerate(results.splitlines()) if line.startswith("| "))
-    ]
+    header = header_cells(results)
     assert "samples-test PSNR / SSIM" in header and "samples-holdout1 PSNR / SSIM" in header
     for cells in rows.values():
         assert all(re.fullmatch(r"\d+\.\d\d / 0\.\d{4}", cell) for cell in cells[4:6]), cells
+    assert_plot_draws_the_table(tmp_path, rows, header, drawn)
 
     again = run_quick(tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert again.stdout.count("done, skipped") == 1 + len(UNIFORM_ROWS)
+    assert again.stderr.count("already done, skipped") == 1 + len(UNIFORM_ROWS)
     assert table_rows((tmp_path / "results.md").read_text()) == rows

@@ -6,7 +6,7 @@ from sr_sesr.cli import build_parser, request_from_args
 from sr_sesr.settings import RECIPE
 
 # the official SESR README, "Flag description and location": flag -> default
-SEED_FLAGS = {
+OFFICIAL_FLAGS = {
     "epochs": 300,
     "batch_size": 32,
     "learning_rate": 2e-4,
@@ -23,9 +23,9 @@ def parse(*argv):
     return request_from_args(build_parser().parse_args(list(argv)))
 
 
-def test_the_seed_flags_have_the_official_defaults():
+def test_the_official_flags_have_their_defaults():
     args = build_parser().parse_args([])
-    assert {flag: getattr(args, flag) for flag in SEED_FLAGS} == SEED_FLAGS
+    assert {flag: getattr(args, flag) for flag in OFFICIAL_FLAGS} == OFFICIAL_FLAGS
     request = parse()
     assert request.network.run_name == "SESR_m5_f16_x2_fs256_collapsedTraining"
     assert request.network.model_kwargs() == {
@@ -43,7 +43,7 @@ def test_the_seed_flags_have_the_official_defaults():
     assert str(request.device) in ("cpu", "cuda:0")  # auto
 
 
-def test_every_seed_flag_is_read():
+def test_every_official_flag_is_read():
     request = parse(
         "--epochs",
         "7",

@@ -199,7 +199,7 @@ def test_ctrl_c_keeps_a_checkpoint_and_the_same_command_resumes(tmp_path):
 
 
 def test_eval_faults_are_one_line_errors(tmp_path):
-    missing = zoo("eval", "--model", "bicubic", "--sets", "Set5", SR_DATA_ROOT=str(tmp_path))
+    missing = zoo("eval", "--model", "bicubic", "--sets", "Set5", SR_DATASETS=str(tmp_path))
     one_line_error(missing, 2, "'Set5'")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     one_line_error(zoo("eval", "--weights", tmp_path / "junk.pt"), 2, str(tmp_path / "junk.pt"))
@@ -207,7 +207,7 @@ def test_eval_faults_are_one_line_errors(tmp_path):
 
 
 def test_default_test_sets_are_taken_where_found(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("SR_DATA_ROOT", str(tmp_path))  # no benchmark here
+    monkeypatch.setenv("SR_DATASETS", str(tmp_path))  # no benchmark here
     assert main(["eval", "--model", "bicubic"]) == 0
     out = capsys.readouterr().out
     assert "optional test sets not found (skipped): Set5, Set14, BSD68" in out and "samples-test" in out

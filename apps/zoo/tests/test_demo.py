@@ -19,7 +19,6 @@ def test_demo_beats_bicubic_on_the_held_out_photos(tmp_path, monkeypatch):
     torch.set_num_threads(2)
     # only the held-out photos are asserted on: with no datasets root the recipe's optional
     # Set5?/Set14?/BSD68? tables are skipped with a note (BSD68 alone is 68 full images)
-    monkeypatch.delenv("SR_DATA_ROOT", raising=False)
     monkeypatch.setenv("SR_DATASETS", str(tmp_path / "no_datasets"))
     out = tmp_path / "demo"
     assert main(["train", "--config", "demo_samples", "--data", "samples", "--out", str(out), "--quiet"]) == 0

@@ -21,7 +21,7 @@ def test_ptq_writes_the_results_folder(make_checkpoint, tmp_path, capsys):
 
 
 def test_bad_input_is_one_line_and_leaves_no_folder(make_checkpoint, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("SR_DATA_ROOT", str(tmp_path))  # no benchmark here
+    monkeypatch.setenv("SR_DATASETS", str(tmp_path))  # no benchmark here
     base = ["quantize", "--weights", str(make_checkpoint()), "--out", str(tmp_path / "q")]
     for args, word in (
         (["--bits", "int8"], "w8a8"),

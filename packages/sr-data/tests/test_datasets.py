@@ -144,7 +144,7 @@ def test_benchmark_by_path_name_and_root(tmp_path, image_folder, monkeypatch):
     assert Benchmark("set5", 2, root=tmp_path).folder == tmp_path / "Set5" / "HR"
     image_folder("BSD100", {"x": (8, 8)})
     assert Benchmark("B100", 4, root=tmp_path).name == "B100"
-    monkeypatch.setenv("SR_DATA_ROOT", str(tmp_path))
+    monkeypatch.setenv("SR_DATASETS", str(tmp_path))
     assert len(Benchmark("BSD100", 2)) == 1
     with pytest.raises(FileNotFoundError, match="Urban100"):
         Benchmark("Urban100", 2)

@@ -8,7 +8,7 @@ from sr_data import PairedFolder, open_test_sets, open_validation
 
 
 def test_a_named_test_set_that_is_missing_is_an_error_never_the_sample_photos(tmp_path, monkeypatch):
-    monkeypatch.setenv("SR_DATA_ROOT", str(tmp_path))
+    monkeypatch.setenv("SR_DATASETS", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="test set 'Set5': benchmark Set5 not found"):
         open_test_sets(["samples", "Set5"], 2)
     with pytest.raises(ValueError, match="test set 'Set6': unknown benchmark"):
@@ -16,7 +16,7 @@ def test_a_named_test_set_that_is_missing_is_an_error_never_the_sample_photos(tm
 
 
 def test_optional_test_sets_are_skipped_with_a_note(tmp_path, monkeypatch, image_folder):
-    monkeypatch.setenv("SR_DATA_ROOT", str(tmp_path))
+    monkeypatch.setenv("SR_DATASETS", str(tmp_path))
     image_folder("Set14", {"a": (16, 16)})
     notes: list[str] = []
     sets = open_test_sets(["samples", "Set5?", "Set14?"], 2, notes)

@@ -18,7 +18,7 @@ import torch
 
 from sr_blocks import create_model
 from sr_data import find_datasets_root
-from sr_train import model_checkpoint, save_checkpoint
+from sr_train import RunFolder, model_checkpoint, save_checkpoint
 
 DRIVER = Path(__file__).resolve().parents[3] / "experiments" / "int8_official" / "run.py"
 DATASETS = find_datasets_root()
@@ -57,10 +57,10 @@ def quick_run(tmp_path_factory):
 def test_quick_run_writes_every_cell_and_the_report(quick_run):
     _, out, first = quick_run
     assert first.returncode == 0, first.stderr[-3000:]
+    stages = RunFolder(out / "imdn_x4")
     for cell in CELLS:
-        result = json.loads((out / "imdn_x4" / cell / "cell.json").read_text())
-        assert result["cell"] == cell
-    qat = json.loads((out / "imdn_x4" / "qat_w4a4" / "cell.json").read_text())
+        assert stages.done(cell)["cell"] == cell
+    qat = stages.done("qat_w4a4")
     assert qat["bits"] == "w4a4" and qat["qat_steps"] == 2 and set(qat["onnxruntime"]) == {"Set5"}
     assert (out / "imdn_x4" / "qat_w8a8" / "model.onnx").is_file()
     speed = json.loads((out / "speed.json").read_text())
@@ -73,12 +73,13 @@ def test_quick_run_writes_every_cell_and_the_report(quick_run):
 
 def test_a_second_run_resumes_from_the_finished_cells(quick_run):
     folder, out, _ = quick_run
-    before = (out / "imdn_x4" / "qat_w8a8" / "cell.json").stat().st_mtime_ns
+    qat = RunFolder(out / "imdn_x4").stage_path("qat_w8a8")
+    before = qat.stat().st_mtime_ns
     again = run_driver("--quick", "--weights-dir", str(folder), "--out", str(out), "--stage", "cells")
     assert again.returncode == 0, again.stderr[-3000:]
-    finished = len(list((out / "imdn_x4").glob("*/cell.json")))
-    assert finished >= len(CELLS) and again.stdout.count("done before, skipped") == finished
-    assert (out / "imdn_x4" / "qat_w8a8" / "cell.json").stat().st_mtime_ns == before
+    finished = len(RunFolder(out / "imdn_x4").finished_stages())
+    assert finished >= len(CELLS) and again.stderr.count("already done, skipped") == finished
+    assert qat.stat().st_mtime_ns == before
 
 
 def test_missing_weights_are_named(tmp_path):

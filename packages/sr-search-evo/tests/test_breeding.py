@@ -28,7 +28,9 @@ def origins_per_generation(out: Path, settings: EvoSettings) -> list[Counter]:
 
 
 @pytest.mark.parametrize(("individuals", "elites"), [(8, 4), (6, 2), (5, 3), (4, 2)])
-def test_vega_makes_the_seeds_counts_every_generation(tmp_path: Path, individuals: int, elites: int) -> None:
+def test_vega_breeding_makes_vegas_counts_every_generation(
+    tmp_path: Path, individuals: int, elites: int
+) -> None:
     settings = EvoSettings(
         num_generation=4, num_individual=individuals, num_elitism=elites, mutation_rate=0.1, breeding="vega"
     )

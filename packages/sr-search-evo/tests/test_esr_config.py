@@ -53,7 +53,7 @@ def sections(space_edit: dict | None = None, algorithm_edit: dict | None = None)
     return space, algorithm
 
 
-def test_every_key_of_the_seed_reaches_the_space_and_the_evolution() -> None:
+def test_every_key_of_esr_ea_reaches_the_space_and_the_evolution() -> None:
     space_section, algorithm = sections()
     space = build_esr_space(space_section, algorithm.range)
     assert space.config() == {

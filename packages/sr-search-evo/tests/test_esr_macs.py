@@ -26,7 +26,7 @@ def test_random_networks_match_the_profiler(scale: int, G0: int, lr_size: tuple[
         )
 
 
-def test_the_searched_network_of_the_seed_at_720p() -> None:
+def test_the_searched_network_of_esr_ea_at_720p() -> None:
     model = create_model("esrn")
     assert esrn_macs(model.genes, (360, 640)) == profile(model, scale=2).macs
 

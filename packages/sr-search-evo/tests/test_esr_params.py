@@ -39,6 +39,6 @@ def test_random_networks_match_the_built_model(scale: int, G0: int) -> None:
         assert space.count_params(genes) == built_params(genes, G0, scale), genes
 
 
-def test_the_searched_network_of_the_seed() -> None:
+def test_the_searched_network_of_esr_ea() -> None:
     genes = create_model("esrn").genes
     assert esrn_params(genes) == built_params(genes, 32, 2)

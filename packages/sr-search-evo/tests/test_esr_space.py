@@ -34,7 +34,7 @@ def test_every_operator_output_meets_the_constraints_after_repair() -> None:
         )
 
 
-def test_the_seed_config_window_is_reachable() -> None:
+def test_the_esr_ea_config_window_is_reachable() -> None:
     space = ESRSpace(node_num=20, min_active=16, max_params=325_000, min_params=315_000)
     rng = random.Random(1)
     for _ in range(20):

@@ -1,4 +1,5 @@
-"""Fixtures of the supernet, network and genotype tests: the seed genotypes and a tiny search space."""
+"""Fixtures of the supernet, network and genotype tests: the QuantNAS reference's genotypes and a
+tiny search space."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import warnings
 import pytest
 
 from sr_deploy.testing import drawn  # noqa: F401 (a fixture for the tests here)
-from sr_search_quantnas.settings import SEED_PRIMITIVES
+from sr_search_quantnas.settings import REFERENCE_PRIMITIVES
 
 warnings.filterwarnings("ignore", module="brevitas")
 
 # The genotype printed in the QuantNAS reference's README (2022).
-SEED_GENOTYPE = """Genotype_SR(
+REFERENCE_GENOTYPE = """Genotype_SR(
     head=[('simple_5x5_grouped_3', 8), ('simple_3x3', 8)],
     body=[('simple_1x1_grouped_3', 2), ('simple_1x1', 2)],
     tail=[],
@@ -36,8 +37,8 @@ NESTED_GENOTYPE = """Genotype_SR(
 
 
 @pytest.fixture
-def seed_genotype_text() -> str:
-    return SEED_GENOTYPE
+def reference_genotype_text() -> str:
+    return REFERENCE_GENOTYPE
 
 
 @pytest.fixture
@@ -46,5 +47,5 @@ def nested_genotype_text() -> str:
 
 
 @pytest.fixture
-def seed_primitives() -> dict[str, list[str]]:
-    return {block: list(ops) for block, ops in SEED_PRIMITIVES.items()}
+def reference_primitives() -> dict[str, list[str]]:
+    return {block: list(ops) for block, ops in REFERENCE_PRIMITIVES.items()}

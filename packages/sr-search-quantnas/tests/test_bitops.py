@@ -11,8 +11,8 @@ from sr_search_quantnas.genotype import parse_genotype
 from sr_search_quantnas.network import build_network
 
 
-def test_seed_genotype_bitops_by_hand(seed_genotype_text: str) -> None:
-    net = build_network(parse_genotype(seed_genotype_text), scale=4, c_fixed=36, body_cells=3)
+def test_reference_genotype_bitops_by_hand(reference_genotype_text: str) -> None:
+    net = build_network(parse_genotype(reference_genotype_text), scale=4, c_fixed=36, body_cells=3)
     h, w = 10, 12
     pixels = h * w
     c = 36
@@ -39,8 +39,8 @@ def test_float_and_other_brevitas_convs() -> None:
     assert report.total == first.macs * 32 * 32 + second.bitops
 
 
-def test_bitops_scales_with_the_input_size(seed_genotype_text: str) -> None:
-    net = build_network(parse_genotype(seed_genotype_text), scale=2, c_fixed=12, body_cells=1)
+def test_bitops_scales_with_the_input_size(reference_genotype_text: str) -> None:
+    net = build_network(parse_genotype(reference_genotype_text), scale=2, c_fixed=12, body_cells=1)
     small, large = bitops(net, (4, 5)).total, bitops(net, (8, 10)).total
     assert large == 4 * small
     assert net.training  # restored

@@ -11,8 +11,8 @@ from sr_search_quantnas.genotype import Genotype_SR, GenotypeParseError, derive_
 from sr_search_quantnas.supernet import Supernet
 
 
-def test_seed_genotype_parses(seed_genotype_text: str) -> None:
-    genotype = parse_genotype(seed_genotype_text)
+def test_reference_genotype_parses(reference_genotype_text: str) -> None:
+    genotype = parse_genotype(reference_genotype_text)
     assert genotype.head == [("simple_5x5_grouped_3", 8), ("simple_3x3", 8)]
     assert genotype.body == [("simple_1x1_grouped_3", 2), ("simple_1x1", 2)]
     assert genotype.tail == []
@@ -20,8 +20,8 @@ def test_seed_genotype_parses(seed_genotype_text: str) -> None:
     assert genotype.upsample == [("simple_3x3_grouped_3", 8)]
 
 
-def test_round_trip(seed_genotype_text: str) -> None:
-    genotype = parse_genotype(seed_genotype_text)
+def test_round_trip(reference_genotype_text: str) -> None:
+    genotype = parse_genotype(reference_genotype_text)
     text = str(genotype)
     assert text.startswith("Genotype_SR(head=[('simple_5x5_grouped_3', 8), ")
     assert parse_genotype(text) == genotype
@@ -80,9 +80,9 @@ def test_bad_text_names_the_position(text: str, where: str) -> None:
         parse_genotype(text)
 
 
-def test_derive_takes_the_argmax_pair(seed_primitives: dict[str, list[str]]) -> None:
+def test_derive_takes_the_argmax_pair(reference_primitives: dict[str, list[str]]) -> None:
     pattern = {"head": 2, "body": 2, "skip": 1, "upsample": 1, "tail": 1}
-    net = Supernet(2, 6, pattern, 1, [8, 4], seed_primitives)
+    net = Supernet(2, 6, pattern, 1, [8, 4], reference_primitives)
     names = net.layer_names()
     assert names == ["head.0", "head.1", "body.0", "body.1", "skip.0", "upsample.0", "tail.0"]
     chosen = {}
@@ -92,7 +92,7 @@ def test_derive_takes_the_argmax_pair(seed_primitives: dict[str, list[str]]) -> 
             index = torch.randint(alpha.numel(), ()).item()
             alpha.normal_(0, 0.1)
             alpha[index] = 5.0
-            chosen[name] = (seed_primitives[block][index // 2], (8, 4)[index % 2])
+            chosen[name] = (reference_primitives[block][index // 2], (8, 4)[index % 2])
     genotype = derive_genotype(net)
     assert isinstance(genotype, Genotype_SR)
     for name, pair in chosen.items():
@@ -102,14 +102,14 @@ def test_derive_takes_the_argmax_pair(seed_primitives: dict[str, list[str]]) -> 
 
 
 def test_derive_with_all_negative_alphas_still_takes_the_argmax(
-    seed_primitives: dict[str, list[str]],
+    reference_primitives: dict[str, list[str]],
 ) -> None:
     pattern = {"head": 1, "body": 1, "skip": 1, "upsample": 1, "tail": 0}
-    net = Supernet(2, 6, pattern, 1, [8, 4], seed_primitives)
+    net = Supernet(2, 6, pattern, 1, [8, 4], reference_primitives)
     with torch.no_grad():
         for alpha in net.alphas():
             alpha.fill_(-3.0)
             alpha[-1] = -1.0  # the reference's parser would pick op 0 here (it starts from 0)
     genotype = derive_genotype(net)
-    assert genotype.head == [(seed_primitives["head"][-1], 4)]
+    assert genotype.head == [(reference_primitives["head"][-1], 4)]
     assert genotype.tail == []

@@ -16,10 +16,12 @@ from sr_search_quantnas.network import build_network
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
 @pytest.mark.parametrize("skip_mode", [True, False])
-def test_seed_genotype_builds_and_runs(seed_genotype_text: str, scale: int, skip_mode: bool) -> None:
+def test_reference_genotype_builds_and_runs(
+    reference_genotype_text: str, scale: int, skip_mode: bool
+) -> None:
     torch.manual_seed(0)
     net = build_network(
-        parse_genotype(seed_genotype_text), scale=scale, c_fixed=12, body_cells=2, skip_mode=skip_mode
+        parse_genotype(reference_genotype_text), scale=scale, c_fixed=12, body_cells=2, skip_mode=skip_mode
     )
     x = torch.rand(2, 3, 7, 9)
     y = net(x)
@@ -29,16 +31,16 @@ def test_seed_genotype_builds_and_runs(seed_genotype_text: str, scale: int, skip
     assert all(p.grad is not None for p in net.parameters())
 
 
-def test_default_width_and_cells(seed_genotype_text: str) -> None:
-    net = build_network(parse_genotype(seed_genotype_text))
+def test_default_width_and_cells(reference_genotype_text: str) -> None:
+    net = build_network(parse_genotype(reference_genotype_text))
     assert len(net.cells) == 3
     assert net.head[0][0].conv.in_channels == 3 and net.head[1][0].conv.out_channels == 36
     assert net.upsample[0][0].conv.out_channels == 3 * 16
     assert net(torch.rand(1, 3, 5, 6)).shape == (1, 3, 20, 24)
 
 
-def test_only_brevitas_convs_and_relus(seed_genotype_text: str) -> None:
-    net = build_network(parse_genotype(seed_genotype_text), skip_mode=False)
+def test_only_brevitas_convs_and_relus(reference_genotype_text: str) -> None:
+    net = build_network(parse_genotype(reference_genotype_text), skip_mode=False)
     convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
     assert convs and all(isinstance(m, QuantConv2d) for m in convs)
     acts = [name for name, m in net.named_modules() if isinstance(m, QuantReLU)]
@@ -51,8 +53,8 @@ def test_only_brevitas_convs_and_relus(seed_genotype_text: str) -> None:
     assert net.cells[0].skip[0][2].act.act_quant.bit_width() == 2
 
 
-def test_cells_have_own_weights(seed_genotype_text: str) -> None:
-    net = build_network(parse_genotype(seed_genotype_text), c_fixed=12, body_cells=2)
+def test_cells_have_own_weights(reference_genotype_text: str) -> None:
+    net = build_network(parse_genotype(reference_genotype_text), c_fixed=12, body_cells=2)
     first, second = (cell.body[1][0].conv.weight for cell in net.cells)
     assert first is not second and not torch.equal(first, second)
 
@@ -79,10 +81,10 @@ def test_nested_genotype_builds_per_cell(nested_genotype_text: str) -> None:
     assert net(torch.rand(1, 3, 5, 7)).shape == (1, 3, 10, 14)
 
 
-def test_brevitas_qcdq_export_runs_in_onnxruntime(seed_genotype_text: str, tmp_path) -> None:
+def test_brevitas_qcdq_export_runs_in_onnxruntime(reference_genotype_text: str, tmp_path) -> None:
     torch.manual_seed(6)
     net = build_network(
-        parse_genotype(seed_genotype_text), scale=2, c_fixed=12, body_cells=1, skip_mode=False
+        parse_genotype(reference_genotype_text), scale=2, c_fixed=12, body_cells=1, skip_mode=False
     )
     net.eval()
     x = torch.rand(1, 3, 8, 8)

@@ -100,10 +100,20 @@ def test_noise_mode_scales_and_adds_noise_of_the_bit_width() -> None:
 
 @pytest.mark.parametrize("mode", ["shared", "noise", "separate"])
 @pytest.mark.parametrize("selector", ["softmax", "gumbel", "hard_gumbel"])
-def test_supernet_forward_backward(mode: str, selector: str, seed_primitives: dict[str, list[str]]) -> None:
+def test_supernet_forward_backward(
+    mode: str, selector: str, reference_primitives: dict[str, list[str]]
+) -> None:
     torch.manual_seed(3)
     net = Supernet(
-        2, 6, PATTERN, 2, [8, 4], seed_primitives, skip_mode=False, quant_mode=mode, alpha_selector=selector
+        2,
+        6,
+        PATTERN,
+        2,
+        [8, 4],
+        reference_primitives,
+        skip_mode=False,
+        quant_mode=mode,
+        alpha_selector=selector,
     )
     net.set_temperature(0.5)
     x = torch.rand(2, 3, 6, 5)
@@ -118,11 +128,11 @@ def test_supernet_forward_backward(mode: str, selector: str, seed_primitives: di
         assert all(int((s != 0).sum()) == 1 for s in net.selection)
 
 
-def test_alphas_and_weights_partition_the_parameters(seed_primitives: dict[str, list[str]]) -> None:
-    net = Supernet(2, 6, PATTERN, 2, [8, 4], seed_primitives)
+def test_alphas_and_weights_partition_the_parameters(reference_primitives: dict[str, list[str]]) -> None:
+    net = Supernet(2, 6, PATTERN, 2, [8, 4], reference_primitives)
     alphas, weights = net.alphas(), net.weights()
     assert len(alphas) == 5 and all(
-        a.numel() == len(seed_primitives[n.split(".")[0]]) * 2
+        a.numel() == len(reference_primitives[n.split(".")[0]]) * 2
         for a, n in zip(alphas, net.layer_names(), strict=True)
     )
     assert {id(p) for p in alphas}.isdisjoint({id(p) for p in weights})
@@ -132,10 +142,10 @@ def test_alphas_and_weights_partition_the_parameters(seed_primitives: dict[str, 
     )
 
 
-def test_expected_bitops_matches_the_derived_network(seed_primitives: dict[str, list[str]]) -> None:
+def test_expected_bitops_matches_the_derived_network(reference_primitives: dict[str, list[str]]) -> None:
     torch.manual_seed(4)
     pattern = {"head": 2, "body": 2, "skip": 1, "upsample": 1, "tail": 2}
-    net = Supernet(3, 12, pattern, 2, [8, 4], seed_primitives)
+    net = Supernet(3, 12, pattern, 2, [8, 4], reference_primitives)
     with torch.no_grad():
         for alpha in net.alphas():
             alpha.normal_()
@@ -149,8 +159,8 @@ def test_expected_bitops_matches_the_derived_network(seed_primitives: dict[str, 
     assert by_table == bitops(derived, (5, 7)).total
 
 
-def test_expected_bitops_normalisation(seed_primitives: dict[str, list[str]]) -> None:
-    net = Supernet(2, 6, PATTERN, 1, [8, 4], seed_primitives)
+def test_expected_bitops_normalisation(reference_primitives: dict[str, list[str]]) -> None:
+    net = Supernet(2, 6, PATTERN, 1, [8, 4], reference_primitives)
     uniform = net.expected_bitops((4, 4))
     manual = sum(sum(t.values()) / len(t) for t in net.bitops_table((4, 4)).values())
     assert torch.isclose(uniform, torch.tensor(manual, dtype=uniform.dtype), rtol=1e-6)

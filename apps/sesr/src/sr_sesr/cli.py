@@ -49,23 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_version_argument(parser, __version__)
-    seed = parser.add_argument_group("flags of the official SESR code")
-    seed.add_argument("--epochs", type=int, default=300, help="number of epochs to train (300)")
-    seed.add_argument("--batch_size", type=int, default=32, help="batch size during training (32)")
-    seed.add_argument("--learning_rate", type=float, default=2e-4, help="learning rate for Adam (2e-4)")
-    seed.add_argument("--model_name", default="SESR", help="name of the model ('SESR')")
-    seed.add_argument("--scale", type=int, default=2, choices=SCALES, help="x2 or x4 SISR (2)")
-    seed.add_argument("--feature_size", type=int, default=256, help="features inside linear blocks (256)")
-    seed.add_argument(
+    official = parser.add_argument_group("flags of the official SESR code")
+    official.add_argument("--epochs", type=int, default=300, help="number of epochs to train (300)")
+    official.add_argument("--batch_size", type=int, default=32, help="batch size during training (32)")
+    official.add_argument("--learning_rate", type=float, default=2e-4, help="learning rate for Adam (2e-4)")
+    official.add_argument("--model_name", default="SESR", help="name of the model ('SESR')")
+    official.add_argument("--scale", type=int, default=2, choices=SCALES, help="x2 or x4 SISR (2)")
+    official.add_argument("--feature_size", type=int, default=256, help="features inside linear blocks (256)")
+    official.add_argument(
         "--int_features", type=int, default=16, help="features between blocks, the paper's f (16)"
     )
-    seed.add_argument("--m", type=int, default=5, help="number of 3x3 layers, the paper's m (5)")
+    official.add_argument("--m", type=int, default=5, help="number of 3x3 layers, the paper's m (5)")
     types = ["collapsed", "expanded"]
     text = "collapse the linear blocks at every training step, or train them expanded (collapsed)"
-    seed.add_argument("--linear_block_type", default="collapsed", choices=types, help=text)
+    official.add_argument("--linear_block_type", default="collapsed", choices=types, help=text)
     bits = {"type": quant_bits, "nargs": "?", "const": 8, "default": 0}
-    seed.add_argument("--quant_W", **bits, help="QAT weight bits (alone: 8); needs --quant_A too")
-    seed.add_argument("--quant_A", **bits, help="QAT activation bits (alone: 8); needs --quant_W too")
+    official.add_argument("--quant_W", **bits, help="QAT weight bits (alone: 8); needs --quant_A too")
+    official.add_argument("--quant_A", **bits, help="QAT activation bits (alone: 8); needs --quant_W too")
 
     app = parser.add_argument_group("data, results and stages")
     app.add_argument("--data", default="samples", help="'samples', a DIV2K root or a folder of HR images")

@@ -27,8 +27,7 @@ from sr_blocks.layers import (
     add_to_every_subpixel,
     check_training_mode,
     records_gradients,
-    set_training_mode,
-    training_mode_of,
+    training_mode_property,
 )
 from sr_blocks.registry import preset_kwargs, register_model
 from sr_reparam.kernels import (
@@ -194,6 +193,8 @@ class ECBSR(nn.Module):
         training_mode: 'collapsed' (default) or 'expanded' (see the module docstring); settable later.
     """
 
+    training_mode = training_mode_property(ECB)
+
     def __init__(
         self,
         m: int,
@@ -217,15 +218,6 @@ class ECBSR(nn.Module):
         self.body = nn.Sequential(*(ecb(c, c, act) for _ in range(m)))
         self.tail = ecb(c, out_channels * scale * scale, "linear")
         self.upsample = nn.PixelShuffle(scale)
-
-    @property
-    def training_mode(self) -> str:
-        """'collapsed' or 'expanded' ('deployed' once no ECB is left); setting it switches every ECB."""
-        return training_mode_of(self, ECB)
-
-    @training_mode.setter
-    def training_mode(self, mode: str) -> None:
-        set_training_mode(self, ECB, mode)
 
     def forward(self, x: Tensor) -> Tensor:
         y = self.tail(self.body(self.head(x)))

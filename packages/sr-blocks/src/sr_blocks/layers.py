@@ -180,6 +180,16 @@ def set_training_mode(model: nn.Module, block_type: type, mode: str) -> None:
             block.training_mode = mode
 
 
+def training_mode_property(block_type: type | tuple[type, ...]) -> property:
+    """A model's `training_mode`: the mode of its `block_type` blocks ('deployed' once none is left,
+    'mixed' when they differ); setting it switches them all."""
+    return property(
+        lambda model: training_mode_of(model, block_type),
+        lambda model, mode: set_training_mode(model, block_type, mode),
+        doc=training_mode_property.__doc__,
+    )
+
+
 class FusedKernelCache:
     """The fused ``(weight, bias)`` of a re-parameterisable block, kept until one of its parameters changes.
 

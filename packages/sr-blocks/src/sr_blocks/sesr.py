@@ -37,8 +37,7 @@ from sr_blocks.layers import (
     add_to_every_subpixel,
     check_training_mode,
     records_gradients,
-    set_training_mode,
-    training_mode_of,
+    training_mode_property,
 )
 from sr_blocks.registry import preset_kwargs, register_model
 from sr_reparam.kernels import fold_residual, fuse_1x1_after_kxk
@@ -118,6 +117,8 @@ class SESR(nn.Module):
         bias: biases in the expanded convs (official: True).
     """
 
+    training_mode = training_mode_property(LinearBlock)
+
     def __init__(
         self,
         scale: int,
@@ -142,15 +143,6 @@ class SESR(nn.Module):
         )
         self.conv_last = block(f, out_channels * scale * scale, 5)
         self.upsample = nn.PixelShuffle(scale)
-
-    @property
-    def training_mode(self) -> str:
-        """'collapsed' or 'expanded' ('deployed' once no linear block is left); setting it switches all."""
-        return training_mode_of(self, LinearBlock)
-
-    @training_mode.setter
-    def training_mode(self, mode: str) -> None:
-        set_training_mode(self, LinearBlock, mode)
 
     def forward(self, x: Tensor) -> Tensor:
         first = self.conv_first(x - 0.5)

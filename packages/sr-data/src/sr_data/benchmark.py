@@ -41,9 +41,9 @@ def resolve_benchmark(
             f"{', '.join(BENCHMARK_FOLDERS)}"
         )
     name = canonical
-    base = root or os.environ.get("SR_DATA_ROOT") or find_datasets_root()
+    base = root or find_datasets_root()
     if base is None:
-        raise FileNotFoundError(f"benchmark {name}: no data root; pass root= or set SR_DATA_ROOT")
+        raise FileNotFoundError(f"benchmark {name}: no data root; pass root= or set SR_DATASETS")
     tried = []
     for sub in BENCHMARK_FOLDERS[name]:
         folder = _image_folder(Path(base) / sub)
@@ -57,8 +57,8 @@ class Benchmark(PairedImages):
     """A test set by name (Set5, Set14, B100/BSD100, BSD68, Urban100, Manga109, DIV2K-val) or folder.
 
     Names (any case; a known name is looked up as a name, never as a relative path) resolve to
-    ``<root>/<name>/HR/`` or ``<root>/<name>/``; ``root`` defaults to env ``SR_DATA_ROOT``, then to
-    ``find_datasets_root()``. HR is modcropped to the scale and LR = quantize(imresize(hr, 1 / scale)),
+    ``<root>/<name>/HR/`` or ``<root>/<name>/``; ``root`` defaults to ``find_datasets_root()`` (env
+    ``SR_DATASETS``). HR is modcropped to the scale and LR = quantize(imresize(hr, 1 / scale)),
     the standard protocol. ``self.name`` is the set's name.
     """
 

@@ -32,12 +32,9 @@ def resolve_benchmark(spec: BenchmarkSpec, scale: int, data_root: str | os.PathL
     """A dataset object as is; a name or folder through ``sr_data.Benchmark``."""
     if isinstance(spec, Dataset):
         return spec
-    from sr_data import Benchmark, find_datasets_root
+    from sr_data import Benchmark
 
-    root = data_root
-    if root is None and not os.environ.get("SR_DATA_ROOT"):
-        root = find_datasets_root()
-    return Benchmark(spec, scale, root=root)
+    return Benchmark(spec, scale, root=data_root)
 
 
 def make_forward(
@@ -94,13 +91,13 @@ def evaluate(
     """PSNR/SSIM of ``model`` on each benchmark, per image and as the per-dataset mean.
 
     ``benchmarks``: dataset objects yielding ``{"lr", "hr", "name"}`` (sr_data's), or names/folders
-    resolved with ``sr_data.Benchmark`` under ``data_root`` (default: env ``SR_DATA_ROOT``, else
-    the shared datasets folder). The model runs in eval mode under ``torch.inference_mode`` on
-    ``device`` (default: where its parameters are), fed input of its parameters' dtype; metrics
-    are the batched torch ones, float64, on the same device. ``crop_border`` defaults to
-    ``scale``. ``in_channels`` (1 or 3) says what the model takes; by default its ``in_channels``
-    attribute, else its first convolution's. A 1-channel model is fed and scored on Y as the
-    module docstring says.
+    resolved with ``sr_data.Benchmark`` under ``data_root`` (default:
+    ``sr_data.find_datasets_root()``: env ``SR_DATASETS``, else the shared datasets folder). The
+    model runs in eval mode under ``torch.inference_mode`` on ``device`` (default: where its
+    parameters are), fed input of its parameters' dtype; metrics are the batched torch ones,
+    float64, on the same device. ``crop_border`` defaults to ``scale``. ``in_channels`` (1 or 3)
+    says what the model takes; by default its ``in_channels`` attribute, else its first
+    convolution's. A 1-channel model is fed and scored on Y as the module docstring says.
     """
     if isinstance(benchmarks, str | os.PathLike | Dataset):
         benchmarks = [benchmarks]

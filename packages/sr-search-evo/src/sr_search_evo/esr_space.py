@@ -132,7 +132,8 @@ class ESRSpace:
         return genes, weights
 
     def config(self) -> dict:
-        """The knobs, by their seed-000 names (the MACs window and its LR size only when one is set)."""
+        """The knobs, by their names in ESR_EA's config (the MACs window and its LR size only when
+        one is set)."""
         names = (
             "scale",
             "G0",

@@ -71,9 +71,11 @@ class DerivedCell(nn.Module):
 
 
 class QuantNASNet(nn.Module):
-    """A derived QuantNAS network; input (N, in_channels, h, w) -> (N, in_channels, h*s, w*s).
+    """A derived QuantNAS network of Brevitas QuantReLU/QuantConv2d layers; input
+    (N, in_channels, h, w) -> (N, in_channels, h*s, w*s).
 
-    ``act_bits`` (default None: each layer's genotype bits) sets every activation quantiser's width.
+    ``act_bits`` (default None: each layer's genotype bits) sets every activation quantiser's width;
+    the weights keep the genotype's.
     """
 
     def __init__(
@@ -135,15 +137,5 @@ def _per_cell(genotype: Genotype_SR, body_cells: int) -> tuple[list, list]:
     return genes[0], genes[1]
 
 
-def build_network(
-    genotype: Genotype_SR,
-    scale: int = 4,
-    c_fixed: int = 36,
-    body_cells: int = 3,
-    skip_mode: bool = True,
-    in_channels: int = 3,
-    act_bits: int | None = None,
-) -> QuantNASNet:
-    """The quantised network of ``genotype`` (Brevitas QuantReLU/QuantConv2d layers); ``act_bits``
-    overrides every layer's activation width (weights keep the genotype's)."""
-    return QuantNASNet(genotype, scale, c_fixed, body_cells, skip_mode, in_channels, act_bits)
+#: The quantised network of a genotype (the class itself, by the name the search and the apps use).
+build_network = QuantNASNet

@@ -19,7 +19,7 @@ from sr_search_quantnas.quantizers import SUPPORTED_BITS
 from sr_train import ConfigError, check_types
 
 # The search space of the QuantNAS reference's quant_config.yaml (the reference's `arch.primitives`).
-SEED_PRIMITIVES = {
+REFERENCE_PRIMITIVES = {
     "head": ["simple_3x3", "simple_5x5", "simple_3x3_grouped_3", "simple_5x5_grouped_3"],
     "body": ["conv_5x1_1x5", "conv_3x1_1x3", "simple_3x3", "simple_5x5"],
     "skip": ["simple_1x1", "simple_3x3", "simple_5x5"],
@@ -47,27 +47,11 @@ class ArchSettings:
         check_types(self)
         if not self.bits or any(b < 1 or b > 32 for b in self.bits):
             raise ConfigError(f"bits must be a non-empty list of widths in 1..32, got {self.bits!r}")
-        if not isinstance(self.arch_pattern, dict):
-            raise ConfigError(
-                f"arch_pattern must be a mapping of block type to count, got {self.arch_pattern!r}"
-            )
-        for key, count in self.arch_pattern.items():
-            if key not in BLOCK_TYPES:
-                raise ConfigError(
-                    f"arch_pattern: unknown block type {key!r}; known: {', '.join(BLOCK_TYPES)}"
-                )
+        for key, count in _per_block_type("arch_pattern", self.arch_pattern, "count").items():
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                 raise ConfigError(f"arch_pattern.{key} must be a whole number >= 0, got {count!r}")
         if self.primitives is not None:
-            if not isinstance(self.primitives, dict):
-                raise ConfigError(
-                    f"primitives must be a mapping of block type to op names, got {self.primitives!r}"
-                )
-            for key, ops in self.primitives.items():
-                if key not in BLOCK_TYPES:
-                    raise ConfigError(
-                        f"primitives: unknown block type {key!r}; known: {', '.join(BLOCK_TYPES)}"
-                    )
+            for key, ops in _per_block_type("primitives", self.primitives, "op names").items():
                 if not isinstance(ops, list) or not ops or not all(isinstance(op, str) for op in ops):
                     raise ConfigError(f"primitives.{key} must be a non-empty list of op names, got {ops!r}")
                 for op in ops:
@@ -92,6 +76,16 @@ class ArchSettings:
             "skip_mode": self.skip_mode,
             "in_channels": self.channels,
         }
+
+
+def _per_block_type(name: str, value: Any, what: str) -> dict[str, Any]:
+    """`value`, checked to be a mapping whose keys are block types (a ConfigError naming `name`)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a mapping of block type to {what}, got {value!r}")
+    for key in value:
+        if key not in BLOCK_TYPES:
+            raise ConfigError(f"{name}: unknown block type {key!r}; known: {', '.join(BLOCK_TYPES)}")
+    return value
 
 
 @dataclass
