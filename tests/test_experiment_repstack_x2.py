@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from experiment_photos import write_photo_crops
 
-from sr_data import find_datasets_root, read_image, write_image
+from sr_data import find_datasets_root
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = ROOT / "experiments" / "repstack_x2" / "run.py"
@@ -40,9 +41,7 @@ def quick_run(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess
     ):
         pytest.skip("the shared Set5, Set14, BSD68 and SunHays80 images are not here")
     root = tmp_path_factory.mktemp("repstack_x2")
-    data = root / "photos"
-    for path in sorted((DATASETS / "SunHays80" / "HR").glob("*"))[:6]:
-        write_image(data / f"{path.stem}.png", read_image(path)[200:360, 300:460])
+    data = write_photo_crops(DATASETS, root / "photos")
     out = root / "out"
     return data, out, run(DRIVER, "--quick", "--data", str(data), "--out", str(out))
 
@@ -56,7 +55,9 @@ def test_every_stage_runs_and_the_table_holds_every_network(quick_run):
         n for n, k in kinds.items() if k == "baseline"
     }
     searched = {n for n, k in kinds.items() if k == "searched" and "_seed" not in n}
-    assert len(searched) == 6 and kinds["bicubic"] == "reference"
+    # the top 3 are the fastest-enough by search PSNR: on --quick's tiny inputs there may be fewer
+    tops, randoms = {f"search_top{i}" for i in (1, 2, 3)}, {f"search_random{i}" for i in (1, 2, 3)}
+    assert randoms <= searched <= tops | randoms and kinds["bicubic"] == "reference"
     for row in record["rows"]:
         assert 0 < row["tests"]["Set5"]["psnr"] < 100, row["name"]
         if row["kind"] in ("baseline", "searched"):

@@ -16,8 +16,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from experiment_photos import write_photo_crops
 
-from sr_data import decode_image_with_alpha, find_datasets_root, read_image, write_image
+from sr_data import decode_image_with_alpha, find_datasets_root
 
 DRIVER = Path(__file__).resolve().parents[1] / "experiments" / "tiny_x2" / "run.py"
 DATASETS = find_datasets_root()
@@ -38,9 +39,7 @@ def quick_run(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess
     if DATASETS is None or not (DATASETS / "Set5").is_dir() or not (DATASETS / "SunHays80").is_dir():
         pytest.skip("the shared Set5 and SunHays80 images are not here")
     root = tmp_path_factory.mktemp("tiny_x2")
-    data = root / "photos"
-    for path in sorted((DATASETS / "SunHays80" / "HR").glob("*"))[:6]:
-        write_image(data / f"{path.stem}.png", read_image(path)[200:360, 300:460])
+    data = write_photo_crops(DATASETS, root / "photos")
     out = root / "out"
     return data, out, run_driver("--quick", "--data", str(data), "--out", str(out))
 

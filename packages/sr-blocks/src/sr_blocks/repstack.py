@@ -43,8 +43,7 @@ from sr_blocks.layers import (
     add_to_every_subpixel,
     check_training_mode,
     records_gradients,
-    set_training_mode,
-    training_mode_of,
+    training_mode_property,
 )
 from sr_blocks.registry import register_model
 from sr_blocks.sesr import LinearBlock
@@ -244,14 +243,7 @@ class RepStack(nn.Module):
         self.tail = _layer(spec.tail, width, False, training_mode)
         self.upsample = nn.PixelShuffle(scale)
 
-    @property
-    def training_mode(self) -> str:
-        """The blocks' training mode ('deployed' once none is left); setting it switches them all."""
-        return training_mode_of(self, (ECB, LinearBlock, RepVGGBlock))
-
-    @training_mode.setter
-    def training_mode(self, mode: str) -> None:
-        set_training_mode(self, (ECB, LinearBlock, RepVGGBlock), mode)
+    training_mode = training_mode_property((ECB, LinearBlock, RepVGGBlock))
 
     def forward(self, x: Tensor) -> Tensor:
         head = self.head(x - 0.5 if "center" in self.flags else x)
