@@ -66,7 +66,7 @@ def test_every_stage_runs_and_the_table_holds_every_network(quick_run):
     recipes = {p.stem: p.read_text() for p in (out / "recipes").glob("*.yaml")}
     assert len({text.split("\ndata:", 1)[1].replace("seed: 1", "seed: 0") for text in recipes.values()}) == 1
     rank = json.loads((out / "rank_networks.json").read_text())
-    assert {r["name"] for r in rank} >= {"rank01", "rank04", "ecbsr_m4c16", "sesr_m5_seed1"}
+    assert {r["name"] for r in rank} >= {"rank01", "rank02", "ecbsr_m4c16", "sesr_m5_seed1"}
 
 
 def test_the_table_is_rescored_from_its_weights(quick_run):

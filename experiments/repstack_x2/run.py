@@ -170,7 +170,7 @@ def draw_rank_networks(out: Path, quick: bool) -> list[dict[str, Any]]:
     space, algorithm = space_from_config(HERE / "search.yaml")
     settings = LatencySettings(**{**algorithm["latency"], **({"lr_size": [24, 32]} if quick else {})})
     rng = random.Random(0)
-    draws, strata = (8, 4) if quick else (RANK_DRAWS, RANK_STRATA)
+    draws, strata = (6, 2) if quick else (RANK_DRAWS, RANK_STRATA)
     candidates = []
     for _ in range(draws):
         genes = space.decode(space.repair(space.sample(rng), rng))
