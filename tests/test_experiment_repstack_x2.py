@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from experiment_photos import write_photo_crops
 
 from sr_data import find_datasets_root
 
@@ -34,14 +33,14 @@ def run(script: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+def quick_run(tmp_path_factory, photo_crops) -> tuple[Path, Path, subprocess.CompletedProcess]:
     """(data folder, results folder, the finished --quick run) on 6 crops of 160 px."""
     if DATASETS is None or not all(
         (DATASETS / name).is_dir() for name in ("Set5", "Set14", "BSD68", "SunHays80")
     ):
         pytest.skip("the shared Set5, Set14, BSD68 and SunHays80 images are not here")
     root = tmp_path_factory.mktemp("repstack_x2")
-    data = write_photo_crops(DATASETS, root / "photos")
+    data = photo_crops(DATASETS, root / "photos")
     out = root / "out"
     return data, out, run(DRIVER, "--quick", "--data", str(data), "--out", str(out))
 

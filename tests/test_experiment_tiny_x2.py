@@ -16,7 +16,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from experiment_photos import write_photo_crops
 
 from sr_data import decode_image_with_alpha, find_datasets_root
 
@@ -34,12 +33,12 @@ def run_driver(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+def quick_run(tmp_path_factory, photo_crops) -> tuple[Path, Path, subprocess.CompletedProcess]:
     """(data folder, results folder, the finished --quick run) on 6 crops of 160 px."""
     if DATASETS is None or not (DATASETS / "Set5").is_dir() or not (DATASETS / "SunHays80").is_dir():
         pytest.skip("the shared Set5 and SunHays80 images are not here")
     root = tmp_path_factory.mktemp("tiny_x2")
-    data = write_photo_crops(DATASETS, root / "photos")
+    data = photo_crops(DATASETS, root / "photos")
     out = root / "out"
     return data, out, run_driver("--quick", "--data", str(data), "--out", str(out))
 

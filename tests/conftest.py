@@ -1,8 +1,11 @@
-"""Small training photos for the experiments' --quick runs: crops of the shared SunHays80 photos."""
+"""Shared by the cross-package tests: small training photos for the experiments' --quick runs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from sr_data import read_image, write_image
 
@@ -12,3 +15,9 @@ def write_photo_crops(datasets: Path, folder: Path, count: int = 6) -> Path:
     for path in sorted((datasets / "SunHays80" / "HR").glob("*"))[:count]:
         write_image(folder / f"{path.stem}.png", read_image(path)[200:360, 300:460])
     return folder
+
+
+@pytest.fixture(scope="session")
+def photo_crops() -> Callable[..., Path]:
+    """`write_photo_crops(datasets, folder, count=6)`."""
+    return write_photo_crops
