@@ -20,6 +20,10 @@ MIXED = [
 ]
 
 
+# The default genes are ECBSR-M4C16's: the official ECBSR code's counts for RGB (training, deployed).
+OFFICIAL_PARAMS = {("repstack", 2, 3): (44_604, 11_548)}
+
+
 def count(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -38,6 +42,12 @@ def test_hand_designed_networks_are_points_of_the_space(name: str) -> None:
     ours_deployed, reference_deployed = deploy(ours), deploy(reference)
     assert count(ours_deployed) == count(reference_deployed)
     assert torch.allclose(ours_deployed(x), reference_deployed(x), atol=1e-6)
+
+
+@pytest.mark.parametrize(("name", "scale", "colors"), sorted(OFFICIAL_PARAMS))
+def test_default_network_has_the_official_counts(name: str, scale: int, colors: int) -> None:
+    model = create_model(name, scale=scale, in_channels=colors, out_channels=colors)
+    assert (count(model), count(deploy(model))) == OFFICIAL_PARAMS[name, scale, colors]
 
 
 @pytest.mark.parametrize("mode", ["collapsed", "expanded"])
