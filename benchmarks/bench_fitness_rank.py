@@ -11,6 +11,7 @@ networks (a rerun reuses them; --fresh recomputes), so the table reprints in sec
 
     OMP_NUM_THREADS=1 python benchmarks/bench_fitness_rank.py              # all variants
     python benchmarks/bench_fitness_rank.py --variants fixed400 halving100  # some variants
+    python benchmarks/bench_fitness_rank.py --esrn --variants fixed400 halving100  # tiny_x2's ESRN networks
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sr_train.trainer_section import TrainerSection
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = ROOT / "experiments" / "repstack_x2"
+TINY_X2 = ROOT / "experiments" / "tiny_x2"
 SETS = ("Set5", "Set14", "BSD68")
 VARIANTS = ("fixed200", "fixed400", "halving100", "halving150", "inherit200")
 PARENT_STEPS = 400  # a parent's own fitness evaluation (the search's fixed budget)
@@ -71,7 +73,7 @@ def network_genes(row: dict) -> list[str]:
 
 
 def run_variant(
-    name: str, fitness: GeneFitness, genes: list[list[str]], space: RepStackSpace, parent_steps: int
+    name: str, fitness: GeneFitness, genes: list[list[str]], space: RepStackSpace | None, parent_steps: int
 ) -> list[dict]:
     """Scores of one variant for every network, in order."""
     if name.startswith("fixed"):
@@ -123,19 +125,31 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--fresh", action="store_true", help="recompute every score")
     parser.add_argument("--quick", action="store_true", help="tiny data (a smoke run)")
+    parser.add_argument(
+        "--esrn", action="store_true", help="score tiny_x2's six fully trained ESRN networks instead"
+    )
     args = parser.parse_args(argv)
     root = find_datasets_root()
     data = args.data or (root / "SunHays80" if root is not None else None)
     if data is None or not data.is_dir():
         sys.exit(f"bench_fitness_rank: no training photos at {data}: pass --data or set SR_DATASETS")
     drawn = EXPERIMENT / "results" / "drawn.json"
-    if not args.networks.is_file() and not drawn.is_file():
+    if args.esrn and any(v.startswith("inherit") for v in args.variants):
+        sys.exit("bench_fitness_rank: inherit draws parents from the plain-stack space; not with --esrn")
+    if not args.esrn and not args.networks.is_file() and not drawn.is_file():
         sys.exit(f"bench_fitness_rank: {args.networks} not found; run experiments/repstack_x2/run.py first")
     unknown = [v for v in args.variants if not v.startswith(("fixed", "halving", "inherit"))]
     if unknown:
         sys.exit(f"bench_fitness_rank: unknown variants {unknown}; e.g. {', '.join(VARIANTS)}")
     torch.set_num_threads(1)
-    if args.networks.is_file():
+    if args.esrn:
+        table = json.loads(TINY_X2.joinpath("table.json").read_text("utf-8"))["rows"]
+        rows = [
+            {"name": r["name"], "genes": r["genes"], "val_psnr": r["val_psnr"], "tests": r["benchmarks"]}
+            for r in table
+            if r["kind"] == "searched"
+        ]
+    elif args.networks.is_file():
         rows = [r for r in json.loads(args.networks.read_text("utf-8")) if r.get("seed", 0) == 0]
     else:  # the networks are still training: score them now, correlate once they are trained
         listed = json.loads(drawn.read_text("utf-8"))
@@ -143,12 +157,17 @@ def main(argv: list[str] | None = None) -> None:
             {**d, "model": "repstack"} for d in listed
         ]
     genes = [network_genes(r) for r in rows]
-    nas = yaml.safe_load(args.config.read_text("utf-8"))["nas"]
-    knobs = {k: v for k, v in nas["search_space"]["repstack"].items() if k != "type"}
-    space = RepStackSpace(**knobs)
-    store = args.scores or args.networks.with_name("fitness_rank.json")
+    config = TINY_X2 / "search.yaml" if args.esrn else args.config
+    nas = yaml.safe_load(config.read_text("utf-8"))["nas"]
+    if args.esrn:
+        space, model = None, ("esrn", {"G0": nas["search_space"]["esrbody"]["G0"]})
+        store = args.scores or TINY_X2 / "fitness_rank.json"
+    else:
+        knobs = {k: v for k, v in nas["search_space"]["repstack"].items() if k != "type"}
+        space, model = RepStackSpace(**knobs), ("repstack", {})
+        store = args.scores or args.networks.with_name("fitness_rank.json")
     kept = {} if args.fresh or not store.is_file() else json.loads(store.read_text("utf-8"))
-    fitness = search_fitness(args.config, data, "repstack", {}, args.quick)
+    fitness = search_fitness(config, data, *model, args.quick)
     names = [r["name"] for r in rows]
     for variant in args.variants:
         if kept.get(variant, {}).get("networks") != names:
@@ -159,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     if not all("val_psnr" in r for r in rows):
         print("scores kept; the networks are not all trained yet, so no correlation to print")
         return
-    print(f"\n{len(rows)} fully trained networks ({args.networks.name})")
+    print(f"\n{len(rows)} fully trained networks ({'tiny_x2 ESRN' if args.esrn else args.networks.name})")
     header = ("variant", "Spearman (val)", "Kendall (val)", "Spearman (test mean)", "Kendall (test mean)")
     print("| " + " | ".join(header) + " | CPU-s per candidate |")
     print("|---|---|---|---|---|---|")
