@@ -107,12 +107,11 @@ def test_no_datasets_folder_is_a_bad_input_naming_the_variable(tmp_path):
 
 
 def test_no_weights_folder_leaves_the_official_checkpoint_out(monkeypatch, capsys, tmp_path):
-    monkeypatch.syspath_prepend(str(DRIVER.parent))
-    spec = importlib.util.spec_from_file_location("tiny_x2_run", DRIVER)
-    driver = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(driver)
-    monkeypatch.setattr(driver, "find_weights_root", lambda: None)
-    monkeypatch.setattr(driver, "zoo_eval", lambda what, sets, out, name: {"Set5": {"psnr": 30.0}})
-    found = driver.evaluate_official(tmp_path, quick=True)
+    spec = importlib.util.spec_from_file_location("app_runs", DRIVER.parents[1] / "app_runs.py")
+    app_runs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app_runs)
+    monkeypatch.setattr(app_runs, "find_weights_root", lambda: None)
+    monkeypatch.setattr(app_runs, "zoo_eval", lambda what, sets, out, name: {"Set5": {"psnr": 30.0}})
+    found = app_runs.evaluate_references({"imdn_rtc_official": "model_RTC.pth"}, ["Set5"], tmp_path)
     assert set(found) == {"bicubic"}
     assert "SR_WEIGHTS" in capsys.readouterr().out
