@@ -47,6 +47,7 @@ from report import rescore, write_report
 
 from sr_blocks import create_model
 from sr_data import find_datasets_root, write_text_atomic
+from sr_eval.report import RESULTS_FILE, read_results
 from sr_search_evo import LatencySettings, SearchResult, measure_latency_ms
 from sr_search_evo.repstack_space import RepStackSpace, repstack_macs, repstack_params
 
@@ -101,8 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny budgets, every stage (needs --out)")
     parser.add_argument(
         "--only",
-        choices=["rank", "search", "experiment"],
-        help="only the rank benchmark (1-3), the search (4-5) or the experiment (4-9)",
+        choices=["rank", "search", "experiment", "report"],
+        help="only the rank benchmark (1-3), the search (4-5), the experiment (4-9), or the report of the "
+        "runs finished so far (7-9, nothing trained)",
     )
     parser.add_argument("--rescore", action="store_true", help="re-score table.json's networks from weights/")
     args = parser.parse_args(argv)
@@ -125,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
         chosen = choose_candidates(search, out, args.quick)
     if args.only in (None, "experiment"):
         experiment(chosen, data, out, publish, args.jobs, args.quick)
+    if args.only == "report":
+        report_finished(out, publish, args.quick)
 
 
 def rank_benchmark(data: Path, out: Path, publish: Path, jobs: int, quick: bool) -> None:
@@ -283,6 +287,30 @@ def choose_candidates(search: Path, out: Path, quick: bool) -> list[dict[str, An
 def deploy_untrained(name: str, kwargs: dict) -> torch.nn.Module:
     """The deployed form of a freshly built network (latency does not depend on the weights)."""
     return create_model(name, scale=2, deployed=True, **kwargs).eval()
+
+
+def report_finished(out: Path, publish: Path, quick: bool) -> None:
+    """Stages 7-9 over the experiment's runs that have finished (a run still training is left out)."""
+    chosen = json.loads((out / "chosen.json").read_text("utf-8"))
+    labels = [run_name(n, s) for n in (*HAND_DESIGNED, *(c["name"] for c in chosen)) for s in SEEDS]
+    labels += list(OTHER_BASELINES)
+    trained = {label: read_results(out / "train" / label) for label in labels if is_finished(out, label)}
+    done = [c for c in chosen if c["name"] in trained]
+    winners = choose_winners(done, trained, out)
+    expected = {run_name(n, s) for n in HAND_DESIGNED for s in SEEDS} | {c["name"] for c in chosen}
+    expected |= {run_name(w, 1) for w in winners.values()} | set(OTHER_BASELINES)
+    print(
+        f"report: left out (not finished): {', '.join(sorted(expected - set(trained))) or 'none'}", flush=True
+    )
+    references = evaluate_references(OFFICIAL, ["Set5"] if quick else SETS, out)
+    size, rounds = ((24, 32), 2) if quick else (LATENCY_LR, LATENCY_ROUNDS)
+    latency = measure_latency({**trained, **references}, out, size, rounds)
+    write_report(publish, done, winners, trained, references, latency)
+    print(f"report: {publish / 'table.md'}", flush=True)
+
+
+def is_finished(out: Path, label: str) -> bool:
+    return (out / "train" / label / RESULTS_FILE).is_file()
 
 
 def choose_winners(chosen: list[dict], trained: dict[str, dict], out: Path) -> dict[str, str]:
