@@ -148,7 +148,12 @@ def markdown(rows: list[dict], verdicts: list[dict]) -> str:
     )
     for v in verdicts:
         if "deltas" not in v:
-            text += f"- {v['baseline']}: no searched network no slower than it was chosen: **not met**\n"
+            why = (
+                f"its winner {v['winner']} has no second seed yet"
+                if v["winner"]
+                else "no searched network no slower than it was chosen"
+            )
+            text += f"- {v['baseline']}: {why}: **not met**\n"
             continue
         deltas = ", ".join(f"{s} {d:+.2f}" for s, d in v["deltas"].items())
         status = "met" if v["met"] else "not met"
