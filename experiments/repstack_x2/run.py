@@ -68,7 +68,6 @@ TOP, RANDOM = 3, 3
 SETS = ["Set5", "Set14", "BSD68"]
 OFFICIAL = {"imdn_rtc_official": "model_RTC.pth"}  # name in the table: file in the weights folder
 LATENCY_LR, LATENCY_ROUNDS, CHOOSE_ROUNDS = (360, 640), 7, 3
-GOAL_DB = 0.10
 RANK_DRAWS, RANK_STRATA = 60, 12
 RANK_WINDOW = {"min_params": 5000, "max_params": 30000}  # deployed parameters of the drawn networks
 SEEDS = (0, 1)

@@ -100,7 +100,8 @@ class GeneFitness:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_placed": {}}
 
-    def _data_on(self, device: str) -> tuple[Any, Any]:
+    def data_on(self, device: str) -> tuple[Any, Any]:
+        """(training, validation) data on `device`, moved there once and kept."""
         if device not in self._placed:
             self._placed = {
                 device: tuple(
@@ -122,7 +123,7 @@ class GeneFitness:
         seed = candidate_seed(",".join(genes), self.seed)
         model = self.build(genes)
         costs = profile(model, scale=self.scale, hr_size=self.hr_size)
-        train, val = self._data_on(device)
+        train, val = self.data_on(device)
         start = time.perf_counter()
         psnr = train_and_validate(
             model.to(device),

@@ -40,7 +40,7 @@ def train_steps(
     """(best validation PSNR, CPU-seconds) of `steps` more training steps of `model`, in place, on the
     fitness's data and settings (`salt` varies the data order between continuations)."""
     device = fitness.device or current_device()
-    train, val = fitness._data_on(device)
+    train, val = fitness.data_on(device)
     seed = candidate_seed(",".join(genes), fitness.seed) + salt
     start = time.process_time()
     psnr = train_and_validate(
