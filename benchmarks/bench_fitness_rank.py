@@ -9,6 +9,12 @@ the fully trained held-out validation PSNR and the mean of Set5/Set14/BSD68: Spe
 Kendall's tau and CPU-seconds per candidate. Scores are kept in fitness_rank.json beside the
 networks (a rerun reuses them; --fresh recomputes), so the table reprints in seconds.
 
+Variants: `fixedN` trains every network N steps; `halvingN` trains all N steps, then the better half
+continues to 2N, and so on; `inheritN` starts each network from a trained parent and trains N steps.
+Plain names train from the model's own initial weights with L1 from the first step; a `-uv` suffix
+starts from unit-variance weights and trains with MSE after a 20-step warm-up (what search.yaml's
+fitness does).
+
     OMP_NUM_THREADS=1 python benchmarks/bench_fitness_rank.py              # all variants
     python benchmarks/bench_fitness_rank.py --variants fixed400 halving100  # some variants
     python benchmarks/bench_fitness_rank.py --esrn --variants fixed400 halving100  # tiny_x2's ESRN networks
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -28,7 +35,7 @@ import yaml
 
 from sr_blocks.repstack import REPSTACK_PRESETS
 from sr_data import find_datasets_root, open_training_images, open_validation, write_text_atomic
-from sr_search_evo import GeneFitness, fitness_tensors
+from sr_search_evo import GeneFitness, RepStackBody, fitness_tensors
 from sr_search_evo.fitness_variants import fixed_budget, inherited_budget, successive_halving, train_steps
 from sr_search_evo.rank_correlation import kendall, spearman
 from sr_search_evo.repstack_space import RepStackSpace
@@ -39,7 +46,21 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = ROOT / "experiments" / "repstack_x2"
 TINY_X2 = ROOT / "experiments" / "tiny_x2"
 SETS = ("Set5", "Set14", "BSD68")
-VARIANTS = ("fixed200", "fixed400", "halving100", "halving150", "inherit200")
+VARIANTS = (
+    "fixed200",
+    "fixed400",
+    "halving100",
+    "halving150",
+    "inherit200",
+    "fixed100-uv",
+    "fixed200-uv",
+    "halving100-uv",
+)
+# How a variant trains, over the search config's trainer: plain names keep the model's own initial
+# weights and train with L1 from the first step; "-uv" names start from unit-variance weights
+# (GeneFitness start="unit_variance") and train with MSE after a 20-step warm-up.
+PLAIN = {"start": "default", "loss": "l1", "warmup_steps": 0}
+UNIT_VARIANCE = {"start": "unit_variance", "loss": "mse", "warmup_steps": 20}
 PARENT_STEPS = 400  # a parent's own fitness evaluation (the search's fixed budget)
 
 
@@ -72,16 +93,35 @@ def network_genes(row: dict) -> list[str]:
     return row.get("genes") or REPSTACK_PRESETS[row["model"]]
 
 
+def variant_fitness(base: GeneFitness, name: str) -> GeneFitness:
+    """`base` (the search config's fitness) with the variant's start, loss and warm-up."""
+    settings = UNIT_VARIANCE if name.endswith("-uv") else PLAIN
+    overrides = {**base.train_overrides, **{k: v for k, v in settings.items() if k != "start"}}
+    return GeneFitness(
+        base.train_data,
+        base.val_data,
+        base.steps,
+        base.scale,
+        base.model,
+        base.model_kwargs,
+        seed=base.seed,
+        train_overrides=overrides,
+        start=settings["start"],
+    )
+
+
 def run_variant(
-    name: str, fitness: GeneFitness, genes: list[list[str]], space: RepStackSpace | None, parent_steps: int
+    name: str, base: GeneFitness, genes: list[list[str]], space: RepStackSpace | None, parent_steps: int
 ) -> list[dict]:
     """Scores of one variant for every network, in order."""
-    if name.startswith("fixed"):
-        fitness.steps = int(name.removeprefix("fixed"))
+    fitness = variant_fitness(base, name)
+    budget = name.removesuffix("-uv")
+    if budget.startswith("fixed"):
+        fitness.steps = int(budget.removeprefix("fixed"))
         return fixed_budget(fitness, genes)
-    if name.startswith("halving"):
-        return successive_halving(fitness, genes, int(name.removeprefix("halving")))
-    steps = int(name.removeprefix("inherit"))
+    if budget.startswith("halving"):
+        return successive_halving(fitness, genes, int(budget.removeprefix("halving")))
+    steps = int(budget.removeprefix("inherit"))
     rng = random.Random(0)  # each network's parent: one mutation of it, trained `parent_steps` steps
     parents = [space.decode(space.repair(space.mutate(space.encode(g), rng, 0.2), rng)) for g in genes]
     parent_fitness = GeneFitness(
@@ -93,6 +133,7 @@ def run_variant(
         fitness.model_kwargs,
         seed=fitness.seed,
         train_overrides=fitness.train_overrides,
+        start=fitness.start,
     )
 
     def parent_state(parent: list[str]) -> dict[str, torch.Tensor]:
@@ -134,11 +175,13 @@ def main(argv: list[str] | None = None) -> None:
     if data is None or not data.is_dir():
         sys.exit(f"bench_fitness_rank: no training photos at {data}: pass --data or set SR_DATASETS")
     drawn = EXPERIMENT / "results" / "drawn.json"
+    if args.esrn and any(v.endswith("-uv") for v in args.variants):
+        sys.exit("bench_fitness_rank: the unit-variance start needs a model with layers(); not with --esrn")
     if args.esrn and any(v.startswith("inherit") for v in args.variants):
         sys.exit("bench_fitness_rank: inherit draws parents from the plain-stack space; not with --esrn")
     if not args.esrn and not args.networks.is_file() and not drawn.is_file():
         sys.exit(f"bench_fitness_rank: {args.networks} not found; run experiments/repstack_x2/run.py first")
-    unknown = [v for v in args.variants if not v.startswith(("fixed", "halving", "inherit"))]
+    unknown = [v for v in args.variants if not re.fullmatch(r"(fixed|halving|inherit)\d+(-uv)?", v)]
     if unknown:
         sys.exit(f"bench_fitness_rank: unknown variants {unknown}; e.g. {', '.join(VARIANTS)}")
     torch.set_num_threads(1)
@@ -163,8 +206,10 @@ def main(argv: list[str] | None = None) -> None:
         space, model = None, ("esrn", {"G0": nas["search_space"]["esrbody"]["G0"]})
         store = args.scores or TINY_X2 / "fitness_rank.json"
     else:
-        knobs = {k: v for k, v in nas["search_space"]["repstack"].items() if k != "type"}
-        space, model = RepStackSpace(**knobs), ("repstack", {})
+        body = section_from_dict(
+            RepStackBody, nas["search_space"]["repstack"], "nas.search_space.repstack", config
+        )
+        space, model = body.space(), ("repstack", {})
         store = args.scores or args.networks.with_name("fitness_rank.json")
     kept = {} if args.fresh or not store.is_file() else json.loads(store.read_text("utf-8"))
     fitness = search_fitness(config, data, *model, args.quick)

@@ -48,8 +48,9 @@ from report import rescore, write_report
 from sr_blocks import create_model
 from sr_data import find_datasets_root, write_text_atomic
 from sr_eval.report import RESULTS_FILE, read_results
-from sr_search_evo import LatencySettings, SearchResult, measure_latency_ms
+from sr_search_evo import LatencySettings, RepStackBody, SearchResult, measure_latency_ms
 from sr_search_evo.repstack_space import RepStackSpace, repstack_macs, repstack_params
+from sr_train import section_from_dict
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -161,8 +162,8 @@ def experiment(chosen: list[dict], data: Path, out: Path, publish: Path, jobs: i
 def space_from_config(path: Path) -> tuple[RepStackSpace, dict]:
     """The RepStackSpace of a search config's choices within RANK_WINDOW, and its `search_algorithm`."""
     nas = yaml.safe_load(path.read_text("utf-8"))["nas"]
-    knobs = {k: v for k, v in nas["search_space"]["repstack"].items() if k != "type"}
-    return RepStackSpace(**knobs, **RANK_WINDOW), nas["search_algorithm"]
+    body = section_from_dict(RepStackBody, nas["search_space"]["repstack"], "nas.search_space.repstack", path)
+    return body.space(**RANK_WINDOW), nas["search_algorithm"]
 
 
 def draw_rank_networks(out: Path, quick: bool) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from sr_blocks.repstack import REPSTACK_PRESETS
 from sr_data import PairedFolder, write_image
 from sr_eval.runtime import DeviceError
 from sr_search_evo import (
@@ -170,3 +171,36 @@ def test_esr_fitness_takes_its_training_from_a_train_config() -> None:
         torch.rand(4, 3, 8, 8), torch.rand(4, 3, 16, 16), 2, train_config=config, train_overrides={"lr": 1e-4}
     )
     assert mixed.train_overrides["lr"] == 1e-4
+
+
+def test_the_plain_stack_module_reads_its_choices_and_fitness_start() -> None:
+    space, algorithm = sections(
+        {"modules": ["repstack"], "repstack": {"type": "RepStack", "depth": [2, 4], "width": [8, 16]}},
+        {"range": {"min_params": 1000, "max_params": 30000}},
+    )
+    assert space.kind == "repstack" and space.candidate_model() == ("repstack", {})
+    assert space.fitness_start == "unit_variance"  # the measured default for plain stacks
+    assert build_esr_space(space, algorithm.range).config()["depth"] == [2, 4]
+    esrn, _ = sections()
+    assert esrn.fitness_start == "default"
+    with pytest.raises(ConfigError, match=r"repstack\.fitness_start must be one of.*esr_ea\.yml"):
+        sections({"modules": ["repstack"], "repstack": {"fitness_start": "lsuv"}})
+
+
+def test_the_first_generation_can_start_from_the_presets() -> None:
+    space, algorithm = sections(
+        {
+            "modules": ["repstack"],
+            "repstack": {"initial": ["sesr_m5", "nearest,conv_8_relu,conv_8_relu,conv_8_relu,conv"]},
+        },
+        {"range": {"min_params": 1000, "max_params": 30000}},
+    )
+    plain = build_esr_space(space, algorithm.range)
+    assert [plain.decode(ind) for ind in plain.initial_population()] == [
+        REPSTACK_PRESETS["sesr_m5"],
+        ["nearest", "conv_8_relu", "conv_8_relu", "conv_8_relu", "conv"],
+    ]
+    with pytest.raises(ConfigError, match=r"initial network .* outside the windows"):
+        build_esr_space(space, sections(None, {"range": {"min_params": 1000, "max_params": 5000}})[1].range)
+    with pytest.raises(ConfigError, match=r"repstack\.initial network .* not a point of the space: 1 active"):
+        sections({"modules": ["repstack"], "repstack": {"initial": ["nearest,conv_8_relu,conv_8_relu,conv"]}})

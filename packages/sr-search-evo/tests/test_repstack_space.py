@@ -75,7 +75,7 @@ def test_bad_knobs_are_named() -> None:
         RepStackSpace(act=["tanh"])
 
 
-def tiny_fitness(steps: int) -> GeneFitness:
+def tiny_fitness(steps: int, start: str = "default") -> GeneFitness:
     return GeneFitness(
         tiny_pairs(8),
         tiny_pairs(2, seed=1),
@@ -85,6 +85,7 @@ def tiny_fitness(steps: int) -> GeneFitness:
         train_overrides={"batch_size": 4, "lr": 1e-3},
         hr_size=(32, 32),
         device="cpu",
+        start=start,
     )
 
 
@@ -103,6 +104,25 @@ def test_fixed_budget_and_successive_halving_spend_what_they_say() -> None:
     assert sorted(r["steps"] for r in halving) == [2, 2, 4, 8]  # 4 -> 2 -> 1 survivors
     best = max(halving, key=lambda r: r["score"])
     assert best["rung"] == 2 and best["steps"] == 8
+
+
+def test_the_unit_variance_start_rescales_the_candidate_and_trains() -> None:
+    default, rescaled = tiny_fitness(2), tiny_fitness(2, "unit_variance")
+    genes = GENES[1]
+    assert not torch.equal(
+        default.build(genes).tail[0].conv.weight, rescaled.build(genes).tail[0].conv.weight
+    )
+    assert torch.equal(rescaled.build(genes).tail[0].conv.weight, rescaled.build(genes).tail[0].conv.weight)
+    results = fixed_budget(rescaled, GENES)
+    assert all(r["psnr"] > 0 for r in results)
+    assert rescaled(genes)["psnr"] == pytest.approx(results[1]["psnr"])
+
+
+def test_the_unit_variance_start_is_checked_before_any_work() -> None:
+    with pytest.raises(ValueError, match="start 'lsuv' is not one of"):
+        tiny_fitness(2, "lsuv")
+    with pytest.raises(ValueError, match="'esrn' has none"):
+        GeneFitness(tiny_pairs(4), tiny_pairs(2), 2, 2, "esrn", {"G0": 8}, start="unit_variance")
 
 
 def test_inheritance_copies_only_what_fits() -> None:
@@ -167,3 +187,17 @@ def test_the_screen_times_the_deployed_plain_stack(monkeypatch) -> None:
     assert result["latency_ms"] == 12.5 and "rejected" in result
     assert len(timed) == 1 and is_plain(timed[0])
     assert screen.config()["model"] == "repstack"
+
+
+def test_a_search_starts_from_its_initial_networks(tmp_path) -> None:
+    from sr_search_evo import EvoSettings, InProcessEvaluator, run_search
+
+    space = RepStackSpace(min_params=5_000, max_params=30_000, initial=[REPSTACK_PRESETS["ecbsr_m4c16"]])
+    settings = EvoSettings(num_generation=1, num_individual=3, num_elitism=1, seed=0)
+    fitness = lambda genes: {"psnr": 30.0 + repstack_params(genes) / 1e5}  # noqa: E731
+    result = run_search(space, InProcessEvaluator(fitness), settings, tmp_path, log=lambda _: None)
+    first = result.history[0]
+    assert first["decoded"] == REPSTACK_PRESETS["ecbsr_m4c16"] and first["origin"] == "initial"
+    assert [r["origin"] for r in result.history[1:]] == ["sample", "sample"]
+    with pytest.raises(ValueError, match="initial network .* outside the windows"):
+        RepStackSpace(max_params=5_000, initial=[REPSTACK_PRESETS["sesr_m5"]])

@@ -159,7 +159,15 @@ def search_stage(
     )
     model, kwargs = nas.search_space.candidate_model()
     fitness = GeneFitness(
-        patches, crops, train_config.steps, config.scale, model, kwargs, seed=seed, train_config=train_config
+        patches,
+        crops,
+        train_config.steps,
+        config.scale,
+        model,
+        kwargs,
+        seed=seed,
+        train_config=train_config,
+        start=nas.search_space.fitness_start,
     )
     folder.log(
         f"search: up to {policy.num_generation * policy.num_individual} candidates ({policy.num_generation} "

@@ -245,6 +245,11 @@ class RepStack(nn.Module):
 
     training_mode = training_mode_property((ECB, LinearBlock, RepVGGBlock))
 
+    def layers(self) -> list[nn.Module]:
+        """The training-time blocks in order, head to tail (before their activations): the layers
+        `sr_blocks.init.unit_variance_start` rescales, the tail being the output layer."""
+        return [self.head[0], *(layer[0] for layer in self.body), self.tail[0]]
+
     def forward(self, x: Tensor) -> Tensor:
         head = self.head(x - 0.5 if "center" in self.flags else x)
         y = self.body(head)

@@ -226,8 +226,11 @@ class _Search:
         if state is None:
             self.rng = random.Random(self.settings.seed)
             self.toolbox = build_toolbox(self.space, evaluator, self.settings, self.rng)
-            population = self.toolbox.population(n=self.settings.num_individual)
-            origins = ["sample"] * len(population)
+            size = self.settings.num_individual
+            initial = getattr(self.space, "initial_population", list)()[:size]
+            population = [self.toolbox.wrap(ind) for ind in initial]
+            population += self.toolbox.population(n=size - len(population))
+            origins = ["initial"] * len(initial) + ["sample"] * (size - len(initial))
             self.save(0, population, [], origins)
             return 0, population, [], origins
         path = self.out_dir / CHECKPOINT_NAME

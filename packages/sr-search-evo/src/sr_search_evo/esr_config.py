@@ -21,8 +21,11 @@ search_algorithm:             # ESRSearchAlgorithm
 The plain-stack space (`RepStackSpace`) is the other module: `modules: ['repstack']` with
 `repstack: {type: RepStack, depth: [2, 8], width: [8, 12, 16, 24, 32], block: [conv, ecb, rep, lin256],
 act: [relu, prelu, none], head_kernel: [3, 5], tail_kernel: [3, 5], residual: [none, nearest, bicubic],
-long: [false, true], center: [false, true], clip: [false, true], scale: 2}`; `range` then holds its
-parameter, MACs and latency limits (node_num and min_active are ESRN's).
+long: [false, true], center: [false, true], clip: [false, true], scale: 2,
+fitness_start: unit_variance, initial: [ecbsr_m4c16, sesr_m5]}`: the fitness starts each candidate
+from unit-variance weights (`GeneFitness`'s start) and the first generation from the named presets
+or comma-joined gene lists (the rest drawn). `range` then holds its parameter, MACs and latency
+limits (node_num and min_active are ESRN's).
 
 An unknown key, a value of the wrong type or an impossible combination (a probability list of
 another length than its choices, a block that cannot be built, `min_params` above `max_params`,
@@ -36,6 +39,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sr_blocks.repstack import REPSTACK_PRESETS
 from sr_search_evo.esr_space import FLOPS_LR_SIZE, ESRSpace
 from sr_search_evo.latency import LatencySettings
 from sr_search_evo.repstack_space import IMAGE_RESIDUALS, RepStackSpace
@@ -90,18 +94,28 @@ class RepStackBody:
     center: list[bool] = field(default_factory=lambda: [False, True])
     clip: list[bool] = field(default_factory=lambda: [False, True])
     scale: int = 2
+    # how the fitness starts each candidate: from unit-variance weights (`GeneFitness`'s start),
+    # which ranks plain stacks by their fully trained PSNR far better than the default weights
+    fitness_start: Literal["default", "unit_variance"] = "unit_variance"
+    # networks the first generation starts from: names of `REPSTACK_PRESETS` or comma-joined genes
+    initial: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         check_types(self)
         self.space()
 
     def knobs(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "type"}
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("type", "fitness_start", "initial")
+        }
 
     def space(self, **limits: Any) -> RepStackSpace:
         """The space of these choices within `limits` (a bad choice is a ConfigError naming it)."""
+        initial = [REPSTACK_PRESETS.get(name) or name.split(",") for name in self.initial]
         try:
-            return RepStackSpace(**self.knobs(), **limits)
+            return RepStackSpace(**self.knobs(), **limits, initial=initial)
         except ValueError as err:
             raise ConfigError(str(err).removeprefix("RepStackSpace: ")) from None
 
@@ -137,6 +151,11 @@ class ESRSearchSpace:
         if self.kind == "repstack":
             return "repstack", {}
         return "esrn", {"G0": self.esrbody.G0}
+
+    @property
+    def fitness_start(self) -> str:
+        """`GeneFitness`'s start for this space's candidates (ESRN cells: their own weights)."""
+        return self.repstack.fitness_start if self.kind == "repstack" else "default"
 
 
 @dataclass

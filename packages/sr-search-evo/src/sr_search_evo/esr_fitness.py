@@ -14,10 +14,14 @@ from typing import Any
 import torch
 
 from sr_blocks import create_model
+from sr_blocks.init import unit_variance_start
 from sr_eval import profile
 from sr_eval.runtime import resolve_device
 from sr_search_evo.devices import current_device
 from sr_train import PatchTensors, TrainConfig, train_and_validate
+
+STARTS = ("default", "unit_variance")  # a candidate's initial weights (GeneFitness's `start`)
+START_SAMPLE = 32  # training patches the unit-variance start measures on
 
 # TrainConfig fields a fitness call sets itself (budget, seed, device) or that do not apply to it
 # (files, console, SSIM: the fitness is PSNR)
@@ -62,6 +66,12 @@ class GeneFitness:
     unknown or absent one is a `sr_eval.runtime.DeviceError`). MACs are counted for an `hr_size`
     output (default: a 1280x720 frame). The network is `create_model(model, scale, genes=genes,
     **model_kwargs)`.
+
+    `start`: "default" trains from the model's own initial weights; "unit_variance" first rescales
+    them on the first training patches (`sr_blocks.init.unit_variance_start`, for models with a
+    `layers()` method such as `repstack`), so a deep candidate starts learning at once instead of
+    sitting at its residual for the first few hundred steps, which a short training mistakes for a
+    bad network (measured by `benchmarks/bench_fitness_rank.py`).
     """
 
     def __init__(
@@ -77,8 +87,11 @@ class GeneFitness:
         device: str | None = None,
         seed: int = 0,
         train_config: TrainConfig | None = None,
+        start: str = "default",
     ) -> None:
         name = type(self).__name__
+        if start not in STARTS:
+            raise ValueError(f"{name}: start {start!r} is not one of {STARTS}")
         reserved = {"steps", "scale", "seed", "device"} & set(train_overrides or {})
         if reserved:
             raise ValueError(f"{name}: set {sorted(reserved)} through {name}'s own arguments")
@@ -94,8 +107,22 @@ class GeneFitness:
             "val_ssim": False,
             **(train_overrides or {}),
         }
-        self.hr_size, self.device, self.seed = tuple(hr_size), device, seed
+        self.hr_size, self.device, self.seed, self.start = tuple(hr_size), device, seed, start
+        if start == "unit_variance":
+            self._check_unit_variance_start()
         self._placed: dict[str, tuple[Any, Any]] = {}
+
+    def _check_unit_variance_start(self) -> None:
+        """Refuse, before any work, a model or data the unit-variance start cannot use."""
+        name = type(self).__name__
+        if not isinstance(self.train_data, PatchTensors):
+            raise ValueError(f"{name}: start='unit_variance' needs the training data as PatchTensors")
+        with torch.random.fork_rng(devices=[]):
+            example = create_model(self.model, scale=self.scale, **self.model_kwargs)
+        if not callable(getattr(example, "layers", None)):
+            raise ValueError(
+                f"{name}: start='unit_variance' needs a model with layers(); {self.model!r} has none"
+            )
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_placed": {}}
@@ -112,10 +139,14 @@ class GeneFitness:
         return self._placed[device]
 
     def build(self, genes: Sequence[str]) -> torch.nn.Module:
-        """The untrained network of `genes`, its initial weights drawn from the candidate's seed."""
+        """The untrained network of `genes`, its initial weights drawn from the candidate's seed (and
+        rescaled on the training patches with `start="unit_variance"`)."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(candidate_seed(",".join(genes), self.seed))
-            return create_model(self.model, scale=self.scale, genes=list(genes), **self.model_kwargs)
+            model = create_model(self.model, scale=self.scale, genes=list(genes), **self.model_kwargs)
+        if self.start == "unit_variance":
+            unit_variance_start(model, model.layers(), self.train_data.lr[:START_SAMPLE])
+        return model
 
     def __call__(self, genes: Sequence[str]) -> dict[str, Any]:
         genes = list(genes)

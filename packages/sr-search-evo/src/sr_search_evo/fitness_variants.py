@@ -34,6 +34,13 @@ def inherit_weights(child: nn.Module, parent_state: dict[str, torch.Tensor]) -> 
     return len(shared)
 
 
+def timed_build(fitness: GeneFitness, genes: Sequence[str]) -> tuple[nn.Module, float]:
+    """(the candidate's untrained network, the CPU-seconds its building and start took)."""
+    start = time.process_time()
+    model = fitness.build(genes)
+    return model, time.process_time() - start
+
+
 def train_steps(
     fitness: GeneFitness, model: nn.Module, genes: Sequence[str], steps: int, salt: int
 ) -> tuple[float, float]:
@@ -60,8 +67,9 @@ def fixed_budget(fitness: GeneFitness, candidates: Sequence[Sequence[str]]) -> l
     """Each candidate trained `fitness.steps` steps from its own initial weights."""
     results = []
     for genes in candidates:
-        psnr, seconds = train_steps(fitness, fitness.build(genes), genes, fitness.steps, 0)
-        results.append({"score": psnr, "psnr": psnr, "steps": fitness.steps, "cpu_seconds": seconds})
+        model, built = timed_build(fitness, genes)
+        psnr, seconds = train_steps(fitness, model, genes, fitness.steps, 0)
+        results.append({"score": psnr, "psnr": psnr, "steps": fitness.steps, "cpu_seconds": built + seconds})
     return results
 
 
@@ -70,8 +78,9 @@ def successive_halving(
 ) -> list[dict[str, Any]]:
     """All candidates at `min_steps`; the best `keep` share continues to twice the steps, and so on
     until one is left. Score = rung + PSNR / 1000, so a later rung always ranks above an earlier one."""
-    models = [fitness.build(genes) for genes in candidates]
-    results = [{"rung": 0, "steps": 0, "cpu_seconds": 0.0, "psnr": None} for _ in candidates]
+    built = [timed_build(fitness, genes) for genes in candidates]
+    models = [model for model, _ in built]
+    results = [{"rung": 0, "steps": 0, "cpu_seconds": seconds, "psnr": None} for _, seconds in built]
     alive, rung, total = list(range(len(candidates))), 0, min_steps
     while alive:
         for index in alive:
@@ -102,10 +111,10 @@ def inherited_budget(
     evaluation, so it costs the child nothing)."""
     results = []
     for genes, parent in zip(candidates, parents, strict=True):
-        model = fitness.build(genes)
+        model, built = timed_build(fitness, genes)
         copied = inherit_weights(model, parent_state(parent))
         psnr, seconds = train_steps(fitness, model, genes, steps, 0)
         results.append(
-            {"score": psnr, "psnr": psnr, "steps": steps, "cpu_seconds": seconds, "inherited": copied}
+            {"score": psnr, "psnr": psnr, "steps": steps, "cpu_seconds": built + seconds, "inherited": copied}
         )
     return results

@@ -61,6 +61,8 @@ class RepStackSpace:
             on (a list of booleans: [false], [true] or [false, true]).
         max_params, min_params: window of deployed parameters (None: unbounded).
         max_flops, min_flops: window of deployed MACs on an `flops_lr_size` LR input.
+        initial: gene lists the search's first generation starts from (e.g. the hand-designed
+            `REPSTACK_PRESETS`), the rest of it drawn at random; each must be a point of the space.
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class RepStackSpace:
         max_flops: float | None = None,
         min_flops: float | None = None,
         flops_lr_size: Sequence[int] = FLOPS_LR_SIZE,
+        initial: Sequence[Sequence[str]] = (),
     ) -> None:
         if len(depth) != 2 or not 0 <= depth[0] <= depth[1]:
             raise ValueError(f"RepStackSpace: depth must be [fewest, most] body layers, got {list(depth)}")
@@ -110,6 +113,24 @@ class RepStackSpace:
                     parse_repstack_genes(["plain", f"{b}_{w}_{a}", f"{b}_{w}_{a}", b], scale)
         for k in {*self.head_kernel, *self.tail_kernel}:
             parse_repstack_genes(["plain", f"conv{'' if k == 3 else f'k{k}'}_8_none", "conv"], scale)
+        self.initial = [parse_repstack_genes(genes, scale).texts() for genes in initial]
+        for genes in self.initial:
+            try:
+                ind = self.encode(genes)
+            except ValueError as err:
+                raise ValueError(f"RepStackSpace: initial network {genes}: {err}") from None
+            problem = self._problem(ind)
+            if problem is not None:
+                raise ValueError(
+                    f"RepStackSpace: initial network {genes} is not a point of the space: {problem}"
+                )
+            if self._excess(ind):
+                costs = f"{self.count_params(genes):,} parameters, {self.count_macs(genes):,} MACs"
+                raise ValueError(f"RepStackSpace: initial network {genes} ({costs}) is outside the windows")
+
+    def initial_population(self) -> list[list]:
+        """The individuals of `initial`: the first members of a new search's first generation."""
+        return [self.encode(genes) for genes in self.initial]
 
     def config(self) -> dict:
         """The knobs (compared when a search resumes)."""
@@ -119,6 +140,7 @@ class RepStackSpace:
             "type": "RepStack",
             **{n: getattr(self, n) for n in (*names, *limits)},
             "lr": self.flops_lr_size,
+            **({"initial": self.initial} if self.initial else {}),
         }
 
     # -- genes ------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ class SearchSpace(Protocol):
     encodings with the same key are trained once. `mutate` receives `credit` (unit -> score in
     [0, 1], higher is better) when guided mutation is on; spaces that support it also define
     `units(ind) -> list` (the building blocks credit is given to). `config()` describes the space
-    (compared when a search resumes).
+    (compared when a search resumes). A space may also define `initial_population() -> list` (feasible
+    encodings): a new search's first generation starts with them and draws the rest by `sample`.
     """
 
     def sample(self, rng: random.Random) -> list: ...
