@@ -89,6 +89,7 @@ QUICK_SEARCH = {
         "objectives": ["psnr", "latency"],
     },
     "nas.search_algorithm.latency": {"lr_size": [24, 32], "warmup": 0, "repeats": 1},
+    "nas.trainer.steps": 4,
     "fully_train.dataset.val": "holdout:5",  # unused (top_k 0) but checked against the photos
     "evaluate.test": ["Set5"],
 }
