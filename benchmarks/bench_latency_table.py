@@ -4,7 +4,7 @@
         [--threads 1] [--warmup 3] [--repeats 10] [--engine torch] [--space esr_ea|demo] [--device cpu]
 
 Samples `--networks` random feasible networks of an ESR_EA space (`esr_ea`: ESR_EA's own, 20 nodes,
->= 16 active, 315k-325k parameters, G0 32; `demo`: apps/esr_ea's demo_samples space, G0 16, 2-6
+>= 16 active, 315k-325k parameters, G0 32; `demo`: apps/esr_ea's demo_esrn space, G0 16, 2-6
 blocks, 20k-45k parameters), times each whole (`sr_search_evo.measure_latency_ms`: the deployed
 network, median of `--repeats` runs after `--warmup`) and estimates it as the sum of
 `ESRLatencyTable` entries (head, each block at its input width, fusion, tail; every entry timed

@@ -47,7 +47,7 @@ def parse_layout(text: str) -> tuple[int, int]:
 
 
 def demo_space() -> ESRSpace:
-    """The search space of apps/esr_ea/configs/demo_samples.yaml."""
+    """The search space of apps/esr_ea/configs/demo_esrn.yaml (the ESRN demo)."""
     return ESRSpace(
         scale=2,
         G0=16,

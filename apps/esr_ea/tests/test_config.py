@@ -47,11 +47,11 @@ def test_the_shipped_full_config_is_the_esr_ea_example_plus_data_settings(exampl
     )
 
 
-@pytest.mark.parametrize("name", ["demo_samples", "esr_ea", "sunhays80_x2"])
+@pytest.mark.parametrize("name", ["demo_samples", "demo_esrn", "esr_ea", "sunhays80_x2"])
 def test_shipped_configs_load_and_their_record_loads_again(name):
     config, path = load_config(name)
     assert load_config("record", data=section_to_dict(config))[0] == config
-    if name == "demo_samples":  # the bundled photos, and the benchmarks where they are found
+    if name.startswith("demo"):  # the bundled photos, and the benchmarks where they are found
         assert config.evaluate.test == ["samples", "Set5?", "Set14?", "BSD68?"]
 
 
