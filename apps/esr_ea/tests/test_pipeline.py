@@ -123,3 +123,14 @@ def test_top_k_zero_searches_and_trains_nothing(finished, tmp_path):
     assert assert_plots_draw_the_run(out) == ["pareto_params.png", "pareto_macs.png"]
     assert not (out / "top1").exists() and not (out / "table.md").exists()
     assert "search only" in (out / "run.log").read_text()
+
+
+def test_the_table_shows_what_ships() -> None:
+    from sr_esr_ea.report import to_markdown
+
+    baseline = {"params": 0, "macs_720p": 2.27e9, "benchmarks": {"Set5": {"psnr": 33.68, "ssim": 0.93}}}
+    trained = {"name": "top1", "genes": ["nearest", "rep_8_relu", "rep_8_relu", "rep"], "search_psnr": 36.0}
+    trained.update(params=61_144, macs_720p=2.02e9, deployed_params=8_848, deployed_macs_720p=2.02e9)
+    trained["benchmarks"] = {"Set5": {"psnr": 35.33, "ssim": 0.9465}}
+    text = to_markdown([trained], baseline, ["Set5"], 2)
+    assert "| top1 | 8,848 | 2.02 G | 36.00 | 35.33 / 0.9465 |" in text and "61,144" not in text

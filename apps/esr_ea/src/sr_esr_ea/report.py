@@ -27,8 +27,9 @@ def write_table(out: Path, rows: list[dict], baseline: dict, scale: int, search:
 
 
 def to_markdown(rows: list[dict], baseline: dict, sets: list[str], scale: int) -> str:
-    """One line per model: params, MACs, fast-training PSNR of the search, then PSNR / SSIM per set."""
-    header = ["model", "params", "MACs (720p)", "search PSNR"] + [f"{s} PSNR / SSIM" for s in sets]
+    """One line per model: deployed params and MACs (what ships: a re-parameterisable candidate's
+    training-time branches collapsed), fast-training PSNR of the search, then PSNR / SSIM per set."""
+    header = ["model", "params (deployed)", "MACs (720p)", "search PSNR"] + [f"{s} PSNR / SSIM" for s in sets]
     cells = [_cells("bicubic", baseline, sets, "-")]
     cells += [_cells(row["name"], row, sets, f"{row['search_psnr']:.2f}") for row in rows]
     lines = [markdown_table(header, cells, "l" + "r" * (len(header) - 1)), ""]
@@ -37,7 +38,8 @@ def to_markdown(rows: list[dict], baseline: dict, sets: list[str], scale: int) -
 
 
 def _cells(name: str, row: dict, sets: list[str], search: str) -> list[str]:
-    cells = [name, f"{row['params']:,}", f"{row['macs_720p'] / 1e9:.2f} G", search]
+    params, macs = row.get("deployed_params", row["params"]), row.get("deployed_macs_720p", row["macs_720p"])
+    cells = [name, f"{params:,}", f"{macs / 1e9:.2f} G", search]
     for name_of_set in sets:
         result = row["benchmarks"].get(name_of_set)
         cells.append("-" if result is None else f"{result['psnr']:.2f} / {result['ssim']:.4f}")
