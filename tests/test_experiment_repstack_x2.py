@@ -88,7 +88,7 @@ def test_a_rerun_redoes_nothing(quick_run):
 def test_the_fitness_rank_benchmark_scores_every_variant(quick_run):
     data, out, done = quick_run
     assert done.returncode == 0, done.stderr[-3000:]
-    variants = ["fixed2", "halving1", "inherit2"]
+    variants = ["fixed2", "halving1", "inherit2", "fixed2-uv"]
     bench = run(
         BENCH,
         "--quick",
