@@ -62,6 +62,8 @@ def test_weight_and_activation_triples_parse_print_and_round_trip() -> None:
     assert genotype.tail == [("simple_3x3", 4, 4)]  # written as a triple, kept as one
     assert layer_bits(genotype.head[0]) == ("simple_3x3", 4, 8)
     assert layer_bits(genotype.body[0]) == ("simple_1x1", 2, 32)
+    with pytest.raises(ValueError, match=r"genotype entry must be .*got \('simple_3x3', 4, 8, 2\)"):
+        layer_bits(("simple_3x3", 4, 8, 2))
     assert str(genotype) == SEPARATE
     assert parse_genotype(str(genotype)) == genotype
     spaced = "Genotype_SR(head=[( 'simple_3x3' , 4 , 8 , )], body=[], tail=[], skip=[], upsample=[])"

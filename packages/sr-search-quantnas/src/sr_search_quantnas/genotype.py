@@ -173,6 +173,10 @@ def parse_genotype(text: str) -> Genotype_SR:
 
 def layer_bits(entry: Layer) -> tuple[str, int, int]:
     """``(op_name, weight_bits, act_bits)`` of a genotype entry; a pair's activations are at its bits."""
+    if not isinstance(entry, tuple) or len(entry) not in (2, 3):
+        raise ValueError(
+            f"genotype entry must be (op_name, bits) or (op_name, weight_bits, act_bits), got {entry!r}"
+        )
     if len(entry) == 2:
         name, bits = entry
         return name, bits, bits
