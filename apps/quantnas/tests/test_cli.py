@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -139,6 +140,24 @@ def test_a_changed_learning_rate_or_another_genotype_is_refused(trained):
     assert (trained / "runs" / "train" / "config.yaml").read_bytes() == recorded
 
 
+def test_activation_bits_searched_separately_reach_the_genotype_and_the_trained_network(trained, tmp_path):
+    # folders of runs without the act_bits extensions record no act_bits key (older folders match)
+    assert "act_bits" not in (trained / "runs" / "search" / "config.yaml").read_text()
+    assert "act_bits" not in (trained / "runs" / "train" / "config.yaml").read_text()
+    (tmp_path / "tiny.yaml").write_text(TINY.replace("LOG_DIR", str(tmp_path / "runs")))
+    common = ["-c", str(tmp_path / "tiny.yaml"), "--set", "arch.act_bits=[8,4]", "--quiet"]
+    assert main(["search", *common, "--out", str(tmp_path / "search")]) == 0
+    genotype_file = tmp_path / "search" / "best_arch.gen"
+    assert re.search(r"\('simple_\dx\d', [48], [48]\)", genotype_file.read_text())
+    assert "act_bits:\n  - 8\n  - 4" in (tmp_path / "search" / "config.yaml").read_text()
+    train = ["augment", *common, "--genotype", str(genotype_file), "--out", str(tmp_path / "train")]
+    assert main(train) == 0
+    weights = tmp_path / "train" / "best.pt"
+    assert main(["validate", "--weights", str(weights), "--sets", "samples", "--quiet"]) == 0
+    report = json.loads((tmp_path / "train" / "validation" / "validation.json").read_text())
+    assert report["genotype"] == genotype_file.read_text().strip() and report["bitops_32x32"] > 0
+
+
 REJECTED = {
     "unavailable device": (["--device", UNAVAILABLE], None, f"device '{UNAVAILABLE}'"),
     "unknown device": (["--device", "tpu"], None, "unknown device 'tpu'"),
@@ -147,6 +166,7 @@ REJECTED = {
     "scale mismatch": (["--set", "arch.scale=3"], None, "dataset.scale 2 and arch.scale 3 differ"),
     "unknown key": (["--set", "search.penalti=1"], None, "unknown config key 'search.penalti'"),
     "unknown op": (["--set", "arch.primitives.body=[simple_4x4]"], None, "arch.primitives.body"),
+    "unsupported act_bits": (["--set", "arch.act_bits=[8,5]"], None, "arch.act_bits must be"),
     "empty config": ([], "", "is empty"),
     "duplicate key": ([], "search:\n  penalty: 0.1\n  penalty: 0.2\n", "duplicate key 'penalty'"),
     "missing data": (["--data", "no/such/folder"], None, "no/such/folder"),

@@ -45,3 +45,20 @@ def test_bitops_scales_with_the_input_size(reference_genotype_text: str) -> None
     assert large == 4 * small
     assert net.training  # restored
     assert isinstance(torch.zeros(1), torch.Tensor)
+
+
+def test_separate_activation_bits_by_hand() -> None:
+    text = (
+        "Genotype_SR(head=[('simple_3x3', 4, 8)], body=[('simple_1x1', 8, 2)], tail=[('simple_1x1', 4, 32)], "
+        "skip=[('simple_1x1', 2)], upsample=[('simple_3x3', 8, 4)])"
+    )
+    net = build_network(parse_genotype(text), scale=2, c_fixed=6, body_cells=1)
+    report = bitops(net, (4, 4))  # 16 LR pixels, 64 HR pixels
+    widths = {name: (layer.weight_bits, layer.act_bits) for name, layer in report.per_layer.items()}
+    assert sorted(widths.values()) == [(2, 2), (4, 8), (4, 32), (8, 2), (8, 4)]
+    head = 6 * 3 * 9 * 16 * 4 * 8  # 3 -> 6 channels, 3x3, w4a8: 82,944
+    body = 6 * 6 * 16 * 8 * 2  # 1x1, w8a2: 9,216
+    skip = 6 * 6 * 16 * 2 * 2  # 1x1, w2a2 (a pair): 2,304
+    upsample = 12 * 6 * 9 * 16 * 8 * 4  # 6 -> 3 * 2^2 channels, 3x3, w8a4: 331,776
+    tail = 3 * 3 * 64 * 4 * 32  # at HR, 1x1, 4-bit weights on float activations: 73,728
+    assert report.total == head + body + skip + upsample + tail == 499_968

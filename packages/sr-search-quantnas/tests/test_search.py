@@ -17,6 +17,7 @@ from sr_data import SampleImages
 from sr_deploy.testing import one_thread  # noqa: F401 (autouse: one torch thread per test)
 from sr_eval.runtime import Interrupted
 from sr_search_quantnas.bitops import bitops
+from sr_search_quantnas.genotype import parse_genotype
 from sr_search_quantnas.network import build_network
 from sr_search_quantnas.search import run_search
 from sr_search_quantnas.search_data import make_search_data
@@ -44,10 +45,12 @@ TINY = {
 SEED = 3
 
 
-def tiny_run(out: Path, cache: Path, log=lambda line: None, print_freq: int = 1000, **search) -> list[dict]:
+def tiny_run(
+    out: Path, cache: Path, log=lambda line: None, print_freq: int = 1000, act_bits=None, **search
+) -> list[dict]:
     """A search of the tiny supernet on 12x12 LR crops of the sample photos; returns its history."""
     torch.manual_seed(SEED)
-    supernet = Supernet(**TINY, quant_mode="shared")
+    supernet = Supernet(**TINY, quant_mode="shared", act_bits=act_bits)
     data = make_search_data(
         SampleImages("train", 2),
         crop_size=12,
@@ -76,6 +79,24 @@ def test_a_higher_penalty_finds_a_genotype_with_fewer_bitops(tmp_path):
     assert cheap[-1]["expected_bitops"] < free[-1]["expected_bitops"]
     for name in ("best_arch.gen", "last_arch.gen", "alpha_history.jsonl", STATE_FILE):
         assert (tmp_path / "p1" / name).is_file()
+
+
+def test_searched_activation_bits_move_to_the_cheaper_width_under_a_penalty(tmp_path):
+    history = tiny_run(tmp_path / "act", tmp_path / "cache", act_bits=[8, 4], penalty=1e-1)
+    last = history[-1]
+    genotype = parse_genotype(last["genotype"])
+    entries = genotype.head + genotype.body + genotype.skip + genotype.upsample
+    assert {len(entry) for entry in entries} == {3} and {entry[2] for entry in entries} == {4}
+    act_rows = [i for i, name in enumerate(last["layers"]) if name.endswith(".act")]
+    assert [last["layers"][i] for i in act_rows] == [
+        "head.0.act",
+        "body.0.act",
+        "skip.0.act",
+        "upsample.0.act",
+    ]
+    assert all(last["candidates"][i] == ["act@8", "act@4"] for i in act_rows)
+    assert all(last["alpha_probs"][i][1] > 0.5 for i in act_rows)  # the 4-bit activations gained
+    assert parse_genotype((tmp_path / "act" / "last_arch.gen").read_text()) == genotype
 
 
 def test_the_entropy_regulariser_lowers_the_alphas_entropy_over_epochs(tmp_path):

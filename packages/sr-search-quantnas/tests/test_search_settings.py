@@ -3,6 +3,8 @@ and supernet of the `arch` section, the reference's patch counts (debug mode, fe
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -80,3 +82,15 @@ def test_patches_per_epoch_follow_the_reference_and_debug_mode():
     assert epoch_patch_count(images, batch_size=4, requested=40, debug_mode=True) == 8
     with pytest.raises(ConfigError, match=r"dataset\.batch_size 16 is more than the 6 patches per epoch"):
         epoch_patch_count(images, batch_size=16)
+
+
+def test_arch_act_bits_search_activation_widths_separately():
+    arch = section_from_dict(ArchSettings, {**ARCH, "act_bits": [8]}, "arch")
+    supernet = build_supernet(arch, SearchSettings())
+    assert supernet.act_bits == (8,) and len(supernet.alphas()) == 2 * 4
+    assert section_from_dict(ArchSettings, ARCH, "arch").act_bits is None
+    for bad in ([8, 5], [], [8, 8]):
+        with pytest.raises(
+            ConfigError, match=rf"arch\.act_bits must be .*got {re.escape(str(bad))} in q\.yaml"
+        ):
+            section_from_dict(ArchSettings, {**ARCH, "act_bits": bad}, "arch", "q.yaml")

@@ -46,8 +46,9 @@ def recorded(config: QuantNASConfig, *sections: str, **extra: Any) -> dict[str, 
     data["dataset"]["files_list"] = path_setting(config.dataset.files_list)
     if data.get("search", {}).get("load_path"):
         data["search"]["load_path"] = path_setting(config.search.load_path)
-    if "train" in data and data["train"]["act_bits"] is None:
-        del data["train"]["act_bits"]  # the extension unset: folders recorded before it still match
+    for section in ("arch", "train"):  # the act_bits extensions unset: folders recorded before them match
+        if section in data and data[section]["act_bits"] is None:
+            del data[section]["act_bits"]
     return {**data, **extra}
 
 

@@ -14,7 +14,13 @@ warnings.filterwarnings("ignore", message="fast_hadamard_transform package not f
 from sr_search_quantnas.adm import AdaptiveResidual
 from sr_search_quantnas.architecture import BLOCK_TYPES, DEFAULT_PRIMITIVES
 from sr_search_quantnas.bitops import BitOpsReport, LayerBitOps, bitops
-from sr_search_quantnas.genotype import Genotype_SR, GenotypeParseError, derive_genotype, parse_genotype
+from sr_search_quantnas.genotype import (
+    Genotype_SR,
+    GenotypeParseError,
+    derive_genotype,
+    layer_bits,
+    parse_genotype,
+)
 from sr_search_quantnas.layers import QuantReLUConv
 from sr_search_quantnas.network import QuantNASNet, build_network
 from sr_search_quantnas.ops import REFERENCE_OPS, UnknownOperationError, op_spec
@@ -40,6 +46,7 @@ __all__ = [
     "bitops",
     "build_network",
     "derive_genotype",
+    "layer_bits",
     "op_spec",
     "parse_genotype",
 ]

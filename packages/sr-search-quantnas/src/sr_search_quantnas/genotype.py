@@ -1,9 +1,11 @@
 """QuantNAS genotypes: the searched architecture as a printable, parseable value.
 
 ``Genotype_SR(head=[('simple_3x3', 8), ...], body=[...], tail=[...], skip=[...], upsample=[...])``,
-each entry an (operation, bits) pair per layer. ``str(genotype)`` prints that form and
-`parse_genotype` reads it back. The later reference format (``body``/``skip`` as one list per cell,
-no head) parses too; its per-cell lists stay nested.
+one entry per layer: an ``(operation, bits)`` pair (the reference's notation: weights and
+activations at ``bits``) or an ``(operation, weight_bits, act_bits)`` triple (activations at their
+own width, e.g. ``('simple_3x3', 4, 8)`` for w4a8). ``str(genotype)`` prints that form and
+`parse_genotype` reads it back, each entry as written. The later reference format (``body``/``skip``
+as one list per cell, no head) parses too; its per-cell lists stay nested.
 
 The reference reads genotype files with ``eval``, so a genotype file could run any code. Here the
 text is tokenised and parsed by a small grammar that only knows the names, brackets, strings and
@@ -22,12 +24,13 @@ from sr_deploy.quant import check_bits
 from sr_search_quantnas.ops import check_op_name
 from sr_search_quantnas.quantizers import SUPPORTED_BITS
 
-Gene = list  # list[tuple[str, int]] or, in the nested format, list[list[tuple[str, int]]]
+Layer = tuple  # (op_name, bits) or (op_name, weight_bits, act_bits)
+Gene = list  # list[Layer] or, in the nested format, list[list[Layer]]
 FIELDS = ("head", "body", "tail", "skip", "upsample")
 
 
 class Genotype_SR(NamedTuple):  # noqa: N801 - the reference's name, kept so printed genotypes match
-    """Per block type, the (op_name, bits) of each layer; body/skip may be nested per cell."""
+    """Per block type, the entry of each layer (see `layer_bits`); body/skip may be nested per cell."""
 
     head: Gene
     body: Gene
@@ -131,8 +134,8 @@ class _Parser:
             raise self.error("a list mixes layers and per-cell lists")
         return items
 
-    def layer(self) -> tuple[str, int]:
-        self.take("punct", "(", "'(' starting an (op_name, bits) pair")
+    def layer(self) -> Layer:
+        self.take("punct", "(", "'(' starting an (op_name, bits) or (op_name, weight_bits, act_bits) entry")
         name_token = self.take("str", what="an op name in quotes")
         name = name_token.text[1:-1]
         try:
@@ -140,15 +143,22 @@ class _Parser:
         except ValueError as err:
             raise self.error(str(err), name_token) from None
         self.take("punct", ",")
-        bits_token = self.take("int", what="a bit width")
-        try:
-            bits = check_bits(int(bits_token.text), "bits", SUPPORTED_BITS)
-        except ValueError as err:
-            raise self.error(str(err), bits_token) from None
+        widths = [self.bit_width("bits")]
         if self.peek().text == ",":
             self.take("punct", ",")
-        self.take("punct", ")")
-        return name, bits
+            if self.peek().kind == "int":
+                widths.append(self.bit_width("act_bits"))
+                if self.peek().text == ",":
+                    self.take("punct", ",")
+        self.take("punct", ")", "')' closing the layer entry")
+        return (name, *widths)
+
+    def bit_width(self, what: str) -> int:
+        token = self.take("int", what="a bit width")
+        try:
+            return check_bits(int(token.text), what, SUPPORTED_BITS)
+        except ValueError as err:
+            raise self.error(str(err), token) from None
 
 
 def parse_genotype(text: str) -> Genotype_SR:
@@ -161,21 +171,40 @@ def parse_genotype(text: str) -> Genotype_SR:
     return _Parser(text).genotype()
 
 
+def layer_bits(entry: Layer) -> tuple[str, int, int]:
+    """``(op_name, weight_bits, act_bits)`` of a genotype entry; a pair's activations are at its bits."""
+    if not isinstance(entry, tuple) or len(entry) not in (2, 3):
+        raise ValueError(
+            f"genotype entry must be (op_name, bits) or (op_name, weight_bits, act_bits), got {entry!r}"
+        )
+    if len(entry) == 2:
+        name, bits = entry
+        return name, bits, bits
+    name, weight_bits, act_bits = entry
+    return name, weight_bits, act_bits
+
+
 def is_nested(gene: Gene) -> bool:
     """True when ``gene`` is the later per-cell format (a list of lists of layers)."""
     return bool(gene) and isinstance(gene[0], list)
 
 
 def derive_genotype(supernet: torch.nn.Module) -> Genotype_SR:
-    """The discrete architecture of a `Supernet`: per layer the (op, bits) pair of highest alpha.
+    """The discrete architecture of a `Supernet`: per layer the (op, bits) pair of highest alpha, and
+    when the supernet searches activation bits separately, the activation width of highest alpha
+    too (an (op, weight_bits, act_bits) triple).
 
-    Ties go to the first pair (op-major, then bit widths in the supernet's order).
+    Ties go to the first candidate (op-major, then bit widths in the supernet's order).
     """
-    genes: dict[str, list[tuple[str, int]]] = {field: [] for field in FIELDS}
-    bits = supernet.bits
+    genes: dict[str, list[Layer]] = {field: [] for field in FIELDS}
+    bits, act_bits = supernet.bits, supernet.act_bits
+    act_alphas = list(supernet.act_alpha) if act_bits is not None else [None] * len(supernet.alpha)
     with torch.no_grad():
-        for name, alpha in zip(supernet.layer_names(), supernet.alphas(), strict=True):
+        for name, alpha, act_alpha in zip(supernet.layer_names(), supernet.alpha, act_alphas, strict=True):
             block = name.split(".")[0]
             best = int(torch.argmax(alpha.detach()))
-            genes[block].append((supernet.primitives[block][best // len(bits)], int(bits[best % len(bits)])))
+            entry = (supernet.primitives[block][best // len(bits)], int(bits[best % len(bits)]))
+            if act_alpha is not None:
+                entry = (*entry, int(act_bits[int(torch.argmax(act_alpha.detach()))]))
+            genes[block].append(entry)
     return Genotype_SR(**genes)

@@ -6,7 +6,8 @@ Both follow the reference's `search_sr.py` (On-Point-RND/QuantNAS):
   with uniform alphas measured once at the first alpha step: with `n = len(block types) / 4`
   (= 5/4), the loss is `penalty * (F - F0 / n) / (F0 * n - F0 / n)`, so that it is 0 at 80 % of
   the uniform supernet's BitOps and 1 at 125 %;
-- sparsity: `entropy` (sum over layers of the entropy of softmax(alpha)), `l1` (|alpha|_1),
+- sparsity: `entropy` (sum over alpha vectors of the entropy of softmax(alpha): each layer's
+  (op, bits) vector and, when activation bits are searched, its activation-bit vector), `l1` (|alpha|_1),
   `l1_softmax` (|exp(alpha)|_1) or `none`, times `sparse_coef`; the entropy term is further
   weighted by the reference's epoch schedule (`entropy_weight`), which is 0 at the first alpha
   epoch and grows to 1 at the last.
@@ -25,7 +26,8 @@ SPARSE_TYPES = ("entropy", "l1", "l1_softmax", "none")
 
 
 def alpha_entropy(alphas: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Sum over layers of the entropy (nats) of softmax over each layer's (op, bits) alphas."""
+    """Sum over the alpha vectors (per layer: (op, bits), and activation bits when searched) of the
+    entropy (nats) of their softmax."""
     total = alphas[0].new_zeros(())
     for alpha in alphas:
         log_p = torch.log_softmax(alpha.flatten(), dim=0)

@@ -13,6 +13,15 @@ where the convolutions of ``op`` see the bit widths mixed as the quantisation mo
   conv, and the noisy terms carry no gradient to W or x (the reference's QuaNoiseConv2d);
 * ``separate``: every (op, bits) pair has its own weights: ``sum_b probs[op, b] op_b(x)``.
 
+With ``act_bits`` given, the activation width is a choice of its own: ``forward(x, probs,
+act_probs)`` takes the layer's activation selector weights too (length n_act_bits), ``probs`` then
+mixes the weight bits only, and every conv's input mixes the activation widths by ``act_probs``
+(the same for all ops of the layer) in place of ``a``: ``sum_a act_probs[a] HWGQ_a(x)`` (shared),
+``f_a relu(x) + sum_a act_probs[a] / (1 + f_a) (relu(x) + n_a(relu x))`` with
+``f_a = 1 / (n_act_bits + 1)`` (noise), and ``sum_{b,a} probs[op, b] act_probs[a] op_{b,a}(x)``
+with the weights of b and inputs at a (separate). Without it the activations follow the weight bits,
+as in the reference.
+
 Speed (same maths): the input quantisation of the layer is computed once and shared by the first
 conv of every operation, mixtures are written as ``q_last + sum_{b<last} a_b (q_b - q_last)`` (one
 fused multiply-add per extra bit width), noise is drawn for all bit widths in one call, the
@@ -170,30 +179,43 @@ class _NoisyMix(torch.autograd.Function):
 class MixedLayer(nn.Module):
     """Every candidate op of one layer at every bit width; see the module docstring.
 
-    The op's factor ``S_op`` is applied to the last conv's weights (convolution is linear), not to
-    its output.
+    ``act_bits`` (default None: activations at the weight bits) makes the activation width a
+    separate choice among these widths. The op's factor ``S_op`` is applied to the last conv's
+    weights (convolution is linear), not to its output.
     """
 
-    def __init__(self, ops: Sequence[OpSpec], bits: Sequence[int], quant_mode: str) -> None:
+    def __init__(
+        self,
+        ops: Sequence[OpSpec],
+        bits: Sequence[int],
+        quant_mode: str,
+        act_bits: Sequence[int] | None = None,
+    ) -> None:
         super().__init__()
         if quant_mode not in QUANT_MODES:
             raise ValueError(f"quant_mode must be one of {', '.join(QUANT_MODES)}, got {quant_mode!r}")
         self.specs = tuple(ops)
         self.bits = tuple(bits)
+        self.tied = act_bits is None
+        self.act_bits = self.bits if act_bits is None else tuple(act_bits)
         self.quant_mode = quant_mode
         self.ops = nn.ModuleList(
             nn.ModuleList(SearchConv(conv, self.bits, quant_mode) for conv in spec.convs)
             for spec in self.specs
         )
-        self.register_buffer(
-            "noise_std", torch.tensor([noise_std_per_range(b) for b in self.bits]), persistent=False
-        )
+        for name, widths in (("noise_std", self.bits), ("act_noise_std", self.act_bits)):
+            stds = torch.tensor([noise_std_per_range(b) for b in widths])
+            self.register_buffer(name, stds, persistent=False)
         self.skip_zero_ops = False  # set by the supernet for hard selectors
 
-    def forward(self, x: Tensor, probs: Tensor) -> Tensor:
+    def forward(self, x: Tensor, probs: Tensor, act_probs: Tensor | None = None) -> Tensor:
+        if (act_probs is None) != self.tied:
+            raise ValueError(
+                "act_probs must be given exactly when the layer searches activation bits separately"
+            )
         weights = probs.view(len(self.specs), len(self.bits))
         active = (weights != 0).any(dim=1).tolist() if self.skip_zero_ops else [True] * len(self.specs)
-        layer_input = _LayerInput(x, self.bits)
+        layer_input = _LayerInput(x, self.act_bits)
         out: Tensor | None = None
         for spec, convs, alpha, on in zip(self.specs, self.ops, weights, active, strict=True):
             if not on or spec.kind == "zero":
@@ -201,9 +223,9 @@ class MixedLayer(nn.Module):
             if spec.kind == "identity":
                 y = x * alpha.sum()
             elif self.quant_mode == "separate":
-                y = self._separate(convs, layer_input, alpha)
+                y = self._separate(convs, layer_input, alpha, act_probs)
             else:
-                y = self._chain(convs, layer_input, alpha, alpha.sum())
+                y = self._chain(convs, layer_input, alpha, alpha.sum(), act_probs)
             out = y if out is None else out + y
         if out is None:  # only zero ops (or all switched off): the zero op's output
             c_out = self.specs[0].out_channels
@@ -211,40 +233,60 @@ class MixedLayer(nn.Module):
         return out
 
     def _chain(
-        self, convs: Sequence[SearchConv], layer_input: _LayerInput, alpha: Tensor, total: Tensor
+        self,
+        convs: Sequence[SearchConv],
+        layer_input: _LayerInput,
+        alpha: Tensor,
+        total: Tensor,
+        act_probs: Tensor | None,
     ) -> Tensor:
         h = layer_input.x
         if self.quant_mode == "shared":
             coefs = alpha / total
+            act_coefs = coefs if act_probs is None else act_probs
             for i, conv in enumerate(convs):
-                acts = layer_input.mix_basis() if i == 0 else _mix_basis([hwgq(h, b) for b in self.bits])
+                acts = layer_input.mix_basis() if i == 0 else _mix_basis([hwgq(h, b) for b in self.act_bits])
                 weight = _mix(_mix_basis(conv.quantized_weights()), coefs)
-                h = conv.conv(_mix(acts, coefs), weight * total if i == len(convs) - 1 else weight)
+                h = conv.conv(_mix(acts, act_coefs), weight * total if i == len(convs) - 1 else weight)
             return h
         fp = 1.0 / (len(self.bits) + 1)
         coefs = alpha / (total + fp)
+        act_fp = fp if act_probs is None else 1.0 / (len(self.act_bits) + 1)
+        act_coefs = coefs if act_probs is None else act_probs / (1.0 + act_fp)
         for i, conv in enumerate(convs):
             r, spread = layer_input.relu_and_spread() if i == 0 else _relu_and_spread(h)
-            acts = self._noisy(r, spread, fp, coefs)
+            acts = _NoisyMix.apply(r, act_coefs, self.act_noise_std * spread, act_fp)
             w = conv.weight[0]
             low, high = torch.aminmax(w.detach())
-            weight = self._noisy(w, high - low, fp, coefs)
+            weight = _NoisyMix.apply(w, coefs, self.noise_std * (high - low), fp)
             h = conv.conv(acts, weight * total if i == len(convs) - 1 else weight)
         return h
 
-    def _noisy(self, t: Tensor, spread: Tensor, fp: float, coefs: Tensor) -> Tensor:
-        """``fp t + sum_b coefs_b (t + n_b).detach()`` with ``n_b`` of std ``spread * noise_std[b]``."""
-        return _NoisyMix.apply(t, coefs, self.noise_std * spread, fp)
-
-    def _separate(self, convs: Sequence[SearchConv], layer_input: _LayerInput, alpha: Tensor) -> Tensor:
+    def _separate(
+        self,
+        convs: Sequence[SearchConv],
+        layer_input: _LayerInput,
+        alpha: Tensor,
+        act_probs: Tensor | None,
+    ) -> Tensor:
+        """``sum_{b,a} c_{b,a} op(x)`` with the weights of bit width b and inputs at width a; tied,
+        only the pairs a = b with ``c = alpha``, else every pair with ``c = alpha[b] act_probs[a]``."""
+        if act_probs is None:
+            pairs = [(b, b, alpha[b]) for b in range(len(self.bits))]
+        else:
+            pairs = [
+                (b, a, alpha[b] * act_probs[a])
+                for b in range(len(self.bits))
+                for a in range(len(self.act_bits))
+            ]
         out = None
         per_conv_weights = [conv.quantized_weights() for conv in convs]
-        for b, bits in enumerate(self.bits):
-            h = layer_input.quantized()[b]
+        for b, a, coef in pairs:
+            h = layer_input.quantized()[a]
             for i, conv in enumerate(convs):
-                acts = h if i == 0 else hwgq(h, bits)
+                acts = h if i == 0 else hwgq(h, self.act_bits[a])
                 h = conv.conv(acts, per_conv_weights[i][b])
-            y = h * alpha[b]
+            y = h * coef
             out = y if out is None else out + y
         return out
 

@@ -2,11 +2,13 @@
 
 Same plan as the supernet (`architecture`): head -> ``body_cells`` residual cells (body + skip) in a
 residual around the body -> upsample + pixel shuffle -> tail with a residual at HR, every residual
-an `AdaptiveResidual` (ADM when ``skip_mode=False``). Every conv is a `QuantReLUConv` at the bits
-its genotype entry gives (its activations at ``act_bits`` instead, when given: a uniform w4a8
-network is a genotype at 4 bits with ``act_bits=8``). A nested genotype (body/skip given per cell)
-gives each cell its own layers; it needs one list per cell and a head (the reference's later,
-head-less architecture with distillation connections is a different network and is not built here).
+an `AdaptiveResidual` (ADM when ``skip_mode=False``). Every conv is a `QuantReLUConv` with the weight
+and activation bits of its genotype entry (`genotype.layer_bits`: an ``('op', 4, 8)`` entry is w4a8,
+an ``('op', 4)`` pair w4a4); ``act_bits``, when given, puts every activation at that width instead
+(a uniform w4a8 network is then a genotype of 4-bit pairs with ``act_bits=8``). A nested genotype
+(body/skip given per cell) gives each cell its own layers; it needs one list per cell and a head
+(the reference's later, head-less architecture with distillation connections is a different network
+and is not built here).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from torch import Tensor, nn
 
 from sr_search_quantnas.adm import AdaptiveResidual
 from sr_search_quantnas.architecture import check_scale, layer_channels
-from sr_search_quantnas.genotype import Genotype_SR, is_nested
+from sr_search_quantnas.genotype import Genotype_SR, Layer, is_nested, layer_bits
 from sr_search_quantnas.layers import QuantReLUConv
 from sr_search_quantnas.ops import op_spec
 
@@ -45,17 +47,21 @@ def build_op(
 
 def build_block(
     block: str,
-    gene: Sequence[tuple[str, int]],
+    gene: Sequence[Layer],
     c_fixed: int,
     in_channels: int,
     scale: int,
     act_bits: int | None = None,
 ) -> nn.Sequential:
-    """The layers of one block type from its genotype entries."""
+    """The layers of one block type from its genotype entries (every activation at ``act_bits``
+    when given, else at each entry's activation bits)."""
     layers = []
-    for i, (name, bits) in enumerate(gene):
+    for i, entry in enumerate(gene):
+        name, bits, entry_act_bits = layer_bits(entry)
         c_in, c_out = layer_channels(block, i, len(gene), c_fixed, in_channels, scale)
-        layers.append(build_op(name, bits, c_in, c_out, c_fixed, act_bits))
+        layers.append(
+            build_op(name, bits, c_in, c_out, c_fixed, entry_act_bits if act_bits is None else act_bits)
+        )
     return nn.Sequential(*layers)
 
 
@@ -74,8 +80,8 @@ class QuantNASNet(nn.Module):
     """A derived QuantNAS network of Brevitas QuantReLU/QuantConv2d layers; input
     (N, in_channels, h, w) -> (N, in_channels, h*s, w*s).
 
-    ``act_bits`` (default None: each layer's genotype bits) sets every activation quantiser's width;
-    the weights keep the genotype's.
+    ``act_bits`` (default None: each genotype entry's activation bits) sets every activation
+    quantiser's width; the weights keep the genotype's.
     """
 
     def __init__(

@@ -17,8 +17,8 @@ SAVE = {"dpi": 120, "bbox_inches": "tight"}
 
 
 def plot_alpha_history(history: list[dict[str, Any]], path: Path) -> Path:
-    """One panel per searchable layer: softmax of each (op, bits) alpha against the epoch (dashed:
-    the lowest bit width)."""
+    """One panel per alpha vector (each layer's (op, bits) and, when searched, its activation bits
+    "act@b"): softmax of each alpha against the epoch (dashed: the lowest bit width)."""
     layers = history[-1]["layers"]
     cols = min(4, len(layers))
     rows = -(-len(layers) // cols)

@@ -1,4 +1,5 @@
-"""The QuantNAS search: bi-level optimisation of a supernet's weights and its (op, bits) alphas.
+"""The QuantNAS search: bi-level optimisation of a supernet's weights and its (op, bits) alphas
+(and its activation-bit alphas, when `arch.act_bits` makes the activation width a choice of its own).
 
 Each step, as in the reference's `search_sr.py`: (1) after `warm_up` epochs, one Adam step
 (betas 0.5, 0.999) of the alphas on a batch of the held-out alpha stream, minimising
@@ -82,6 +83,7 @@ def build_supernet(arch: ArchSettings, search: SearchSettings) -> Supernet:
         quant_mode=search.quant_mode,
         alpha_selector=search.alpha_selector,
         in_channels=arch.channels,
+        act_bits=arch.act_bits,
     )
 
 
@@ -416,15 +418,8 @@ class Search:
             "genotype": str(genotype),
             "best": val_loss <= self.best_loss,
             "alpha_probs": [p.detach().flatten().cpu().tolist() for p in self.supernet.alpha_probs()],
-            "layers": self.supernet.layer_names(),
-            "candidates": [
-                [
-                    f"{op}@{b}"
-                    for op in self.supernet.primitives[name.split(".")[0]]
-                    for b in self.supernet.bits
-                ]
-                for name in self.supernet.layer_names()
-            ],
+            "layers": self.supernet.alpha_names(),
+            "candidates": self.supernet.alpha_labels(),
         }
         if self.bitops_of is not None:
             row["genotype_bitops"] = float(self.bitops_of(genotype, lr_size))

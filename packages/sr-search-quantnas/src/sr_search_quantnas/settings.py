@@ -30,7 +30,12 @@ REFERENCE_PRIMITIVES = {
 
 @dataclass
 class ArchSettings:
-    """`arch`: the supernet. `bits: [32]` is a full-precision search; `skip_mode: false` = ADM."""
+    """`arch`: the supernet. `bits: [32]` is a full-precision search; `skip_mode: false` = ADM.
+
+    `act_bits` (extension): the activation widths, searched as a choice of their own (e.g. `bits:
+    [8, 4]` with `act_bits: [8, 4]` reaches w4a8); unset, the activations follow the weight bits
+    (the reference).
+    """
 
     bits: list[int] = dataclasses.field(default_factory=lambda: [8, 4])
     channels: int = 3
@@ -42,11 +47,19 @@ class ArchSettings:
     body_cells: int = 3
     skip_mode: bool = True
     primitives: object = None
+    act_bits: list[int] | None = None
 
     def __post_init__(self) -> None:
         check_types(self)
         if not self.bits or any(b < 1 or b > 32 for b in self.bits):
             raise ConfigError(f"bits must be a non-empty list of widths in 1..32, got {self.bits!r}")
+        if self.act_bits is not None:
+            bad = [b for b in self.act_bits if b not in SUPPORTED_BITS]
+            if not self.act_bits or bad or len(set(self.act_bits)) != len(self.act_bits):
+                raise ConfigError(
+                    f"act_bits must be a non-empty list of distinct widths from {list(SUPPORTED_BITS)} "
+                    f"(or unset: activations at the weight bits), got {self.act_bits!r}"
+                )
         for key, count in _per_block_type("arch_pattern", self.arch_pattern, "count").items():
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                 raise ConfigError(f"arch_pattern.{key} must be a whole number >= 0, got {count!r}")
@@ -155,7 +168,7 @@ class TrainSettings:
     epochs: int = 30
     genotype_path: str | None = None
     # extension: every activation quantiser at this width (weights keep the genotype's bits), for
-    # uniform baselines such as w4a8; None = each layer's genotype bits (the reference)
+    # uniform baselines such as w4a8; None = each genotype entry's activation bits
     act_bits: int | None = None
 
     def __post_init__(self) -> None:

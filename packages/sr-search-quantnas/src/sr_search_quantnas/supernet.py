@@ -7,6 +7,10 @@ upsample + pixel shuffle -> tail with a residual at HR. Each residual is an `Ada
 every layer, shared by all body cells; a selector (softmax, gumbel or hard_gumbel with a
 temperature) turns alphas into mixing weights. How bit widths mix inside a layer is
 ``quant_mode``: "shared", "noise" (QuantNAS' quantisation noise) or "separate" (see `mixed`).
+
+The activations follow the weight bits (the reference), or, with ``act_bits``, their width is a
+choice of its own: every layer gets a second alpha vector, one weight per activation width, and
+its expected BitOps are ``E[MACs x weight bits] x E[activation bits]`` (the two choices independent).
 """
 
 from __future__ import annotations
@@ -45,9 +49,10 @@ class SearchBlock(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList(layers)
 
-    def forward(self, x: Tensor, probs: Sequence[Tensor]) -> Tensor:
-        for layer, p in zip(self.layers, probs, strict=True):
-            x = layer(x, p)
+    def forward(self, x: Tensor, probs: Sequence[tuple[Tensor, Tensor | None]]) -> Tensor:
+        """``probs``: per layer, its (op, bits) weights and its activation-bit weights (or None)."""
+        for layer, (p, act_p) in zip(self.layers, probs, strict=True):
+            x = layer(x, p, act_p)
         return x
 
 
@@ -58,7 +63,7 @@ class SearchCell(nn.Module):
         super().__init__()
         self.body, self.skip, self.residual = body, skip, residual
 
-    def forward(self, x: Tensor, body_probs: Sequence[Tensor], skip_probs: Sequence[Tensor]) -> Tensor:
+    def forward(self, x: Tensor, body_probs: Sequence[tuple], skip_probs: Sequence[tuple]) -> Tensor:
         return self.residual(x, lambda h: self.skip(h, skip_probs) + self.body(h, body_probs), x)
 
 
@@ -78,7 +83,11 @@ def resolve_primitives(primitives: Mapping[str, Sequence[str]] | None) -> dict[s
 
 
 class Supernet(nn.Module):
-    """QuantNAS supernet for ``scale``x super-resolution; input (N, in_channels, h, w) in [0, 1]."""
+    """QuantNAS supernet for ``scale``x super-resolution; input (N, in_channels, h, w) in [0, 1].
+
+    ``bits`` are the candidate weight widths; ``act_bits`` (default None: activations at the weight
+    bits) the candidate activation widths, searched as a separate choice.
+    """
 
     def __init__(
         self,
@@ -92,6 +101,7 @@ class Supernet(nn.Module):
         quant_mode: str = "shared",
         alpha_selector: str = "softmax",
         in_channels: int = 3,
+        act_bits: Sequence[int] | None = None,
     ) -> None:
         super().__init__()
         self.scale = check_scale(scale)
@@ -101,6 +111,11 @@ class Supernet(nn.Module):
         if not bits or len(set(bits)) != len(bits):
             raise ValueError(f"bits must be a non-empty list of distinct bit widths, got {bits!r}")
         self.bits = tuple(check_bits(b, "bits", SUPPORTED_BITS) for b in bits)
+        if act_bits is not None and (not act_bits or len(set(act_bits)) != len(act_bits)):
+            raise ValueError(f"act_bits must be a non-empty list of distinct bit widths, got {act_bits!r}")
+        self.act_bits = (
+            None if act_bits is None else tuple(check_bits(b, "act_bits", SUPPORTED_BITS) for b in act_bits)
+        )
         if quant_mode not in QUANT_MODES:
             raise ValueError(f"quant_mode must be one of {', '.join(QUANT_MODES)}, got {quant_mode!r}")
         if alpha_selector not in ALPHA_SELECTORS:
@@ -129,6 +144,9 @@ class Supernet(nn.Module):
             nn.Parameter(torch.zeros(len(self.primitives[block]) * len(self.bits)))
             for block, _ in self._layers
         )
+        self.act_alpha = nn.ParameterList(
+            nn.Parameter(torch.zeros(len(self.act_bits))) for _ in self._layers if self.act_bits is not None
+        )
         hard = alpha_selector == "hard_gumbel"
         for module in self.modules():
             if isinstance(module, MixedLayer):
@@ -140,21 +158,34 @@ class Supernet(nn.Module):
         for i in range(count):
             c_in, c_out = layer_channels(block, i, count, self.c_fixed, self.in_channels, self.scale)
             ops = [op_spec(name, c_in, c_out, self.c_fixed) for name in self.primitives[block]]
-            layers.append(MixedLayer(ops, self.bits, self.quant_mode))
+            layers.append(MixedLayer(ops, self.bits, self.quant_mode, self.act_bits))
         return SearchBlock(layers)
 
     # --- architecture parameters -------------------------------------------------------------
     def layer_names(self) -> list[str]:
-        """Names of the searchable layers ("head.0", ..., "tail.1") in the order of `alphas()`."""
+        """Names of the searchable layers ("head.0", ..., "tail.1") in the order of `alpha`."""
         return [f"{block}.{i}" for block, i in self._layers]
 
     def alphas(self) -> list[nn.Parameter]:
-        """The architecture parameters, one vector per layer (length n_ops * n_bits, op-major)."""
-        return list(self.alpha)
+        """The architecture parameters: one (op, bits) vector per layer (length n_ops * n_bits,
+        op-major), then, when activation bits are searched, one activation-bit vector per layer."""
+        return [*self.alpha, *self.act_alpha]
+
+    def alpha_names(self) -> list[str]:
+        """A name per vector of `alphas()`: the layer's, with ".act" for its activation-bit vector."""
+        names = self.layer_names()
+        return names + [f"{name}.act" for name in names if self.act_bits is not None]
+
+    def alpha_labels(self) -> list[list[str]]:
+        """Per vector of `alphas()`, a label per candidate: "op@bits", or "act@bits"."""
+        labels = [
+            [f"{op}@{b}" for op in self.primitives[block] for b in self.bits] for block, _ in self._layers
+        ]
+        return labels + [[f"act@{b}" for b in self.act_bits] for _ in self.act_alpha]
 
     def weights(self) -> list[nn.Parameter]:
         """Every parameter but the alphas (conv weights, LSQ scales, ADM)."""
-        alpha_ids = {id(p) for p in self.alpha}
+        alpha_ids = {id(p) for p in self.alphas()}
         return [p for p in self.parameters() if id(p) not in alpha_ids]
 
     def set_temperature(self, temperature: float) -> None:
@@ -183,22 +214,32 @@ class Supernet(nn.Module):
                 p.requires_grad_(state)
 
     def alpha_probs(self) -> list[Tensor]:
-        """softmax over each layer's (op, bits) alphas."""
-        return [F.softmax(a, dim=-1) for a in self.alpha]
+        """softmax over each vector of `alphas()`."""
+        return [F.softmax(a, dim=-1) for a in self.alphas()]
 
     def select(self) -> list[Tensor]:
-        """The selector's mixing weights for one forward (a fresh sample for gumbel selectors)."""
+        """The selector's mixing weights for one forward, one per vector of `alphas()` (a fresh
+        sample for gumbel selectors)."""
         if self.alpha_selector == "softmax":
             return self.alpha_probs()
         hard = self.alpha_selector == "hard_gumbel"
-        return [F.gumbel_softmax(a, tau=self.temperature, hard=hard, dim=-1) for a in self.alpha]
+        return [F.gumbel_softmax(a, tau=self.temperature, hard=hard, dim=-1) for a in self.alphas()]
 
-    def _by_block(self, probs: Sequence[Tensor]) -> dict[str, list[Tensor]]:
-        if len(probs) != len(self._layers):
-            raise ValueError(f"expected {len(self._layers)} per-layer weight vectors, got {len(probs)}")
-        grouped: dict[str, list[Tensor]] = {block: [] for block in BLOCK_TYPES}
-        for (block, _), p in zip(self._layers, probs, strict=True):
-            grouped[block].append(p)
+    def _per_layer(self, probs: Sequence[Tensor]) -> list[tuple[Tensor, Tensor | None]]:
+        """Weights aligned with `alphas()` as (op-bits weights, activation-bit weights or None) per layer."""
+        if len(probs) != len(self.alpha) + len(self.act_alpha):
+            raise ValueError(
+                f"expected {len(self.alpha) + len(self.act_alpha)} weight vectors (one per alpha vector), "
+                f"got {len(probs)}"
+            )
+        layers = len(self._layers)
+        act_probs = list(probs[layers:]) if self.act_bits is not None else [None] * layers
+        return list(zip(probs[:layers], act_probs, strict=True))
+
+    def _by_block(self, probs: Sequence[Tensor]) -> dict[str, list[tuple[Tensor, Tensor | None]]]:
+        grouped: dict[str, list[tuple[Tensor, Tensor | None]]] = {block: [] for block in BLOCK_TYPES}
+        for (block, _), pair in zip(self._layers, self._per_layer(probs), strict=True):
+            grouped[block].append(pair)
         return grouped
 
     def mixed_layer(self, block: str, index: int, cell: int = 0) -> MixedLayer:
@@ -225,48 +266,65 @@ class Supernet(nn.Module):
         return out.contiguous()
 
     # --- BitOps ------------------------------------------------------------------------------
-    def _layer_costs(self, lr_size: tuple[int, int]) -> list[Tensor]:
-        """Per layer, the BitOps of each (op, bits) pair (op-major), body/skip times body_cells."""
+    def _layer_costs(self, lr_size: tuple[int, int]) -> list[tuple[Tensor, Tensor]]:
+        """Per layer, (the cost of each (op, bits) pair (op-major), the factor of each activation
+        width): MACs x b x b and (1,) when the activations follow the weights, MACs x b and the
+        activation widths when searched; body/skip MACs times body_cells."""
         height, width = lr_size
         if min(height, width) < 1:
             raise ValueError(f"lr_size must be positive (h, w), got {lr_size!r}")
         bits = torch.tensor(self.bits, dtype=torch.float64)
+        weight_factor = bits if self.act_bits is not None else bits * bits
+        act_factor = torch.tensor(self.act_bits or (1,), dtype=torch.float64)
         costs = []
         for block, i in self._layers:
             layer = self.mixed_layer(block, i)
             pixels = height * width * (self.scale**2 if block == "tail" else 1)
             repeat = self.body_cells if block in ("body", "skip") else 1
             macs = torch.tensor(layer.macs_per_pixel(), dtype=torch.float64) * pixels * repeat
-            costs.append((macs[:, None] * (bits * bits)[None, :]).flatten())
+            costs.append(((macs[:, None] * weight_factor[None, :]).flatten(), act_factor))
         return costs
 
-    def bitops_table(self, lr_size: tuple[int, int]) -> dict[str, dict[tuple[str, int], int]]:
-        """BitOps (MACs x b x b) of every (op, bits) candidate of every layer for one LR input of
-        ``lr_size``; body and skip layers count all ``body_cells`` cells."""
+    def bitops_table(self, lr_size: tuple[int, int]) -> dict[str, dict[tuple, int]]:
+        """BitOps (MACs x weight bits x activation bits) of every candidate of every layer for one LR
+        input of ``lr_size``, keyed like genotype entries: (op, bits), or (op, weight_bits,
+        act_bits) when activation bits are searched; body and skip layers count all cells."""
         table = {}
-        for name, (block, _), cost in zip(
+        for name, (block, _), (cost, act_factor) in zip(
             self.layer_names(), self._layers, self._layer_costs(lr_size), strict=True
         ):
             pairs = [(op, b) for op in self.primitives[block] for b in self.bits]
-            table[name] = {pair: int(value) for pair, value in zip(pairs, cost.tolist(), strict=True)}
+            if self.act_bits is None:
+                table[name] = {pair: int(value) for pair, value in zip(pairs, cost.tolist(), strict=True)}
+                continue
+            table[name] = {
+                (*pair, a): int(value * a)
+                for pair, value in zip(pairs, cost.tolist(), strict=True)
+                for a in act_factor.int().tolist()
+            }
         return table
 
     def expected_bitops(
         self, lr_size: tuple[int, int], probs: Sequence[Tensor] | None = None, normalize: bool = False
     ) -> Tensor:
-        """Alpha-weighted BitOps of the supernet (differentiable in the alphas).
+        """Alpha-weighted BitOps of the supernet (differentiable in the alphas): per layer
+        ``sum_(op,b) p[op,b] MACs_op b b``, or with searched activation bits
+        ``(sum_(op,b) p[op,b] MACs_op b) (sum_a q[a] a)``.
 
-        ``probs`` defaults to `alpha_probs()`; pass ``self.selection`` to weight by the last
-        forward's selector sample as the reference does. ``normalize=True`` maps it as the
-        reference's penalty does: ``(E - F0/n) / (F0*n - F0/n)`` with F0 the BitOps under uniform
-        alphas and n = 5/4.
+        ``probs`` (one vector per `alphas()` vector) defaults to `alpha_probs()`; pass
+        ``self.selection`` to weight by the last forward's selector sample as the reference does.
+        ``normalize=True`` maps it as the reference's penalty does: ``(E - F0/n) / (F0*n - F0/n)``
+        with F0 the BitOps under uniform alphas and n = 5/4.
         """
         probs = self.alpha_probs() if probs is None else probs
         costs = self._layer_costs(lr_size)
         device, dtype = self.alpha[0].device, self.alpha[0].dtype
-        expected = sum((p * c.to(device, dtype)).sum() for p, c in zip(probs, costs, strict=True))
+        expected = sum(
+            (p * cost.to(device, dtype)).sum() * (1.0 if q is None else (q * act.to(device, dtype)).sum())
+            for (p, q), (cost, act) in zip(self._per_layer(probs), costs, strict=True)
+        )
         if not normalize:
             return expected
-        uniform = sum(float(c.mean()) for c in costs)
+        uniform = sum(float(cost.mean() * act.mean()) for cost, act in costs)
         low, high = uniform / _NORM_SPREAD, uniform * _NORM_SPREAD
         return (expected - low) / (high - low)
