@@ -12,7 +12,7 @@ import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,31 +106,48 @@ def evaluate_references(official: dict[str, str], sets: list[str], out: Path) ->
     return found
 
 
-def latencies_ms(models: dict[str, torch.nn.Module], size: Sequence[int], rounds: int) -> dict[str, float]:
-    """Median one-thread CPU latency (ms) of each network on one `size` LR input, in interleaved rounds
-    so that a slow moment of the machine hits every network alike."""
+def latencies_ms(
+    models: dict[str, torch.nn.Module],
+    size: Sequence[int],
+    rounds: int,
+    statistic: Callable[[list[float]], float] = statistics.median,
+) -> dict[str, float]:
+    """One-thread CPU latency (ms) of each network on one `size` LR input: `statistic` (the median, or
+    `min` where other jobs interfere: they only ever add time) of interleaved rounds, so that a slow
+    moment of the machine hits every network alike."""
     torch.set_num_threads(1)
     lr = torch.rand(1, 3, *size)
     with torch.inference_mode():
         calls = {name: (lambda model=model: model(lr)) for name, model in models.items()}
         times = interleaved_times_ms(calls, rounds, warmup=1)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return {name: statistic(values) for name, values in times.items()}
 
 
-def measure_latency(runs: dict[str, dict], out: Path, size: Sequence[int], rounds: int) -> dict[str, dict]:
-    """Params, MACs (720p output) and median CPU latency of every deployed network of `runs` (name ->
-    a row with its `deployed` file), kept in out/latency.json."""
+def measure_latency(
+    runs: dict[str, dict],
+    out: Path,
+    size: Sequence[int],
+    rounds: int,
+    statistic: Callable[[list[float]], float] = statistics.median,
+) -> dict[str, dict]:
+    """Params, MACs (720p output) and CPU latency (`latencies_ms`) of every deployed network of `runs`
+    (name -> a row with its `deployed` file), kept in out/latency.json."""
     path = out / "latency.json"
     known = json.loads(path.read_text("utf-8")) if path.is_file() else {}
     wanted = sorted(name for name, row in runs.items() if row.get("deployed"))
     if set(wanted) <= set(known):
         return known
     models = {name: load_trained(runs[name]["deployed"], deployed=True)[0] for name in wanted}
-    median = latencies_ms(models, size, rounds)
+    latency = latencies_ms(models, size, rounds, statistic)
     measured: dict[str, dict] = {}
     for name, model in models.items():
         costs = profile(model, scale=2)
-        measured[name] = {"params": costs.params, "macs_720p": costs.macs, "latency_ms": median[name]}
-    measured["_setup"] = {"lr_size": list(size), "threads": 1, "rounds": rounds}
+        measured[name] = {"params": costs.params, "macs_720p": costs.macs, "latency_ms": latency[name]}
+    measured["_setup"] = {
+        "lr_size": list(size),
+        "threads": 1,
+        "rounds": rounds,
+        "statistic": statistic.__name__,
+    }
     write_text_atomic(path, json.dumps(measured, indent=2) + "\n")
     return measured
