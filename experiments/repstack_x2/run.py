@@ -159,9 +159,8 @@ def retime(names: list[str], rounds: int) -> None:
     for name in names:
         ratio = statistics.median(a / b for a, b in zip(times[name], first, strict=True))
         fastest, median = min(times[name]), statistics.median(times[name])
-        print(
-            f"{name}: fastest {fastest:.1f} ms, median {median:.1f} ms, per-round ratio to {names[0]} {ratio:.3f}"
-        )
+        times_text = f"fastest {fastest:.1f} ms, median {median:.1f} ms"
+        print(f"{name}: {times_text}, per-round ratio to {names[0]} {ratio:.3f}")
 
 
 def rank_benchmark(data: Path, out: Path, publish: Path, jobs: int, quick: bool) -> None:
