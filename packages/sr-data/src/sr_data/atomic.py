@@ -1,11 +1,14 @@
 """Atomic file writes: a file either keeps its old content or has the complete new one.
 
 Every long-running job of the toolkit (caches, images, checkpoints, result tables) writes through
-this, so a kill mid-write never leaves a truncated file behind.
+this, so a kill mid-write never leaves a truncated file behind. A write that the operating system
+refuses (a full disk) raises an OSError naming the file being written, whatever the writer made of
+it (torch.save, for one, reports a failed write as a RuntimeError without its cause).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -20,30 +23,63 @@ def _umask() -> int:
     return mask
 
 
+class _RecordedFile(io.FileIO):
+    """A file that keeps the OSError of its failed write, for writers that replace it with their own."""
+
+    failure: OSError | None = None
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        try:
+            return super().write(data)
+        except OSError as err:
+            self.failure = err
+            raise
+
+
+@contextmanager
+def naming_the_file(path: str | os.PathLike) -> Iterator[None]:
+    """Re-raise an OSError of the block that names no file (or only a temporary one) as one naming
+    ``path``: "[Errno 28] No space left on device" alone does not say what could not be written."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is not None and not Path(str(err.filename)).name.endswith(".tmp"):
+            raise
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from err
+
+
 @contextmanager
 def atomic_write(
     path: str | os.PathLike, mode: str = "wb", encoding: str | None = None, fsync: bool = False
 ) -> Iterator[IO]:
-    """Open a temporary file beside ``path``; when the block ends without error it replaces ``path``.
+    """Open a temporary file beside ``path`` (``mode`` "wb" or "w"); when the block ends without
+    error it replaces ``path``.
 
-    On an error the temporary file is removed and ``path`` is untouched. The new file gets the
-    permissions a plain ``open`` would give it (not ``mkstemp``'s owner-only 0600). ``fsync`` also
-    flushes it to disk before the rename (for checkpoints).
+    On an error the temporary file is removed and ``path`` is untouched; a write the operating
+    system refused is an OSError naming ``path``. The new file gets the permissions a plain
+    ``open`` would give it (not ``mkstemp``'s owner-only 0600). ``fsync`` also flushes it to disk
+    before the rename (for checkpoints).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(temp, 0o666 & ~_umask())
-        with os.fdopen(handle, mode, encoding=encoding) as stream:
-            yield stream
-            if fsync:
-                stream.flush()
-                os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with naming_the_file(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        raw = _RecordedFile(handle, "wb")
+        try:
+            os.chmod(temp, 0o666 & ~_umask())
+            binary = io.BufferedWriter(raw)
+            with binary if "b" in mode else io.TextIOWrapper(binary, encoding=encoding) as stream:
+                yield stream
+                if fsync:
+                    stream.flush()
+                    os.fsync(stream.fileno())
+            os.replace(temp, path)
+        except BaseException as err:
+            raw.close()
+            Path(temp).unlink(missing_ok=True)
+            if raw.failure is not None and not isinstance(err, OSError):
+                raise raw.failure from err
+            raise
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
