@@ -126,6 +126,16 @@ def test_cli_reports_errors_without_a_traceback(fake_factory, image_folder, caps
     assert "unknown model 'nope'" in capsys.readouterr().err
 
 
+def test_an_out_that_is_a_file_is_refused_before_any_evaluation(fake_factory, image_folder, tmp_path, capsys):
+    out = tmp_path / "results.txt"
+    out.write_text("a file\n")
+    args = ["--model", "upconv", "--scale", "2", "--data", str(image_folder), "--out", str(out)]
+    assert cli.main(args) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == f"sr-eval: error: {out}: exists and is not a folder"
+    assert captured.out == "" and out.read_text() == "a file\n"  # no table: nothing was evaluated
+
+
 def test_cli_does_not_import_sr_blocks():
     code = "import sys, sr_eval, sr_eval.cli; assert 'sr_blocks' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sr_blocks import create_model, list_models
-from sr_data import open_test_sets
+from sr_data import check_output_folder, open_test_sets
 from sr_deploy import (
     check_out_of_official_folder,
     deploy_and_export,
@@ -213,6 +213,7 @@ def _export(args: argparse.Namespace) -> None:
 def _upscale(args: argparse.Namespace) -> int:
     names = ("weights", "onnx", "model", "scale", "device", "half", "tile", "overlap")
     engine = open_engine(**{key: getattr(args, key) for key in names})
+    check_output_folder(args.out)
     jobs = plan_jobs(args.inputs, args.out, args.format, args.recursive)
     options = {"workers": args.workers, "progress": not args.quiet, "png_level": args.png_level}
     report = upscale_files(jobs, engine, overwrite=args.overwrite, **options)

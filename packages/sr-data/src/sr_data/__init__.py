@@ -1,6 +1,6 @@
 """sr_data: image I/O, MATLAB-compatible bicubic resize and super-resolution datasets."""
 
-from sr_data.atomic import atomic_write, naming_the_file, write_text_atomic
+from sr_data.atomic import atomic_write, check_output_folder, naming_the_file, write_text_atomic
 from sr_data.benchmark import BENCHMARK_FOLDERS, Benchmark
 from sr_data.cache import DecodeCache
 from sr_data.div2k import DIV2K
@@ -31,6 +31,7 @@ from sr_data.version import __version__
 __all__ = [
     "BicubicUpsampler",
     "atomic_write",
+    "check_output_folder",
     "naming_the_file",
     "write_text_atomic",
     "BENCHMARK_FOLDERS",

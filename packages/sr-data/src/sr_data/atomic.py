@@ -8,6 +8,7 @@ it (torch.save, for one, reports a failed write as a RuntimeError without its ca
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import tempfile
@@ -80,6 +81,20 @@ def atomic_write(
             if raw.failure is not None and not isinstance(err, OSError):
                 raise raw.failure from err
             raise
+
+
+def check_output_folder(path: str | os.PathLike) -> None:
+    """Raise, before any work, the OSError that writing into the folder ``path`` would meet: ``path``
+    (or, while it is not there, the nearest folder above it, where it would be made) must be a folder
+    this process may write in. Creates nothing."""
+    existing = Path(path)
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a folder", str(existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        reason = "cannot be written (no permission, or a read-only file system)"
+        raise PermissionError(errno.EACCES, reason, str(existing))
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
