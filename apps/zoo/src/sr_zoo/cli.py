@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from sr_blocks import create_model, list_models
+from sr_blocks import create_model, list_models, model_entry
 from sr_data import check_output_folder, open_test_sets
 from sr_deploy import (
     check_out_of_official_folder,
@@ -173,6 +173,8 @@ def _train(args: argparse.Namespace) -> None:
     config = args.config or args.model
     if config is None:
         raise ValueError("give --model or --config")
+    if args.config is None:
+        model_entry(args.model)  # an unknown model is named (with the known ones) before its recipe is sought
     out = args.out or Path("runs") / f"{args.model or Path(config).stem}_x{args.scale}"
     options = {key: getattr(args, key) for key in ("steps", "epochs", "batch_size", "lr", "device", "amp")}
     train(config, out, model=args.model, scale=args.scale, data=args.data, quiet=args.quiet, **options)
