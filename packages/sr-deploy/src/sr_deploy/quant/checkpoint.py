@@ -21,7 +21,7 @@ from typing import Any
 from torch import nn
 
 from sr_data import PairedImages, RandomPatches, open_test_sets, open_training_images, write_text_atomic
-from sr_deploy.loading import find_weights, load_trained
+from sr_deploy.loading import check_out_of_official_folder, find_weights, load_trained
 from sr_deploy.onnx_export import export_onnx_checked
 from sr_deploy.quant.bits import check_bits
 from sr_deploy.quant.finetune import distillation_patches, fine_tune
@@ -154,6 +154,7 @@ def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str,
     request.mixed_precision()
     weights = find_weights(request.weights)
     model, ckpt = load_trained(weights, deployed=True, model=request.model, scale=request.scale)
+    check_out_of_official_folder(ckpt, request.out)
     scale, bits, out = ckpt["scale"], request.bits, Path(request.out)
     notes: list[str] = []
     sets = open_test_sets(request.sets, scale, notes)
