@@ -96,7 +96,7 @@ def test_bad_checkpoints_and_names(fake_factory, tmp_path):
         models.load_model(str(tmp_path / "missing.pt"), 2)
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="cannot read checkpoint"):
+    with pytest.raises(ValueError, match=r"corrupt\.pt: not a readable checkpoint \(not a torch.save file\)"):
         models.load_model(str(corrupt), 2)
     with pytest.raises(KeyError, match="unknown model 'nope'"):
         models.load_model("nope", 2)
