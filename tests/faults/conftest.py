@@ -5,3 +5,5 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # fault_runs
+
+from sr_deploy.testing import make_checkpoint  # noqa: E402, F401 (a fixture)
