@@ -67,6 +67,17 @@ def start(cli: str, *args: object, cwd: Path, **popen: object) -> subprocess.Pop
     )
 
 
+def finish(process: subprocess.Popen) -> str:
+    """Wait for `process` to end and return its stderr; one still running after HANG_BOUND_S hangs:
+    it is killed (its pool workers end with it) and the test fails."""
+    try:
+        return process.communicate(timeout=HANG_BOUND_S)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError(f"hung: still running after {HANG_BOUND_S} s") from None
+
+
 def wait_until(ready: Callable[[], object], process: subprocess.Popen, what: str) -> object:
     """Poll until `ready()` returns something true (returned), failing if the run ends first."""
     deadline = time.monotonic() + HANG_BOUND_S

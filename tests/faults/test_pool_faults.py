@@ -9,7 +9,7 @@ import os
 import signal
 
 import pytest
-from fault_runs import ESR_SEARCH, history, pool_workers, run, start, wait_until
+from fault_runs import ESR_SEARCH, finish, history, pool_workers, run, start, wait_until
 
 from sr_deploy.testing import one_line_error
 
@@ -41,7 +41,7 @@ def test_a_worker_killed_as_it_starts_ends_the_run_with_one_line(search):
     search_run = start("esr-ea", *POOL, cwd=search)
     worker = wait_until(lambda: pool_workers(search_run), search_run, "a pool worker")[0]
     os.kill(worker, signal.SIGKILL)  # while the command hands it the fitness data
-    _, err = search_run.communicate(timeout=240)
+    err = finish(search_run)
     assert search_run.returncode == 3, err
     assert len(err.strip().splitlines()) == 1 and WORKER_DIED in err, err
 
@@ -50,7 +50,7 @@ def test_ctrl_c_while_the_workers_start_is_one_line_exit_130(search):
     search_run = start("esr-ea", *POOL, cwd=search, start_new_session=True)
     wait_until(lambda: len(pool_workers(search_run)) == 2, search_run, "two pool workers")
     os.killpg(search_run.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
-    _, err = search_run.communicate(timeout=240)
+    err = finish(search_run)
     assert search_run.returncode == 130, err
     assert err.strip() == "esr-ea: interrupted; rerun the same command to resume", err
 
