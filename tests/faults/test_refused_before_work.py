@@ -1,6 +1,9 @@
 """Faults of the user, refused before any work: one line naming the flag, key or file, the exit
 status of sr_eval.runtime, and nothing written (so the corrected command is never refused), through
-each real command. Also a search whose every candidate the latency limit rejects, which says so."""
+each real command (one case per command here; the apps' tests hold the others: the rest of sesr's
+data checks in apps/sesr/tests/test_cli.py, `zoo quantize` into the official weights' folder in
+apps/zoo/tests/test_official_weights.py). Also a search whose every candidate the latency limit
+rejects, which says so."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 from fault_runs import ESR_SEARCH, run
 
 from sr_data import write_image
-from sr_deploy.testing import needs_official_weights, official_weights, one_line_error
+from sr_deploy.testing import one_line_error
 
 SESR = ["--data", "samples", "--test_sets", "samples", "--out", "out", "--m", "2", "--int_features", "8"]
 SESR += ["--feature_size", "16", "--epochs", "1", "--quiet"]
@@ -22,16 +25,6 @@ CASES = {  # name: (command, exit status, fragments of the one line)
         ["sesr", *SESR, "--batch_size", "100000"],
         2,
         ["--batch_size 100000: more than the"],
-    ),
-    "sesr: a patch the scale cannot divide": (
-        ["sesr", *SESR, "--steps_per_epoch", "1", "--patch_size", "33"],
-        2,
-        ["--patch_size 33", "not a multiple of scale 2"],
-    ),
-    "sesr: images smaller than the patch": (
-        ["sesr", *SESR, "--steps_per_epoch", "1", "--patch_size", "1000"],
-        2,
-        ["--patch_size 1000", "smaller than the 1000x1000 patch"],
     ),
     "quantnas batch: a test set not found": (
         ["quantnas", *QUANTNAS_BATCH, "--sets", "samples", "NoSuchSet"],
@@ -89,16 +82,6 @@ def test_a_refused_command_is_one_line_and_writes_nothing(workplace, case):
         "search.yaml",
         "taken",
     ]
-
-
-@needs_official_weights
-def test_zoo_quantize_never_writes_into_the_official_weights_folder(tmp_path):
-    folder = tmp_path / "authors"  # a copy: the refusal must hold wherever the authors' files are
-    folder.mkdir()
-    (folder / "model_RTC.pth").write_bytes(official_weights("model_RTC.pth").read_bytes())
-    args = ["quantize", "--weights", "authors/model_RTC.pth", "--out", "authors/int8", "--sets", "samples"]
-    one_line_error(run("zoo", *args, cwd=tmp_path), 2, "folder of the official weights model_RTC.pth")
-    assert [p.name for p in folder.iterdir()] == ["model_RTC.pth"]
 
 
 def test_a_latency_limit_that_rejects_every_candidate_says_so(tmp_path):
