@@ -12,6 +12,7 @@ from sr_eval.report import markdown_table
 from sr_train import RunFolder
 
 VARIANTS = {
+    "ptq_default": "PTQ w8a8, default (automatic plan)",
     "ptq_w8a8": "PTQ w8a8",
     "ptq_w8a8_mixed": "PTQ w8a8, plan",
     "qat_w8a8": "QAT w8a8",
@@ -20,6 +21,7 @@ VARIANTS = {
     "kd_w4a4": "QAT w4a4, distilled",
 }
 TARGET_OF = {
+    "ptq_default": "ptq",
     "ptq_w8a8": "ptq",
     "ptq_w8a8_mixed": "ptq",
     "qat_w8a8": "qat_w8a8",
@@ -71,6 +73,11 @@ def network_section(folder: Path, targets: dict[str, float]) -> tuple[list[str],
             f"({'meets' if worst <= target else 'MISSES'} the {target} dB target)"
         )
     lines += markdown_table(header, table, align="lr" + "l" * len(sets) + "lr").splitlines()
+    default = stages.done("ptq_default")
+    if default is not None and "mixed_plan_summary" in default:
+        first, *kept = default["mixed_plan_summary"].splitlines()
+        lines += ["", f"Default (`zoo quantize` as documented): {first}."]
+        lines += [f"- {line.strip()}" for line in kept]
     plan = stages.done("plan")
     if plan is not None:
         lines += ["", f"Mixed-precision plan (tuned on Set5 only): {plan['reason']}."]

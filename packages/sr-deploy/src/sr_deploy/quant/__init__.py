@@ -1,8 +1,10 @@
 """Post-training quantisation, quantisation-aware training and int8 ONNX export for any SR network.
 
-`ptq(model, calibration_batches)` returns a calibrated Brevitas copy of a float network (every conv
+`ptq(model, calibration_batches)` returns a calibrated Brevitas copy of a float network (each conv
 quantised: per-channel int weights, int activations at its input and output, int32 bias; the rest
-float), `qat(model)` the same with trainable scales, `fine_tune` trains it with sr_train,
+float), by default with the automatic mixed-precision plan (`mixed_precision_plan`: the fewest convs
+left float that keep a held-out part of the calibration data within `max_drop` dB; `keep_float=()`
+quantises every conv), `qat(model)` the same with trainable scales, `fine_tune` trains it with sr_train,
 `export_onnx_int8` writes QCDQ ONNX that onnxruntime runs with integer kernels,
 `onnx_int8_agreement` compares onnxruntime's output with the Brevitas model's, `quantized_layers`
 lists what was quantised at which width and `int8_report` does all of it for a results folder.
@@ -16,6 +18,7 @@ search builds on them). Needs the `quant` extra (Brevitas); the ONNX steps the `
 
 from sr_deploy.quant import _brevitas  # noqa: F401  (first: the install hint when Brevitas is missing)
 from sr_deploy.quant.agreement import onnx_int8_agreement
+from sr_deploy.quant.auto_plan import LayerCost, MixedPlan, mixed_precision_plan
 from sr_deploy.quant.bits import QCDQ_BITS, check_bits
 from sr_deploy.quant.calibration import CalibrationData, as_batches, calibrate
 from sr_deploy.quant.checkpoint import QuantizeRequest, parse_bits, quantize_checkpoint, quantize_model
@@ -41,7 +44,9 @@ __all__ = [
     "METHODS",
     "QCDQ_BITS",
     "CalibrationData",
+    "LayerCost",
     "LayerSensitivity",
+    "MixedPlan",
     "OnnxModule",
     "PlanStep",
     "QuantLayerInfo",
@@ -59,6 +64,7 @@ __all__ = [
     "int8_report",
     "onnx_int8_agreement",
     "layer_sensitivity",
+    "mixed_precision_plan",
     "parse_bits",
     "plan_keep_float",
     "ptq",
