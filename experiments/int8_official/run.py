@@ -27,7 +27,9 @@ then QAT w8a8, then QAT w4a4):
   its QCDQ ONNX (QuantizeLinear -> Clip to 4 bits -> DequantizeLinear) runs float convs on the
   4-bit values, which is what the onnxruntime column measures for it;
 - speed (last, all networks): fp32 ONNX vs the w8a8 ONNX files at a 640x360 LR input, interleaved
-  rounds, median ratio (`sr_deploy.quant.compare_onnx_speed`); `--stage speed` re-runs it alone.
+  rounds, median ratio (`sr_deploy.quant.compare_onnx_speed`), and each file's time per operator
+  type from onnxruntime's profiler (`onnx_op_profile`: which ops run as integer kernels, which stay
+  float); `--stage speed` re-runs it alone.
 
 Then `results.md` is written from the cells' JSON: beside this file for the full run (the cells,
 ONNX files and QAT checkpoints stay in results/, not committed), in the output folder otherwise.
@@ -65,6 +67,7 @@ from sr_deploy.quant import (
     evaluate_onnx,
     int8_report,
     layer_sensitivity,
+    onnx_op_profile,
     plan_keep_float,
     quantize_model,
     sensitivity_markdown,
@@ -289,6 +292,8 @@ class Network:
 
     def cell(self, name: str, work: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
         """The cell's result: `work(<network>/<cell>/)` once, a stage of the network's run folder."""
+        if name in self.cells:  # fp32 belongs to two phases
+            return self.cells[name]
 
         def timed() -> dict[str, Any]:
             log(f"{self.key}/{name}: start")
@@ -362,6 +367,10 @@ def speed_stage(out: Path, budget: Budget, threads: int) -> dict[str, Any]:
         )
         results[key] = compare_onnx_speed(files, budget.speed_shape, budget.speed_rounds, threads)
         log(f"speed {key}: {results[key]['speedup_vs_fp32']}")
+        results[key]["ops"] = {  # where each file's time goes, per operator type
+            label: [row.to_dict() for row in onnx_op_profile(path, budget.speed_shape, threads=threads)]
+            for label, path in files.items()
+        }
     measured = {"threads": threads, "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "networks": results}
     write_json(out / "speed.json", measured)
     return measured

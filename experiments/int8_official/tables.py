@@ -30,6 +30,7 @@ TARGET_OF = {
     "kd_w4a4": "qat_w4a4",
 }
 SENSITIVITY_ROWS = 8
+KINDS = ("integer", "conversion", "float")
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -129,7 +130,29 @@ def speed_lines(speed: dict[str, Any] | None, target: float) -> tuple[list[str],
                     f"({verdict} the {target}x target)"
                 )
     header = ["network", "file", "median CPU s", "median wall s", "speed-up (CPU time)", "speed-up (wall)"]
-    return lines + markdown_table(header, table, "llrrrr").splitlines() + [""], verdicts
+    lines += markdown_table(header, table, "llrrrr").splitlines() + [""]
+    return lines + op_lines(speed["networks"]), verdicts
+
+
+def op_lines(networks: dict[str, Any]) -> list[str]:
+    """Per network, where each file's time goes by operator kind, and the int8 files' float ops."""
+    lines = [
+        "## Where the time goes",
+        "",
+        "onnxruntime's profiler, same input and thread count, median of 3 runs after a warm-up: summed "
+        "node time per kind (integer kernels, Quantize/DequantizeLinear, float ops) and the float "
+        "operators of each int8 file that take 2% of its time or more.",
+        "",
+    ]
+    table = []
+    for key, result in networks.items():
+        for label, rows in result.get("ops", {}).items():
+            kinds = {kind: sum(r["ms"] for r in rows if r["kind"] == kind) for kind in KINDS}
+            slow = [r for r in rows if r["kind"] == "float" and r["share"] >= 0.02] if label != "fp32" else []
+            named = ", ".join(f"{r['op_type']} x{r['nodes']} {r['ms']:.0f} ms" for r in slow)
+            table.append([key, label, *(f"{kinds[kind]:.0f}" for kind in KINDS), named])
+    header = ["network", "file", *(f"{kind} ms" for kind in KINDS), "float ops >= 2%"]
+    return lines + markdown_table(header, table, "llrrrl").splitlines() + [""]
 
 
 def write_report(

@@ -9,7 +9,18 @@ import torch
 
 from sr_zoo.cli import main
 
-TINY = ["--calibration", "16", "--patch-size", "32", "--sets", "samples", "--data", "samples"]
+TINY = [
+    "--calibration",
+    "16",
+    "--calibration-size",
+    "32",
+    "--patch-size",
+    "32",
+    "--sets",
+    "samples",
+    "--data",
+    "samples",
+]
 
 
 def test_all_int8_ptq_writes_the_results_folder(make_checkpoint, tmp_path, capsys):

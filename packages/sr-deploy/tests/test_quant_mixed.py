@@ -204,3 +204,15 @@ def test_qat_towards_the_teacher_runs_and_bad_targets_are_named(tmp_path):
     assert info["qat_steps"] == 2 and quant.quantized_layers(qmodel)
     with pytest.raises(ValueError, match="qat_target must be one of hr, teacher, got 'lr'"):
         quant.QuantizeRequest(weights=tmp_path, out=tmp_path, qat_target="lr").mixed_precision()
+
+
+def test_op_profile_names_the_integer_convs_and_the_float_ops(onnx_files):
+    from sr_deploy.quant.op_profile import onnx_op_profile, op_profile_markdown
+
+    _, float_path, int8_path = onnx_files
+    rows = {row.op_type: row for row in onnx_op_profile(int8_path, (1, 3, 16, 16), runs=2)}
+    assert rows["QLinearConv"].kind == "integer" and rows["QLinearConv"].nodes == 2  # the last conv's
+    assert rows["DepthToSpace"].kind == "float"  # output is float: it stays a Conv
+    assert sum(row.share for row in rows.values()) == pytest.approx(1)
+    assert "QLinearConv" not in {row.op_type for row in onnx_op_profile(float_path, (1, 3, 16, 16), runs=1)}
+    assert "| QLinearConv | integer | 2 |" in op_profile_markdown(list(rows.values()))

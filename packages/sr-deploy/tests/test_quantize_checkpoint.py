@@ -11,7 +11,9 @@ import pytest
 
 from sr_deploy.quant import QuantizeRequest, parse_bits, quantize_checkpoint
 
-TINY = dict(calibration_patches=16, patch_size=32, sets=["samples"], data="samples")
+TINY = dict(
+    calibration_patches=16, calibration_patch_size=32, patch_size=32, sets=["samples"], data="samples"
+)
 
 
 def test_default_ptq_int8_loses_little_and_exports_checked_qcdq(make_checkpoint, tmp_path):

@@ -156,9 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     drop_help = "the automatic plan's budget: dB lost on the held-out quarter of the calibration patches"
     p.add_argument("--max-drop", type=float, default=0.1, help=drop_help)
     p.add_argument("--batch-size", type=int, default=16, help="QAT batch size")
-    calibration_help = "training patches for calibration (a quarter held out for the automatic plan)"
-    p.add_argument("--calibration", type=int, default=256, help=calibration_help)
-    p.add_argument("--patch-size", type=int, default=64, help="HR side of the training patches")
+    calibration_help = "calibration patches, 48 LR pixels square (a quarter held out for the automatic plan)"
+    p.add_argument("--calibration", type=int, default=128, help=calibration_help)
+    p.add_argument("--calibration-size", type=int, help="HR side of the calibration patches (48 x scale)")
+    p.add_argument("--patch-size", type=int, default=64, help="HR side of the QAT patches")
     p.add_argument("--data", default="samples", help=DATA_HELP)
     p.add_argument("--sets", nargs="+", default=DEFAULT_SETS, help=SETS_HELP)
     p.add_argument("--out", type=Path, required=True, help="results folder")
@@ -253,7 +254,13 @@ def _quantize(args: argparse.Namespace) -> None:
     if args.all_int8:
         options["keep_float"] = []
     quantize_checkpoint(
-        QuantizeRequest(Path(args.weights), args.out, calibration_patches=args.calibration, **options)
+        QuantizeRequest(
+            Path(args.weights),
+            args.out,
+            calibration_patches=args.calibration,
+            calibration_patch_size=args.calibration_size,
+            **options,
+        )
     )
 
 

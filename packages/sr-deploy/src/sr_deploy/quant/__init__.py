@@ -10,7 +10,8 @@ quantises every conv), `qat(model)` the same with trainable scales, `fine_tune` 
 lists what was quantised at which width and `int8_report` does all of it for a results folder.
 `layer_sensitivity` / `plan_keep_float` find the convs that resist quantisation and keep them float
 (`keep_float`, a mixed-precision plan), `evaluate_onnx` scores an ONNX file in onnxruntime like a
-torch model and `compare_onnx_speed` times two ONNX files in interleaved rounds.
+torch model, `compare_onnx_speed` times two ONNX files in interleaved rounds and `onnx_op_profile`
+says which operators onnxruntime runs as integer kernels and which stay float, and what each costs.
 `quantize_checkpoint` is the whole job for a trained checkpoint (`zoo quantize`). `quant_conv` and
 `check_bits` are the toolkit's one Brevitas conv builder and one bit-width check (the QuantNAS
 search builds on them). Needs the `quant` extra (Brevitas); the ONNX steps the `onnx` extra.
@@ -27,6 +28,7 @@ from sr_deploy.quant.finetune import distillation_patches, fine_tune
 from sr_deploy.quant.int8_report import int8_report
 from sr_deploy.quant.layers import conv_geometry, quant_conv, quant_twin
 from sr_deploy.quant.onnx_eval import OnnxModule, evaluate_onnx
+from sr_deploy.quant.op_profile import OpTime, onnx_op_profile, op_profile_markdown
 from sr_deploy.quant.quantize import ptq, qat
 from sr_deploy.quant.quantizers import METHODS
 from sr_deploy.quant.report import QuantLayerInfo, float_convs, quantized_layers
@@ -48,6 +50,7 @@ __all__ = [
     "LayerSensitivity",
     "MixedPlan",
     "OnnxModule",
+    "OpTime",
     "PlanStep",
     "QuantLayerInfo",
     "QuantizeRequest",
@@ -63,6 +66,8 @@ __all__ = [
     "float_convs",
     "int8_report",
     "onnx_int8_agreement",
+    "onnx_op_profile",
+    "op_profile_markdown",
     "layer_sensitivity",
     "mixed_precision_plan",
     "parse_bits",

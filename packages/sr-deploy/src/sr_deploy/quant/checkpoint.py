@@ -37,16 +37,20 @@ from sr_train import LumaView, PatchTensors, TrainConfig, stack_patches
 QAT_TARGETS = ("hr", "teacher")
 QAT_POOL = 4096  # at most this many distinct training patches for QAT (reused across steps)
 QAT_VAL_PATCHES = 64
+CALIBRATION_LR_SIDE = 48  # LR side of the default calibration patches
 
 
 @dataclass
 class QuantizeRequest:
     """What to quantise and how: the `zoo quantize` options.
 
-    The default calibration: `calibration_patches` (256) random crops of `patch_size` (64) HR pixels
-    from `data` ("samples": the six scikit-image training photos), LR made by bicubic downscaling;
-    with the automatic plan (`keep_float` None) one crop in four is held out to choose the float
-    convs and the other three quarters calibrate."""
+    The default calibration: `calibration_patches` (128) random crops of 48 LR pixels (96 HR pixels
+    at x2, 192 at x4; `calibration_patch_size` sets the HR side) from `data` ("samples": the six
+    scikit-image training photos), LR made by bicubic downscaling; with the automatic plan
+    (`keep_float` None) one crop in four is held out to choose the float convs and the other three
+    quarters calibrate. The LR side is fixed because attention blocks pool whole inputs: on 16-pixel
+    crops (64 HR pixels at x4) IMDN x4's pooled statistics, and so its quantisers, are not those of
+    a photo."""
 
     weights: Path  # a checkpoint, a run folder (best.pt, else last.pt) or an official weights file
     out: Path
@@ -56,9 +60,9 @@ class QuantizeRequest:
     method: str = "percentile"
     bits: str = "w8a8"
     qat_steps: int = 0
-    calibration_patches: int = 256
+    calibration_patches: int = 128
     patch_size: int = 64  # HR side of the training patches
-    calibration_patch_size: int | None = None  # HR side of the calibration patches (None: patch_size)
+    calibration_patch_size: int | None = None  # HR side of the calibration patches (None: 48 x scale)
     qat_lr: float = 2e-5
     batch_size: int = 16
     sets: list[str] = field(default_factory=lambda: ["Set5", "Set14", "BSD68"])
@@ -114,7 +118,7 @@ def quantize_model(
     def patches(count: int, seed: int) -> PatchTensors:
         return training_patches(images, request.patch_size, count, seed, y_only)
 
-    size = request.calibration_patch_size or request.patch_size
+    size = request.calibration_patch_size or CALIBRATION_LR_SIDE * scale
     calibration = training_patches(images, size, request.calibration_patches, request.seed, y_only)
     info: dict[str, Any] = {"calibration_patches": len(calibration)}
     start = time.perf_counter()
