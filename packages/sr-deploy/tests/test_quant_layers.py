@@ -217,3 +217,29 @@ def test_uint8_activations_and_prelu_rewrite_keep_the_function(tmp_path, weight_
     assert all(i.data_type == onnx.TensorProto.UINT8 for i in graph.initializer if i.name in integer_bounds)
     assert len(integer_bounds) == (0 if act_bits == 8 else 1)
     assert quant.onnx_int8_agreement(qmodel, path, images(count=1, size=29))["max_diff_255"] <= 2
+
+
+class MeanGate(nn.Module):
+    """x * sigmoid(conv(spatial mean of x)): the pooled attention of IMDN / RCAN blocks."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(self.conv(x.mean(dim=(2, 3), keepdim=True)))
+
+
+def test_spatial_means_become_global_average_pools_with_the_same_output(tmp_path):
+    from sr_deploy.quant.onnx_rewrites import spatial_mean_as_global_average_pool
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), MeanGate(4), nn.Conv2d(4, 3, 3, padding=1)).eval()
+    qmodel = quant.ptq(model, images(), keep_float=())
+    path = quant.export_onnx_int8(qmodel, tmp_path / "gate.onnx", images(count=1))
+    ops = [node.op_type for node in onnx.load(path).graph.node]
+    assert "ReduceMean" not in ops and ops.count("GlobalAveragePool") == 1
+    assert quant.onnx_int8_agreement(qmodel, path, images(count=1, size=29))["max_diff_255"] <= 2
+    other = onnx.helper.make_node("ReduceMean", ["x"], ["y"], axes=[1], keepdims=1)  # a channel mean stays
+    graph = onnx.helper.make_graph([other], "g", [], [])
+    assert spatial_mean_as_global_average_pool(onnx.helper.make_model(graph)) == 0
