@@ -113,10 +113,9 @@ def search(
     float_psnr = holdout_psnr(model, split.holdout)
 
     def plan(keep: Sequence[str], all_drop: float, drop: float, costs=(), trials=()) -> MixedPlan:
-        count = sum(len(b) for b in split.calibration)
         return MixedPlan(
             tuple(keep), max_drop, float_psnr, all_drop, drop, tuple(costs), tuple(trials),
-            count, split.counts[1], sum(macs[name] for name in keep) / total,
+            *split.counts, sum(macs[name] for name in keep) / total,
         )  # fmt: skip
 
     qmodel = ptq(model, split.calibration, keep_float=(), **ptq_options)
