@@ -14,8 +14,8 @@ PReLU) and returns how many places it changed:
 - `spatial_mean_as_global_average_pool`: ReduceMean over the two spatial axes of an NCHW tensor
   (keepdims) is GlobalAveragePool. In an int8 graph onnxruntime runs its convs as NHWC QLinearConv
   and moves the layout transposes through the ops between them; a ReduceMean then reduces over
-  non-contiguous axes, 17x slower than in the float graph (IMDN's contrast attention: 120 of 380 ms
-  at 160x90 on one core), while GlobalAveragePool has an NHWC kernel.
+  non-contiguous axes, many times slower than in the float graph (IMDN's contrast attention), while
+  GlobalAveragePool runs in either layout.
 - `prelu_as_min_mul_add`: onnxruntime's PRelu kernel broadcasts its per-channel slope element by
   element (about 25 ms for 16x640x360 floats on one core, 30x a Relu); x + (slope - 1) * min(x, 0)
   is the same function in three vectorised kernels (about 2.5 ms).
