@@ -9,8 +9,8 @@ phase (fp32 + the default PTQ of every network, then PTQ of every conv, then sen
 then QAT w8a8, then QAT w4a4):
 
 - fp32: the float network on the test sets, and its fp32 ONNX file;
-- ptq_default: `zoo quantize --weights FILE` as documented (`QuantizeRequest` defaults: 256
-  calibration patches of 64 px from the bundled sample photos, the automatic mixed-precision plan
+- ptq_default: `zoo quantize --weights FILE` as documented (`QuantizeRequest` defaults: 128
+  calibration crops of 48 LR pixels from the bundled sample photos, the automatic mixed-precision plan
   within 0.1 dB on their held-out quarter; no test set is read before scoring);
 - ptq_w8a8: PTQ (percentile, bias correction) on SunHays80 patches, scored as the int8 QCDQ ONNX in
   onnxruntime (integer QLinearConv kernels) on every set, and as the Brevitas fake-quantised torch
@@ -107,7 +107,7 @@ class Budget:
     sensitivity_convs: int | None  # None: every conv
     speed_rounds: int
     speed_shape: tuple[int, int, int, int]
-    default_calibration: int  # patches of the default cell (`zoo quantize`'s default calibration: 256)
+    default_calibration: int  # patches of the default cell (`zoo quantize`'s default calibration: 128)
 
 
 FULL = Budget(
@@ -232,7 +232,7 @@ class Network:
 
     def default(self, folder: Path) -> dict[str, Any]:
         """`zoo quantize --weights FILE` as documented: the default calibration (`data` "samples")
-        and the automatic mixed-precision plan; only the patch count is the budget's (256 in full)."""
+        and the automatic mixed-precision plan; only the patch count is the budget's (128 in full)."""
         calibration = self.budget.default_calibration
         request = QuantizeRequest(self.weights, folder, sets=list(self.budget.sets), device="cpu")
         return self.quantised(folder, replace(request, calibration_patches=calibration))
