@@ -174,7 +174,7 @@ def test_quantize_an_official_file(image, tmp_path, capsys):
         str(image.parent),
     ]
     plan = ["--keep-float", "conv_first", "upsample.*"]  # a mixed-precision plan: the image's two convs
-    assert main([*argv, *plan, "--calibration", "16", "--patch-size", "32", "--data", "samples"]) == 0
+    assert main([*argv, *plan, "--calibration", "16", "--calibration-size", "32", "--data", "samples"]) == 0
     report = json.loads((out / "results.json").read_text())
     assert report["model"] == "imdn_rtc" and report["scale"] == 2
     assert sorted(report["float_convs"]) == ["conv_first", "upsample.0"]

@@ -174,7 +174,9 @@ class SESRRun:
         return ship_trained(path, self.test, path, device=self.request.device, log=self.folder.log)
 
     def ptq(self, deployed: nn.Module) -> dict[str, Any]:
-        qmodel = ptq(deployed, self.calibration(), 8, 8, method=self.request.int8.method)  # bias corrected
+        qmodel = ptq(
+            deployed, self.calibration(), 8, 8, method=self.request.int8.method, keep_float=()
+        )  # bias corrected
         return self.report(qmodel, self.folder.path / "int8" / "ptq_w8a8")
 
     def qat(self, deployed: nn.Module) -> dict[str, Any]:
