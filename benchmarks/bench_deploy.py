@@ -137,7 +137,9 @@ def part_onnx(args: argparse.Namespace, work: Path) -> None:
         calibration = torch.rand(16, channels, 48, 48)
         fp32 = export_onnx(model, work / f"{name}_fp32.onnx")
         fast32 = fp32_with_fast_prelu(fp32, work / f"{name}_fp32_fast_prelu.onnx")
-        int8 = export_onnx_int8(ptq(model, calibration), work / f"{name}_int8.onnx", calibration[:1])
+        int8 = export_onnx_int8(
+            ptq(model, calibration, keep_float=()), work / f"{name}_int8.onnx", calibration[:1]
+        )
         static = ort_static_int8(fp32, work / f"{name}_ort_static.onnx", calibration)
         x = np.random.default_rng(0).random((1, channels, h, w), dtype=np.float32)
         t32, tf, t8, ts = ort_latencies([fp32, fast32, int8, static], x, args.ort_repeats)

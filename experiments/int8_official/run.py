@@ -1,12 +1,17 @@
 """int8 on the official IMDN / RFDN checkpoints: PTQ w8a8, QAT w8a8, QAT w4a4, measured in onnxruntime.
 
 For each network (IMDN x2, IMDN x4, RFDN_AIM x4, loaded from the authors' files with
-`sr_deploy.load_trained`) the driver runs these cells, each a stage of the network's run folder
+`sr_deploy.load_trained`, and the toolkit's ECBSR-M4C16 and SESR-M5 x2 from
+experiments/repstack_x2/weights) the driver runs these cells, each a stage of the network's run folder
 (`sr_train.RunFolder`: `<network>/stages/<cell>.json`, written last and atomically; the cell's files
 in `<network>/<cell>/`), so a killed run resumes at the first unfinished cell. They run phase by
-phase (fp32 + PTQ of every network, then sensitivity + plan, then QAT w8a8, then QAT w4a4):
+phase (fp32 + the default PTQ of every network, then PTQ of every conv, then sensitivity + plan,
+then QAT w8a8, then QAT w4a4):
 
 - fp32: the float network on the test sets, and its fp32 ONNX file;
+- ptq_default: `zoo quantize --weights FILE` as documented (`QuantizeRequest` defaults: 128
+  calibration crops of 48 LR pixels from the bundled sample photos, the automatic mixed-precision plan
+  within 0.1 dB on their held-out quarter; no test set is read before scoring);
 - ptq_w8a8: PTQ (percentile, bias correction) on SunHays80 patches, scored as the int8 QCDQ ONNX in
   onnxruntime (integer QLinearConv kernels) on every set, and as the Brevitas fake-quantised torch
   model on Set5 (it runs 3x slower than the float model, so only there);
@@ -22,7 +27,9 @@ phase (fp32 + PTQ of every network, then sensitivity + plan, then QAT w8a8, then
   its QCDQ ONNX (QuantizeLinear -> Clip to 4 bits -> DequantizeLinear) runs float convs on the
   4-bit values, which is what the onnxruntime column measures for it;
 - speed (last, all networks): fp32 ONNX vs the w8a8 ONNX files at a 640x360 LR input, interleaved
-  rounds, median ratio (`sr_deploy.quant.compare_onnx_speed`); `--stage speed` re-runs it alone.
+  rounds, median ratio (`sr_deploy.quant.compare_onnx_speed`), and each file's time per operator
+  type from onnxruntime's profiler (`onnx_op_profile`: which ops run as integer kernels, which stay
+  float); `--stage speed` re-runs it alone.
 
 Then `results.md` is written from the cells' JSON: beside this file for the full run (the cells,
 ONNX files and QAT checkpoints stay in results/, not committed), in the output folder otherwise.
@@ -60,6 +67,7 @@ from sr_deploy.quant import (
     evaluate_onnx,
     int8_report,
     layer_sensitivity,
+    onnx_op_profile,
     plan_keep_float,
     quantize_model,
     sensitivity_markdown,
@@ -71,7 +79,10 @@ from sr_eval import profile
 from sr_train import RunFolder
 
 HERE = Path(__file__).resolve().parent
-NETWORKS = {"imdn_x2": "IMDN_x2.pth", "imdn_x4": "IMDN_x4.pth", "rfdn_x4": "RFDN_AIM.pth"}
+NETWORKS = {"imdn_x2": "IMDN_x2.pth", "imdn_x4": "IMDN_x4.pth", "rfdn_x4": "RFDN_AIM.pth"}  # the authors'
+TOOLKIT = HERE.parent / "repstack_x2" / "weights"  # the toolkit's own trained x2 networks
+NETWORKS.update(ecbsr_m4c16="ecbsr_m4c16.pt", sesr_m5_x2="sesr_m5.pt")
+OWN = ("ecbsr_m4c16", "sesr_m5_x2")
 TARGETS_DB = {"ptq": 0.15, "qat_w8a8": 0.05, "qat_w4a4": 0.5}
 SPEED_TARGET = 1.5
 TUNING_SET = "Set5"
@@ -96,6 +107,7 @@ class Budget:
     sensitivity_convs: int | None  # None: every conv
     speed_rounds: int
     speed_shape: tuple[int, int, int, int]
+    default_calibration: int  # patches of the default cell (`zoo quantize`'s default calibration: 128)
 
 
 FULL = Budget(
@@ -113,6 +125,7 @@ FULL = Budget(
     sensitivity_convs=None,
     speed_rounds=5,
     speed_shape=(1, 3, 360, 640),
+    default_calibration=QuantizeRequest.calibration_patches,
 )
 QUICK = replace(
     FULL,
@@ -125,6 +138,7 @@ QUICK = replace(
     sensitivity_convs=3,
     speed_rounds=1,
     speed_shape=(1, 3, 36, 64),
+    default_calibration=16,
 )
 
 
@@ -209,12 +223,19 @@ class Network:
             "qat_steps": request.qat_steps,
             "qat_lr": request.qat_lr if request.qat_steps else None,
             "qat_target": request.qat_target if request.qat_steps else None,
-            "keep_float": list(request.keep_float),
+            "keep_float": "auto" if request.keep_float is None else list(request.keep_float),
             **info,
             "fakequant": report["benchmarks"],
             "onnxruntime": ort_table.summary,
             **{key: value for key, value in report.items() if key != "benchmarks"},
         }
+
+    def default(self, folder: Path) -> dict[str, Any]:
+        """`zoo quantize --weights FILE` as documented: the default calibration (`data` "samples")
+        and the automatic mixed-precision plan; only the patch count is the budget's (128 in full)."""
+        calibration = self.budget.default_calibration
+        request = QuantizeRequest(self.weights, folder, sets=list(self.budget.sets), device="cpu")
+        return self.quantised(folder, replace(request, calibration_patches=calibration))
 
     def calibration(self, count: int | None = None):
         """The calibration patches (LR) `quantize_model` uses, or the first `count` of them."""
@@ -271,6 +292,8 @@ class Network:
 
     def cell(self, name: str, work: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
         """The cell's result: `work(<network>/<cell>/)` once, a stage of the network's run folder."""
+        if name in self.cells:  # fp32 belongs to two phases
+            return self.cells[name]
 
         def timed() -> dict[str, Any]:
             log(f"{self.key}/{name}: start")
@@ -288,6 +311,11 @@ class Network:
         """fp32 and PTQ w8a8 with every conv quantised."""
         self.cell("fp32", self.fp32)
         self.cell("ptq_w8a8", lambda f: self.quantised(f, self.request(f, "w8a8", 0, 0, [])))
+
+    def default_phase(self) -> None:
+        """fp32 and PTQ as `zoo quantize` does it by default (the automatic plan)."""
+        self.cell("fp32", self.fp32)
+        self.cell("ptq_default", self.default)
 
     def plan_phase(self) -> None:
         """Sensitivity on Set5, the plan, and PTQ with the plan when it keeps convs float."""
@@ -311,6 +339,7 @@ class Network:
 
 
 PHASES = {
+    "default": Network.default_phase,
     "ptq": Network.ptq_phase,
     "plan": Network.plan_phase,
     "qat_w8a8": lambda network: network.qat_phase("w8a8"),
@@ -325,7 +354,7 @@ def speed_stage(out: Path, budget: Budget, threads: int) -> dict[str, Any]:
     results = {}
     for key in budget.networks:
         files = {"fp32": out / key / "fp32" / "model_fp32.onnx"}
-        for cell in ("ptq_w8a8", "ptq_w8a8_mixed", "qat_w8a8", "kd_w8a8"):
+        for cell in ("ptq_default", "ptq_w8a8", "ptq_w8a8_mixed", "qat_w8a8", "kd_w8a8"):
             if RunFolder(out / key).done(cell) is not None:
                 files[cell] = out / key / cell / "model.onnx"
         missing = [str(path) for path in files.values() if not path.is_file()]
@@ -338,6 +367,10 @@ def speed_stage(out: Path, budget: Budget, threads: int) -> dict[str, Any]:
         )
         results[key] = compare_onnx_speed(files, budget.speed_shape, budget.speed_rounds, threads)
         log(f"speed {key}: {results[key]['speedup_vs_fp32']}")
+        results[key]["ops"] = {  # where each file's time goes, per operator type
+            label: [row.to_dict() for row in onnx_op_profile(path, budget.speed_shape, threads=threads)]
+            for label, path in files.items()
+        }
     measured = {"threads": threads, "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "networks": results}
     write_json(out / "speed.json", measured)
     return measured
@@ -345,7 +378,7 @@ def speed_stage(out: Path, budget: Budget, threads: int) -> dict[str, Any]:
 
 def write_report(out: Path, budget: Budget, command: str, report: Path) -> None:
     header = [
-        "# int8 on the official IMDN / RFDN checkpoints",
+        "# int8 on the official IMDN / RFDN checkpoints and the toolkit's ECBSR-M4C16 / SESR-M5",
         "",
         f"Last written by `{command}` (the cells come from `python experiments/int8_official/run.py`); "
         f"cells in `{out.name}/<network>/<cell>/`.",
@@ -360,7 +393,10 @@ def write_report(out: Path, budget: Budget, command: str, report: Path) -> None:
         f"QAT w4a4 <= {TARGETS_DB['qat_w4a4']} dB "
         f"on every set (onnxruntime), int8 >= {SPEED_TARGET}x fp32. Only Set5 is used for tuning "
         f"(sensitivity, with the first {budget.sensitivity_patches} calibration patches per one-conv "
-        "PTQ, and the mixed-precision plan).",
+        "PTQ, and the mixed-precision plan). The default cell is `zoo quantize --weights FILE` as "
+        f"documented: {budget.default_calibration} crops of 48 LR pixels of the bundled sample photos "
+        "(`--data samples`), the automatic plan within 0.1 dB on their held-out quarter; it reads no "
+        "test set before scoring.",
     ]
     path = write_results_md(out, list(budget.networks), TARGETS_DB, SPEED_TARGET, header, report)
     log(f"wrote {path}")
@@ -391,11 +427,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.networks:
         budget = replace(budget, networks=tuple(args.networks))
     weights_dir = args.weights_dir or find_weights_root() or Path("../shared/weights")
-    missing = [
-        str(weights_dir / NETWORKS[key])
-        for key in budget.networks
-        if not (weights_dir / NETWORKS[key]).is_file()
-    ]
+
+    def weights(key: str) -> Path:
+        return (TOOLKIT if key in OWN and args.weights_dir is None else weights_dir) / NETWORKS[key]
+
+    missing = [str(weights(key)) for key in budget.networks if not weights(key).is_file()]
     if missing:
         raise SystemExit(
             f"official weights not found: {', '.join(missing)} (set --weights-dir or $SR_WEIGHTS)"
@@ -408,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = "python experiments/int8_official/run.py" + ("" if not argv else " " + " ".join(argv))
     write_json(out / "budget.json", {**budget.__dict__, "data": str(data), "weights_dir": str(weights_dir)})
     if args.stage in ("all", "cells"):
-        networks = [Network(key, weights_dir / NETWORKS[key], budget, data, out) for key in budget.networks]
+        networks = [Network(key, weights(key), budget, data, out) for key in budget.networks]
         # phase by phase, so that a short run has every network's first figures
         for phase in args.phases or list(PHASES):
             for network in networks:

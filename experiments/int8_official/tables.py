@@ -12,6 +12,7 @@ from sr_eval.report import markdown_table
 from sr_train import RunFolder
 
 VARIANTS = {
+    "ptq_default": "PTQ w8a8, default (automatic plan)",
     "ptq_w8a8": "PTQ w8a8",
     "ptq_w8a8_mixed": "PTQ w8a8, plan",
     "qat_w8a8": "QAT w8a8",
@@ -20,6 +21,7 @@ VARIANTS = {
     "kd_w4a4": "QAT w4a4, distilled",
 }
 TARGET_OF = {
+    "ptq_default": "ptq",
     "ptq_w8a8": "ptq",
     "ptq_w8a8_mixed": "ptq",
     "qat_w8a8": "qat_w8a8",
@@ -28,6 +30,7 @@ TARGET_OF = {
     "kd_w4a4": "qat_w4a4",
 }
 SENSITIVITY_ROWS = 8
+KINDS = ("integer", "conversion", "float")
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -71,6 +74,11 @@ def network_section(folder: Path, targets: dict[str, float]) -> tuple[list[str],
             f"({'meets' if worst <= target else 'MISSES'} the {target} dB target)"
         )
     lines += markdown_table(header, table, align="lr" + "l" * len(sets) + "lr").splitlines()
+    default = stages.done("ptq_default")
+    if default is not None and "mixed_plan_summary" in default:
+        first, *kept = default["mixed_plan_summary"].splitlines()
+        lines += ["", f"Default (`zoo quantize` as documented): {first}."]
+        lines += [f"- {line.strip()}" for line in kept]
     plan = stages.done("plan")
     if plan is not None:
         lines += ["", f"Mixed-precision plan (tuned on Set5 only): {plan['reason']}."]
@@ -122,7 +130,29 @@ def speed_lines(speed: dict[str, Any] | None, target: float) -> tuple[list[str],
                     f"({verdict} the {target}x target)"
                 )
     header = ["network", "file", "median CPU s", "median wall s", "speed-up (CPU time)", "speed-up (wall)"]
-    return lines + markdown_table(header, table, "llrrrr").splitlines() + [""], verdicts
+    lines += markdown_table(header, table, "llrrrr").splitlines() + [""]
+    return lines + op_lines(speed["networks"]), verdicts
+
+
+def op_lines(networks: dict[str, Any]) -> list[str]:
+    """Per network, where each file's time goes by operator kind, and the int8 files' float ops."""
+    lines = [
+        "## Where the time goes",
+        "",
+        "onnxruntime's profiler, same input and thread count, median of 3 runs after a warm-up: summed "
+        "node time per kind (integer kernels, Quantize/DequantizeLinear, float ops) and the float "
+        "operators of each int8 file that take 2% of its time or more.",
+        "",
+    ]
+    table = []
+    for key, result in networks.items():
+        for label, rows in result.get("ops", {}).items():
+            kinds = {kind: sum(r["ms"] for r in rows if r["kind"] == kind) for kind in KINDS}
+            slow = [r for r in rows if r["kind"] == "float" and r["share"] >= 0.02] if label != "fp32" else []
+            named = ", ".join(f"{r['op_type']} x{r['nodes']} {r['ms']:.0f} ms" for r in slow)
+            table.append([key, label, *(f"{kinds[kind]:.0f}" for kind in KINDS), named])
+    header = ["network", "file", *(f"{kind} ms" for kind in KINDS), "float ops >= 2%"]
+    return lines + markdown_table(header, table, "llrrrl").splitlines() + [""]
 
 
 def write_report(

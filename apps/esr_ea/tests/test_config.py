@@ -108,6 +108,15 @@ BAD = [
 
 
 @pytest.mark.parametrize(("assignment", "match"), BAD, ids=[a.split("=")[0] for a, _ in BAD])
-def test_a_bad_key_or_value_is_named_with_the_file(example_file, assignment, match):
-    with pytest.raises(ConfigError, match=match + r".*esr_ea_example\.yaml"):
+def test_a_bad_key_or_value_of_a_set_is_named_with_set_not_the_file(example_file, assignment, match):
+    with pytest.raises(ConfigError, match=match + r".* in --set") as refused:
         load_config(str(example_file), [assignment])
+    assert "esr_ea_example" not in str(refused.value)
+
+
+def test_a_bad_value_in_the_file_is_named_with_the_file_also_beside_a_set(example_file, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(example_file.read_text().replace("num_elitism: 4", "num_elitism: 9"))
+    for assignments in ([], ["nas.trainer.epochs=3"]):
+        with pytest.raises(ConfigError, match=r"num_elitism must be .*, got 9 in .*bad\.yaml"):
+            load_config(str(bad), assignments)

@@ -185,6 +185,13 @@ def test_a_rejected_search_is_one_line_exit_2_and_leaves_no_folder(tmp_path, cas
     assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
 
 
+def test_a_batch_with_a_missing_test_set_is_refused_before_any_work(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(TINY.replace("LOG_DIR", "runs"))
+    args = ["batch", "-v", "0", "-r", "1", "-c", "tiny.yaml", "--sets", "samples", "NoSuchSet", "--quiet"]
+    one_line_error(quantnas(*args, cwd=tmp_path), 2, "NoSuchSet")
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.parametrize("genotype", ["Genotype_SR(head=[('simple_3x3', 8)", None])
 def test_a_bad_or_missing_genotype_file_leaves_no_folder(tmp_path, genotype):
     (tmp_path / "tiny.yaml").write_text(TINY.replace("LOG_DIR", "runs"))

@@ -133,6 +133,16 @@ def test_rejected_train_commands_leave_no_folder(tmp_path):
     one_line_error(zoo("train", "--config", recipe, "--out", tmp_path / "file"), 1, str(tmp_path / "file"))
 
 
+def test_train_with_an_unknown_model_and_no_recipe_names_the_model_and_the_known_ones(tmp_path, capsys):
+    assert main(["train", "--model", "nosuchnet", "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert (
+        error.startswith("zoo train: error: unknown model 'nosuchnet'; registered models: ")
+        and "imdn" in error
+    )
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize(
     "args, words",
     [

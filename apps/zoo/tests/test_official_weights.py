@@ -106,7 +106,7 @@ def test_a_file_that_does_not_tell_its_scale_needs_scale(image, tmp_path, capsys
 
 
 @needs_official_weights
-def test_deploy_and_export_never_write_into_the_weights_folder(tmp_path, capsys):
+def test_deploy_export_and_quantize_never_write_into_the_weights_folder(tmp_path, capsys):
     folder = tmp_path / "authors"
     weights = folder / "model_RTC.pth"  # a copy outside the project: the refusal must hold anywhere
     folder.mkdir()
@@ -116,6 +116,7 @@ def test_deploy_and_export_never_write_into_the_weights_folder(tmp_path, capsys)
         ["deploy", "--weights", str(weights), "--out", str(folder)],
         ["deploy", "--weights", str(weights), "--out", str(folder / "deploy")],
         ["export", "--weights", str(weights), "--out", str(folder / "m.onnx")],
+        ["quantize", "--weights", str(weights), "--out", str(folder / "int8"), "--sets", "samples"],
     ):
         assert main(argv) == 2
         assert "folder of the official weights model_RTC.pth" in capsys.readouterr().err
@@ -173,7 +174,7 @@ def test_quantize_an_official_file(image, tmp_path, capsys):
         str(image.parent),
     ]
     plan = ["--keep-float", "conv_first", "upsample.*"]  # a mixed-precision plan: the image's two convs
-    assert main([*argv, *plan, "--calibration", "16", "--patch-size", "32", "--data", "samples"]) == 0
+    assert main([*argv, *plan, "--calibration", "16", "--calibration-size", "32", "--data", "samples"]) == 0
     report = json.loads((out / "results.json").read_text())
     assert report["model"] == "imdn_rtc" and report["scale"] == 2
     assert sorted(report["float_convs"]) == ["conv_first", "upsample.0"]

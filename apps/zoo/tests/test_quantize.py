@@ -9,14 +9,29 @@ import torch
 
 from sr_zoo.cli import main
 
-TINY = ["--calibration", "16", "--patch-size", "32", "--sets", "samples", "--data", "samples"]
+TINY = [
+    "--calibration",
+    "16",
+    "--calibration-size",
+    "32",
+    "--patch-size",
+    "32",
+    "--sets",
+    "samples",
+    "--data",
+    "samples",
+]
 
 
-def test_ptq_writes_the_results_folder(make_checkpoint, tmp_path, capsys):
+def test_all_int8_ptq_writes_the_results_folder(make_checkpoint, tmp_path, capsys):
     out = tmp_path / "int8"
-    assert main(["quantize", "--weights", str(make_checkpoint()), "--out", str(out), *TINY]) == 0
+    argv = ["quantize", "--weights", str(make_checkpoint()), "--out", str(out), "--all-int8", *TINY]
+    assert main(argv) == 0
     report = json.loads((out / "results.json").read_text())
     assert report["settings"]["bits"] == "w8a8" and report["onnx_within_2_255"]
+    assert (
+        report["settings"]["keep_float"] == [] and report["float_convs"] == [] and "mixed_plan" not in report
+    )
     assert (out / "model_w8a8.onnx").is_file() and "drop (dB)" in capsys.readouterr().out
 
 

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 import torch
 
+import sr_deploy.upscale
 from sr_data import read_image, write_image
 from sr_zoo.cli import main
 
@@ -36,3 +40,38 @@ def test_an_absent_device_is_refused_before_any_file_is_read(make_checkpoint, tm
     assert main([*args, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and device in err[0] and not (tmp_path / "o").exists()
+
+
+def test_an_output_folder_that_is_the_input_folder_is_named_so(make_checkpoint, tmp_path, capsys):
+    write_image(tmp_path / "a.png", np.full((4, 4, 3), 0.5))
+    args = ["upscale", str(tmp_path), "--weights", str(make_checkpoint()), "--out", str(tmp_path), "--quiet"]
+    assert main(args) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"zoo upscale: error: --out {tmp_path} is the input folder {tmp_path}; choose another --out"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "sesr_m3_x2.pt"]
+
+
+@pytest.mark.parametrize("blocked", ["a file in the way", "a read-only folder"])
+def test_an_output_folder_that_cannot_be_written_is_one_os_error_before_any_work(
+    make_checkpoint, tmp_path, capsys, monkeypatch, blocked
+):
+    folder = tmp_path / "in"
+    for name in ("a.png", "b.png"):
+        write_image(folder / name, np.full((4, 4, 3), 0.5))
+    if blocked == "a file in the way":
+        (tmp_path / "taken").write_text("a file\n")
+        out, named, reason = tmp_path / "taken" / "x2", tmp_path / "taken", "exists and is not a folder"
+    else:
+        out = named = tmp_path / "read_only"
+        out.mkdir(mode=0o555)
+        reason = "cannot be written"
+        if os.access(out, os.W_OK):
+            pytest.skip("this user (root) writes into read-only folders")
+    upscaled = []
+    monkeypatch.setattr(sr_deploy.upscale, "upscale_picture", lambda *a: upscaled.append(a))
+    assert main(["upscale", str(folder), "--weights", str(make_checkpoint()), "--out", str(out)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"zoo upscale: error: {named}: {reason}") and "\n" not in error
+    assert upscaled == []  # no network ran

@@ -60,7 +60,7 @@ def calibration(patches: sr_train.PatchTensors) -> torch.Tensor:
 @pytest.mark.parametrize("method", quant.METHODS)
 def test_ptq_w8a8_loses_at_most_0_2_db(trained, method):
     model, patches, images, float_psnr = trained
-    qmodel = quant.ptq(model, calibration(patches), method=method)
+    qmodel = quant.ptq(model, calibration(patches), method=method, keep_float=())
     loss = float_psnr - test_psnr(qmodel, images)
     print(f"ESPCN x2 PTQ w8a8 {method}: float {float_psnr:.3f} dB, loss {loss:+.3f} dB")
     assert loss <= 0.2
@@ -70,7 +70,7 @@ def test_ptq_leaves_the_float_model_untouched(trained):
     model, patches, _, _ = trained
     before = copy.deepcopy(model.state_dict())
     types = [type(m) for m in model.modules()]
-    quant.ptq(model, calibration(patches), weight_bits=4, act_bits=4)
+    quant.ptq(model, calibration(patches), weight_bits=4, act_bits=4, keep_float=())
     assert [type(m) for m in model.modules()] == types
     for key, value in model.state_dict().items():
         assert torch.equal(value, before[key]), key
@@ -78,8 +78,8 @@ def test_ptq_leaves_the_float_model_untouched(trained):
 
 def test_w4a4_is_quantised_and_worse_than_w8a8(trained):
     model, patches, images, float_psnr = trained
-    w8a8 = quant.ptq(model, calibration(patches))
-    w4a4 = quant.ptq(model, calibration(patches), weight_bits=4, act_bits=4)
+    w8a8 = quant.ptq(model, calibration(patches), keep_float=())
+    w4a4 = quant.ptq(model, calibration(patches), weight_bits=4, act_bits=4, keep_float=())
     loss8, loss4 = float_psnr - test_psnr(w8a8, images), float_psnr - test_psnr(w4a4, images)
     print(f"ESPCN x2 PTQ percentile: w8a8 loss {loss8:+.3f} dB, w4a4 loss {loss4:+.3f} dB")
     assert loss4 > loss8 + 0.1
@@ -87,7 +87,7 @@ def test_w4a4_is_quantised_and_worse_than_w8a8(trained):
 
 def test_int8_onnx_matches_brevitas_within_2_of_255(trained, tmp_path):
     model, patches, images, _ = trained
-    qmodel = quant.ptq(model, calibration(patches))
+    qmodel = quant.ptq(model, calibration(patches), keep_float=())
     path = quant.export_onnx_int8(qmodel, tmp_path / "espcn_int8.onnx", patches.lr[:1])
     graph = onnx.load(path).graph
     ops = [node.op_type for node in graph.node]
@@ -102,7 +102,7 @@ def test_int8_onnx_matches_brevitas_within_2_of_255(trained, tmp_path):
 
 def test_float_outputs_also_export_and_match(trained, tmp_path):
     model, patches, images, float_psnr = trained
-    qmodel = quant.ptq(model, calibration(patches), quantize_outputs=False)
+    qmodel = quant.ptq(model, calibration(patches), quantize_outputs=False, keep_float=())
     assert float_psnr - test_psnr(qmodel, images) <= 0.2
     path = quant.export_onnx_int8(qmodel, tmp_path / "espcn_int8_float_out.onnx", patches.lr[:1])
     ops = [node.op_type for node in onnx.load(path).graph.node]

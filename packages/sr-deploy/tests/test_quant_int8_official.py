@@ -22,7 +22,7 @@ from sr_train import RunFolder, model_checkpoint, save_checkpoint
 
 DRIVER = Path(__file__).resolve().parents[3] / "experiments" / "int8_official" / "run.py"
 DATASETS = find_datasets_root()
-CELLS = ("fp32", "ptq_w8a8", "sensitivity", "plan", "qat_w8a8", "qat_w4a4")
+CELLS = ("fp32", "ptq_default", "ptq_w8a8", "sensitivity", "plan", "qat_w8a8", "qat_w4a4")
 
 pytestmark = [
     pytest.mark.skipif(
@@ -63,11 +63,17 @@ def test_quick_run_writes_every_cell_and_the_report(quick_run):
     qat = stages.done("qat_w4a4")
     assert qat["bits"] == "w4a4" and qat["qat_steps"] == 2 and set(qat["onnxruntime"]) == {"Set5"}
     assert (out / "imdn_x4" / "qat_w8a8" / "model.onnx").is_file()
+    plan = stages.done("ptq_default")["mixed_plan"]  # `zoo quantize`'s default: the automatic plan
+    assert (plan["calibration_items"], plan["holdout_items"]) == (12, 4)
     speed = json.loads((out / "speed.json").read_text())
     assert speed["networks"]["imdn_x4"]["speedup_vs_fp32"]["fp32"] == 1.0
     report = (out / "results.md").read_text()
     assert (
         "| QAT w4a4 |" in report and "## onnxruntime CPU speed" in report and "Per-conv sensitivity" in report
+    )
+    assert (
+        "| PTQ w8a8, default (automatic plan) |" in report
+        and "Default (`zoo quantize` as documented)" in report
     )
 
 

@@ -79,7 +79,9 @@ def test_keep_float_patterns_and_layer_bits(calibration):
 
 
 def test_layer_bits_win_over_io_bits(calibration):
-    layers = quant.quantized_layers(quant.ptq(tiny_net(), calibration, 4, 4, layer_bits={"0": (3, 3)}))
+    layers = quant.quantized_layers(
+        quant.ptq(tiny_net(), calibration, 4, 4, layer_bits={"0": (3, 3)}, keep_float=())
+    )
     assert [(layer.weight_bits, layer.act_bits) for layer in layers] == [(3, 3), (4, 4), (8, 4)]
 
 
@@ -89,14 +91,14 @@ def test_layer_bits_win_over_io_bits(calibration):
         ({"keep_float": ["body.*"]}, "keep_float: 'body.*' matches no conv"),
         ({"layer_bits": {"9": (8, 8)}}, "layer_bits: '9' matches no conv"),
         ({"keep_float": ["*"]}, "every conv float"),
-        ({"keep_float": "2"}, "not a string"),
+        ({"keep_float": "2"}, "not the string"),
         ({"layer_bits": {"2": 8}}, r"layer_bits\['2'\] must be \(weight_bits, act_bits\)"),
         ({"layer_bits": {"2": (9, 8)}}, r"layer_bits\['2'\] weight bits: unsupported bit width 9"),
     ],
 )
 def test_bad_mixed_precision_options_are_named(calibration, options, message):
     with pytest.raises(ValueError, match=message):
-        quant.ptq(tiny_net(), calibration, **options)
+        quant.ptq(tiny_net(), calibration, **{"keep_float": (), **options})
 
 
 def test_qat_takes_keep_float_too(calibration):
@@ -139,7 +141,9 @@ def onnx_files(tmp_path_factory, calibration):
     example = calibration[:1]
     float_path = folder / "fp32.onnx"
     export_onnx(net, float_path, example_input=example)
-    int8_path = quant.export_onnx_int8(quant.ptq(net, calibration), folder / "int8.onnx", example)
+    int8_path = quant.export_onnx_int8(
+        quant.ptq(net, calibration, keep_float=()), folder / "int8.onnx", example
+    )
     return net, float_path, int8_path
 
 
@@ -200,3 +204,15 @@ def test_qat_towards_the_teacher_runs_and_bad_targets_are_named(tmp_path):
     assert info["qat_steps"] == 2 and quant.quantized_layers(qmodel)
     with pytest.raises(ValueError, match="qat_target must be one of hr, teacher, got 'lr'"):
         quant.QuantizeRequest(weights=tmp_path, out=tmp_path, qat_target="lr").mixed_precision()
+
+
+def test_op_profile_names_the_integer_convs_and_the_float_ops(onnx_files):
+    from sr_deploy.quant.op_profile import onnx_op_profile, op_profile_markdown
+
+    _, float_path, int8_path = onnx_files
+    rows = {row.op_type: row for row in onnx_op_profile(int8_path, (1, 3, 16, 16), runs=2)}
+    assert rows["QLinearConv"].kind == "integer" and rows["QLinearConv"].nodes == 2  # the last conv's
+    assert rows["DepthToSpace"].kind == "float"  # output is float: it stays a Conv
+    assert sum(row.share for row in rows.values()) == pytest.approx(1)
+    assert "QLinearConv" not in {row.op_type for row in onnx_op_profile(float_path, (1, 3, 16, 16), runs=1)}
+    assert "| QLinearConv | integer | 2 |" in op_profile_markdown(list(rows.values()))

@@ -11,10 +11,12 @@ import pytest
 
 from sr_deploy.quant import QuantizeRequest, parse_bits, quantize_checkpoint
 
-TINY = dict(calibration_patches=16, patch_size=32, sets=["samples"], data="samples")
+TINY = dict(
+    calibration_patches=16, calibration_patch_size=32, patch_size=32, sets=["samples"], data="samples"
+)
 
 
-def test_ptq_int8_loses_little_and_exports_checked_qcdq(make_checkpoint, tmp_path):
+def test_default_ptq_int8_loses_little_and_exports_checked_qcdq(make_checkpoint, tmp_path):
     out = tmp_path / "int8"
     messages: list[str] = []
     report = quantize_checkpoint(QuantizeRequest(make_checkpoint(), out, **TINY), log=messages.append)
@@ -27,11 +29,16 @@ def test_ptq_int8_loses_little_and_exports_checked_qcdq(make_checkpoint, tmp_pat
     ops = {node.op_type for node in graph.node}
     assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= ops
     int8 = [t for t in graph.initializer if t.data_type == onnx.TensorProto.INT8 and len(t.dims) == 4]
-    assert len(int8) == 5  # every conv of the deployed SESR-M3 (5x5, three 3x3, 5x5) has int8 weights
-    assert report["quantized_layers"] == 5
+    assert len(int8) == report["quantized_layers"]  # of SESR-M3's five convs (5x5, three 3x3, 5x5)
+    plan = report["mixed_plan"]  # the automatic plan, on a held-out quarter of the 16 patches
+    assert (plan["calibration_items"], plan["holdout_items"]) == (12, 4)
+    assert report["quantized_layers"] + len(report["float_convs"]) == 5
+    assert sorted(report["float_convs"]) == sorted(plan["keep_float"])
+    assert plan["all_int8_drop"] >= plan["max_drop"] or not plan["keep_float"]
     for name in ("model_fp32.onnx", "benchmark_fp32.md", "benchmark_w8a8.json"):
         assert (out / name).is_file(), name
     assert "drop (dB)" in (out / "benchmark.md").read_text()
+    assert "mixed-precision plan (hold-out: 4 of the calibration items" in (out / "benchmark.md").read_text()
     assert any("onnxruntime vs Brevitas" in message for message in messages)
 
 

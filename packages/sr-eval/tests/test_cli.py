@@ -96,7 +96,7 @@ def test_bad_checkpoints_and_names(fake_factory, tmp_path):
         models.load_model(str(tmp_path / "missing.pt"), 2)
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="cannot read checkpoint"):
+    with pytest.raises(ValueError, match=r"corrupt\.pt: not a readable checkpoint \(not a torch.save file\)"):
         models.load_model(str(corrupt), 2)
     with pytest.raises(KeyError, match="unknown model 'nope'"):
         models.load_model("nope", 2)
@@ -124,6 +124,16 @@ def test_cli_evaluates_a_folder_and_writes_results(fake_factory, image_folder, t
 def test_cli_reports_errors_without_a_traceback(fake_factory, image_folder, capsys):
     assert cli.main(["--model", "nope", "--scale", "2", "--data", str(image_folder)]) == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+def test_an_out_that_is_a_file_is_refused_before_any_evaluation(fake_factory, image_folder, tmp_path, capsys):
+    out = tmp_path / "results.txt"
+    out.write_text("a file\n")
+    args = ["--model", "upconv", "--scale", "2", "--data", str(image_folder), "--out", str(out)]
+    assert cli.main(args) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == f"sr-eval: error: {out}: exists and is not a folder"
+    assert captured.out == "" and out.read_text() == "a file\n"  # no table: nothing was evaluated
 
 
 def test_cli_does_not_import_sr_blocks():

@@ -63,6 +63,15 @@ def absent_device_error() -> Exception:
     pytest.skip(f"this machine has {ABSENT_DEVICE}")
 
 
+def host_allocation_error() -> RuntimeError:
+    """What torch's CPU allocator itself raises when host memory cannot hold a tensor."""
+    try:
+        torch.empty(1 << 62, dtype=torch.uint8)
+    except RuntimeError as err:
+        return err
+    raise AssertionError("torch allocated 4 EiB")
+
+
 @pytest.mark.parametrize(
     ("error", "cause"),
     [
@@ -71,6 +80,8 @@ def absent_device_error() -> Exception:
         (torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 8 GiB"), "ran out of memory"),
         (RuntimeError("CUDA out of memory. Tried to allocate 8 GiB"), "ran out of memory"),
         (MemoryError(), "the machine ran out of memory"),
+        (host_allocation_error(), "the machine ran out of memory"),
+        (RuntimeError("could not create a primitive"), "the machine ran out of memory"),
         (DeviceError("device 'cuda' is not available"), "the device is not available"),
         (AssertionError("Torch not compiled with CUDA enabled"), "the device is not available"),
     ],

@@ -182,7 +182,7 @@ def search_stage(
         result = run_search(space, evaluator, policy, out, log=folder.log, screen=screen)
     top = result.best(config.fully_train.top_k)
     if not result.best(1):
-        raise RunFailed(f"every candidate of the search failed to train; see {out / 'history.jsonl'}")
+        raise RunFailed(why_none_trained(result.history, nas.search_algorithm.range.max_latency_ms, out))
     seconds = sum(r.get("seconds") or 0.0 for r in result.history)
     devices = ", ".join(sorted({str(r.get("device")) for r in result.history}))
     rate = len(result.history) / seconds * 3600 if seconds else float("nan")
@@ -207,6 +207,18 @@ def search_stage(
         f"plots {', '.join(p.name for p in plots)}"
     )
     return {"top": best, "candidates": len(result.history), "training_seconds": seconds}
+
+
+def why_none_trained(history: list[dict], max_latency_ms: float | None, out: Path) -> str:
+    """Why a search trained no candidate: the latency limit rejected every one (said with the fastest
+    latency measured, so the limit can be set), or every training failed."""
+    latencies = [r["latency_ms"] for r in history if r.get("rejected") and r.get("latency_ms") is not None]
+    if history and len(latencies) == len(history):
+        return (
+            f"range.max_latency_ms {max_latency_ms:g} rejected every candidate of the search: the fastest "
+            f"measured {min(latencies):.4g} ms; see {out / 'screened.jsonl'}"
+        )
+    return f"every candidate of the search failed to train; see {out / HISTORY}"
 
 
 def train_stage(

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sr_data import write_text_atomic
+from sr_data import open_test_sets, write_text_atomic
 from sr_eval.report import write_rows
 from sr_quantnas.config import QuantNASConfig, with_changes
 from sr_quantnas.pipeline import Runtime, augment_stage, search_stage, validate_stage
@@ -35,7 +35,9 @@ def run_batch(
     runtime: Runtime,
 ) -> list[dict[str, Any]]:
     """Search, augment and validate every (repeat, penalty) under `root` (finished stages are skipped),
-    then the table and the plot; returns the table's rows."""
+    then the table and the plot; returns the table's rows. A named test set that is not found is an
+    error before any work."""
+    open_test_sets(sets, config.dataset.scale, [])
     rows = []
     for trial, penalty in ((t, v) for t in range(1, repeat + 1) for v in penalties):
         if not runtime.quiet:

@@ -82,7 +82,9 @@ class QuantNASConfig:
 
 def load_config(name_or_path: str | Path, changes: dict[str, Any] | None = None) -> QuantNASConfig:
     """Read and check a config file (or a shipped one by name), with command-line `changes` merged in."""
-    return load_section(QuantNASConfig, name_or_path, CONFIG_DIRS, changes)[0]
+    return load_section(QuantNASConfig, name_or_path, CONFIG_DIRS, changes, changes_from="the command line")[
+        0
+    ]
 
 
 def with_changes(config: QuantNASConfig, changes: dict[str, Any], source: str) -> QuantNASConfig:

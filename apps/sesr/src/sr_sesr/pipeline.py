@@ -69,6 +69,10 @@ class SESRRun:
         if self.network.scale == 4 and not (run_dir / "last.pt").exists():
             self.x2_source = find_x2_checkpoint(self.network, request.out, request.x2_model)
             load_x2_weights(build_model(self.network), self.network, self.x2_source)  # refuses a mismatch
+        self.patch_size = self.recipe.hr_patch_size(self.network.scale)
+        self.patches_per_epoch = self.recipe.patches_per_epoch(len(self.train_images))
+        self.steps_per_epoch = max(1, self.patches_per_epoch // self.recipe.batch_size)
+        self.check_patches()
         self.folder = RunFolder(run_dir, request.quiet)
         self.folder.check(request.settings())  # the training settings first, then the QAT variant's
         if int8.qat_name:
@@ -77,9 +81,6 @@ class SESRRun:
         for note in notes:
             self.folder.log(note)
         self.cache = request.out / "cache"  # decoded images, shared by the runs under --out
-        self.patch_size = self.recipe.hr_patch_size(self.network.scale)
-        self.patches_per_epoch = self.recipe.patches_per_epoch(len(self.train_images))
-        self.steps_per_epoch = max(1, self.patches_per_epoch // self.recipe.batch_size)
         self.example = rgb_to_y(self.test[0][0]["lr"]).unsqueeze(0)  # input of the int8 ONNX checks
 
     def run(self) -> dict[str, Any]:
@@ -105,6 +106,20 @@ class SESRRun:
             write_text_atomic(path, text)
         folder.log("fp32 vs quantised (PSNR dB on Y):\n" + comparison_markdown(results))
         return results
+
+    def check_patches(self) -> None:
+        """Refuse, before anything is written, a patch side the scale or a training image cannot
+        take and a batch larger than an epoch's patches."""
+        try:
+            RandomPatches(self.train_images, self.patch_size, self.patches_per_epoch)
+        except ValueError as err:
+            raise ValueError(f"--patch_size {self.patch_size}: {err}") from None
+        batch = self.recipe.batch_size
+        if batch > self.patches_per_epoch:
+            raise ValueError(
+                f"--batch_size {batch}: more than the {self.patches_per_epoch} training patches of an "
+                f"epoch ({len(self.train_images)} images); lower it or give --steps_per_epoch"
+            )
 
     def patches(self, count: int, seed: int) -> LumaView:
         """Y training patches: random crops with flips and 90-degree rotations, new ones every epoch."""
@@ -159,7 +174,9 @@ class SESRRun:
         return ship_trained(path, self.test, path, device=self.request.device, log=self.folder.log)
 
     def ptq(self, deployed: nn.Module) -> dict[str, Any]:
-        qmodel = ptq(deployed, self.calibration(), 8, 8, method=self.request.int8.method)  # bias corrected
+        qmodel = ptq(
+            deployed, self.calibration(), 8, 8, method=self.request.int8.method, keep_float=()
+        )  # bias corrected
         return self.report(qmodel, self.folder.path / "int8" / "ptq_w8a8")
 
     def qat(self, deployed: nn.Module) -> dict[str, Any]:

@@ -26,8 +26,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from sr_blocks import create_model, list_models
-from sr_data import open_test_sets
+from sr_blocks import create_model, list_models, model_entry
+from sr_data import check_output_folder, open_test_sets
 from sr_deploy import (
     check_out_of_official_folder,
     deploy_and_export,
@@ -150,12 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qat-lr", type=float, default=2e-5)
     target_help = "QAT towards the HR patches or the float model's outputs"
     p.add_argument("--qat-target", choices=["hr", "teacher"], default="hr", help=target_help)
-    p.add_argument(
-        "--keep-float", nargs="+", default=[], metavar="CONV", help="convs (names or patterns) left float"
-    )
+    plan = p.add_mutually_exclusive_group()
+    plan.add_argument("--keep-float", nargs="+", metavar="CONV", help="convs (names or patterns) left float")
+    plan.add_argument("--all-int8", action="store_true", help="quantise every conv (no automatic plan)")
+    drop_help = "the automatic plan's budget: dB lost on the held-out quarter of the calibration patches"
+    p.add_argument("--max-drop", type=float, default=0.1, help=drop_help)
     p.add_argument("--batch-size", type=int, default=16, help="QAT batch size")
-    p.add_argument("--calibration", type=int, default=256, help="training patches for calibration")
-    p.add_argument("--patch-size", type=int, default=64, help="HR side of the training patches")
+    calibration_help = "calibration patches, 48 LR pixels square (a quarter held out for the automatic plan)"
+    p.add_argument("--calibration", type=int, default=128, help=calibration_help)
+    p.add_argument("--calibration-size", type=int, help="HR side of the calibration patches (48 x scale)")
+    p.add_argument("--patch-size", type=int, default=64, help="HR side of the QAT patches")
     p.add_argument("--data", default="samples", help=DATA_HELP)
     p.add_argument("--sets", nargs="+", default=DEFAULT_SETS, help=SETS_HELP)
     p.add_argument("--out", type=Path, required=True, help="results folder")
@@ -173,6 +177,8 @@ def _train(args: argparse.Namespace) -> None:
     config = args.config or args.model
     if config is None:
         raise ValueError("give --model or --config")
+    if args.config is None:
+        model_entry(args.model)  # an unknown model is named (with the known ones) before its recipe is sought
     out = args.out or Path("runs") / f"{args.model or Path(config).stem}_x{args.scale}"
     options = {key: getattr(args, key) for key in ("steps", "epochs", "batch_size", "lr", "device", "amp")}
     train(config, out, model=args.model, scale=args.scale, data=args.data, quiet=args.quiet, **options)
@@ -213,6 +219,7 @@ def _export(args: argparse.Namespace) -> None:
 def _upscale(args: argparse.Namespace) -> int:
     names = ("weights", "onnx", "model", "scale", "device", "half", "tile", "overlap")
     engine = open_engine(**{key: getattr(args, key) for key in names})
+    check_output_folder(args.out)
     jobs = plan_jobs(args.inputs, args.out, args.format, args.recursive)
     options = {"workers": args.workers, "progress": not args.quiet, "png_level": args.png_level}
     report = upscale_files(jobs, engine, overwrite=args.overwrite, **options)
@@ -245,10 +252,18 @@ def _quantize(args: argparse.Namespace) -> None:
     from sr_deploy.quant import QuantizeRequest, quantize_checkpoint  # the quant extra
 
     names = ("model", "scale", "data", "method", "bits", "qat_steps", "patch_size", "qat_lr", "batch_size")
-    names += ("sets", "device", "qat_target", "keep_float")
+    names += ("sets", "device", "qat_target", "keep_float", "max_drop")
     options = {key: getattr(args, key) for key in names}
+    if args.all_int8:
+        options["keep_float"] = []
     quantize_checkpoint(
-        QuantizeRequest(Path(args.weights), args.out, calibration_patches=args.calibration, **options)
+        QuantizeRequest(
+            Path(args.weights),
+            args.out,
+            calibration_patches=args.calibration,
+            calibration_patch_size=args.calibration_size,
+            **options,
+        )
     )
 
 

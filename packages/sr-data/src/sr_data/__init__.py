@@ -1,6 +1,6 @@
 """sr_data: image I/O, MATLAB-compatible bicubic resize and super-resolution datasets."""
 
-from sr_data.atomic import atomic_write, write_text_atomic
+from sr_data.atomic import atomic_write, check_output_folder, naming_the_file, write_text_atomic
 from sr_data.benchmark import BENCHMARK_FOLDERS, Benchmark
 from sr_data.cache import DecodeCache
 from sr_data.div2k import DIV2K
@@ -25,13 +25,18 @@ from sr_data.paths import find_datasets_root, find_weights_root, list_images
 from sr_data.resize import imresize
 from sr_data.samples import SampleImages
 from sr_data.sources import open_test_sets, open_training_images, open_validation, split_holdout
+from sr_data.torch_files import is_torch_file, load_weights_only
 from sr_data.upsampler import BicubicUpsampler
 from sr_data.version import __version__
 
 __all__ = [
     "BicubicUpsampler",
     "atomic_write",
+    "check_output_folder",
+    "naming_the_file",
     "write_text_atomic",
+    "is_torch_file",
+    "load_weights_only",
     "BENCHMARK_FOLDERS",
     "DIV2K",
     "DecodedImage",

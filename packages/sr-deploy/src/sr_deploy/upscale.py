@@ -110,12 +110,15 @@ def plan_jobs(
     """Input files and folders -> jobs. A folder's files keep their relative paths under ``out``.
 
     Files inside ``out`` are never inputs (a re-run does not upscale its own results). Two inputs
-    that would write the same output, or an output that would replace its input, are errors.
+    that would write the same output, an output that would replace its input, and ``out`` being an
+    input folder are errors.
     """
     out = Path(out)
     out_resolved = out.resolve()
     jobs: dict[Path, Path] = {}
     for item in map(Path, inputs):
+        if item.is_dir() and item.resolve() == out_resolved:
+            raise ValueError(f"--out {out} is the input folder {item}; choose another --out")
         if item.is_dir():
             pairs = [(p, p.relative_to(item)) for p in _images_in(item, recursive, out_resolved)]
         elif item.is_file():

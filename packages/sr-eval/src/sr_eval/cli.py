@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sr_data import check_output_folder
 from sr_eval.evaluate import evaluate
 from sr_eval.models import load_model
 from sr_eval.profiling import declared_in_channels, profile
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
+    if args.out:
+        check_output_folder(args.out)
     model, name = load_model(args.model, args.scale, args.weights, **_channel_kwargs(args.in_channels))
     taken = declared_in_channels(model)  # None: channel-agnostic (bicubic)
     if args.in_channels is not None and taken not in (None, args.in_channels):

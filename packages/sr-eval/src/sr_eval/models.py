@@ -26,6 +26,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from sr_data import load_weights_only
+
 ENTRY_POINT_GROUP = "sr_toolkit.models"
 CHECKPOINT_KEYS = ("model_name", "model_kwargs", "scale", "state_dict")
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
@@ -71,10 +73,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        content = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for corrupt or unsafe files
-        raise ValueError(f"cannot read checkpoint {path}: {error}") from error
+    content = load_weights_only(path)
     if not isinstance(content, dict):
         raise ValueError(f"checkpoint {path} holds a {type(content).__name__}, not a dict")
     return content

@@ -82,13 +82,16 @@ def onnxruntime_session(
     threads: int | None = 1,
     device: str | torch.device = "cpu",
     optimized_path: str | os.PathLike | None = None,
+    profile_prefix: str | os.PathLike | None = None,
 ) -> Any:
     """An onnxruntime session of an ONNX file (or its bytes) for timing and inference: `threads`
     intra-op threads (None: onnxruntime's default, one per core) and one inter-op thread, every graph
     optimisation (the int8 QLinearConv fusions need them), on the CPU provider or, for a CUDA
     `device`, the CUDA provider (the CPU provider runs what it lacks). `optimized_path` receives the
     graph onnxruntime runs after its optimisations (its warning that such a file is specific to
-    this machine is not shown). Needs ``onnxruntime``; every session of the toolkit comes from here.
+    this machine is not shown). With `profile_prefix` onnxruntime times every node of every run
+    (`session.end_profiling()` writes the JSON trace there and returns its path). Needs
+    ``onnxruntime``; every session of the toolkit comes from here.
     """
     import onnxruntime
 
@@ -100,6 +103,9 @@ def onnxruntime_session(
     if optimized_path is not None:
         options.optimized_model_filepath = str(optimized_path)
         options.log_severity_level = 3
+    if profile_prefix is not None:
+        options.enable_profiling = True
+        options.profile_file_prefix = str(profile_prefix)
     providers = ["CPUExecutionProvider"]
     if torch.device(device).type == "cuda":
         providers.insert(0, "CUDAExecutionProvider")

@@ -12,10 +12,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -24,7 +26,7 @@ from sr_eval.runtime import EnvironmentFault, resolve_device
 from sr_search_evo.devices import available_cpus, set_current_device, set_thread_budget
 from sr_search_evo.evaluator_base import Evaluator
 from sr_search_evo.fitness_call import Fitness, as_environment_fault, call_fitness
-from sr_search_evo.worker_lifetime import SigtermGuard, exit_with_parent
+from sr_search_evo.worker_lifetime import SigtermGuard, exit_with_parent, workers_deaf_to_ctrl_c
 
 
 class InProcessEvaluator(Evaluator):
@@ -46,12 +48,26 @@ class InProcessEvaluator(Evaluator):
 
 # -- process pool -----------------------------------------------------------------------------
 STARTED_POLL_S = 0.05  # how long start()'s probe holds a worker
+WORKER_DIED = "a pool worker process died (killed from outside, out of host memory, or it could not start)"
 _WORKER_FN: Fitness | None = None
 _WORKER_FAULT: EnvironmentFault | None = None
 
 
-def _init_worker(fn_bytes: bytes, devices: Any, threads: int | None) -> None:
-    """Start a worker: exit with the parent, take a device and its thread budget, unpickle the fitness.
+def _write_fitness(fn: Fitness) -> Path:
+    """`fn` pickled into a temporary file, which each worker reads when it starts.
+
+    Not the pool's start arguments: a spawned worker receives those through a pipe that the parent
+    writes while still holding the pipe's other end, so megabytes of fitness data (training
+    patches) would block the parent forever once a worker died or failed to start before reading.
+    """
+    handle, name = tempfile.mkstemp(prefix="sr-search-fitness-", suffix=".pkl")
+    with os.fdopen(handle, "wb") as stream:
+        pickle.dump(fn, stream)
+    return Path(name)
+
+
+def _init_worker(fitness_file: str, devices: Any, threads: int | None) -> None:
+    """Start a worker: exit with the parent, take a device and its thread budget, load the fitness.
 
     A failure here is kept and raised by the worker's first task as an `EnvironmentFault` (an
     initializer that raises would only break the pool, without saying why).
@@ -62,7 +78,7 @@ def _init_worker(fn_bytes: bytes, devices: Any, threads: int | None) -> None:
         set_current_device(devices.get())
         if threads is not None:
             set_thread_budget(threads)
-        _WORKER_FN = pickle.loads(fn_bytes)
+        _WORKER_FN = pickle.loads(Path(fitness_file).read_bytes())
     except Exception as err:  # noqa: BLE001 - reported by the first task
         _WORKER_FAULT = as_environment_fault(err, "a pool worker could not start")
 
@@ -90,10 +106,11 @@ class ProcessPoolEvaluator(Evaluator):
     `sr_search_evo.devices.set_thread_budget`); on the CPU the default is the available CPUs
     divided among the workers (at least 1), so 2 workers on 2 cores train 2 candidates side by side
     with 1 thread each. With `devices`, threads are left as they are unless given. The fitness
-    function is pickled once and sent to each worker at start (so its training data travels once,
-    not per task). Every device is checked here, before a worker starts. Workers end when this
-    process dies (however it dies), on SIGTERM, and on `abort()` (an environment fault, Ctrl-C),
-    even mid-task.
+    function is pickled once into a temporary file that each worker reads at start (so its
+    training data travels once, not per task; the file goes on `close()` and `abort()`). Every
+    device is checked here, before a worker starts. Workers end when this process dies (however it
+    dies), on SIGTERM, and on `abort()` (an environment fault, Ctrl-C), even mid-task; they ignore
+    Ctrl-C themselves. A worker that dies, also one that cannot start, is an `EnvironmentFault`.
     """
 
     def __init__(
@@ -125,11 +142,12 @@ class ProcessPoolEvaluator(Evaluator):
         self.devices = list(devices)
         self.threads_per_worker = threads
         self._queue = queue
+        self._fitness_file = _write_fitness(fn)
         self._pool = ProcessPoolExecutor(
             max_workers=len(devices),
             mp_context=context,
             initializer=_init_worker,
-            initargs=(pickle.dumps(fn), queue, threads),
+            initargs=(str(self._fitness_file), queue, threads),
         )
         self._sigterm = SigtermGuard(self._terminate_workers)
 
@@ -139,11 +157,12 @@ class ProcessPoolEvaluator(Evaluator):
         call this first to time candidates without the start-up."""
         pids: set[int] = set()
         while len(pids) < len(self.devices):
-            pending = [self._pool.submit(_worker_pid) for _ in self.devices]
+            with workers_deaf_to_ctrl_c():
+                pending = [self._pool.submit(_worker_pid) for _ in self.devices]
             try:
                 pids.update(future.result() for future in pending)
             except BrokenProcessPool as err:
-                raise EnvironmentFault("a pool worker process died while starting") from err
+                raise EnvironmentFault(f"{WORKER_DIED} while starting") from err
         return pids
 
     def describe(self) -> str:
@@ -153,7 +172,8 @@ class ProcessPoolEvaluator(Evaluator):
         return f"{count} worker{'s' if count > 1 else ''} ({', '.join(self.devices)}){budget}"
 
     def imap_unordered(self, candidates: Sequence[Any]) -> Iterator[tuple[int, dict]]:
-        pending = {self._pool.submit(_run_in_worker, i, c) for i, c in enumerate(candidates)}
+        with workers_deaf_to_ctrl_c():  # the pool starts its workers on the first submissions
+            pending = {self._pool.submit(_run_in_worker, i, c) for i, c in enumerate(candidates)}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -161,9 +181,7 @@ class ProcessPoolEvaluator(Evaluator):
                     try:
                         yield future.result()
                     except BrokenProcessPool as err:
-                        raise EnvironmentFault(
-                            "a pool worker process died (killed from outside, or out of host memory?)"
-                        ) from err
+                        raise EnvironmentFault(WORKER_DIED) from err
         finally:
             for future in pending:
                 future.cancel()
@@ -183,12 +201,14 @@ class ProcessPoolEvaluator(Evaluator):
         self._sigterm.remove()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._queue.close()
+        self._fitness_file.unlink(missing_ok=True)
 
     def abort(self) -> None:
         self._sigterm.remove()
         self._terminate_workers()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._queue.close()
+        self._fitness_file.unlink(missing_ok=True)
 
 
 EVALUATORS = ("inprocess", "pool", "ray")

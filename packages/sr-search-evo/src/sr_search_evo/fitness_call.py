@@ -30,6 +30,9 @@ _NO_DEVICE_TEXTS = (
     "cuda driver version is insufficient",
     "torch.cuda.is_available() is false",
 )
+# Texts of torch's errors for host memory that ran out (plain RuntimeErrors too): its CPU allocator,
+# and oneDNN, which fails to create a primitive when it cannot allocate the primitive's memory.
+_HOST_OOM_TEXTS = ("defaultcpuallocator: can't allocate memory", "could not create a primitive")
 
 
 def _first_line(err: BaseException) -> str:
@@ -41,8 +44,9 @@ def environment_fault(err: BaseException) -> EnvironmentFault | None:
     """`err` as an `EnvironmentFault` naming the cause when the environment raised it, else None.
 
     Environment: an `EnvironmentFault` already; an ImportError (ModuleNotFoundError included);
-    CUDA out of memory (`torch.cuda.OutOfMemoryError`, or its text from older torch) and host
-    MemoryError; a device that is unknown or not present (`sr_eval.runtime.DeviceError`, torch's
+    CUDA out of memory (`torch.cuda.OutOfMemoryError`, or its text from older torch); host memory
+    exhausted (MemoryError, torch's "DefaultCPUAllocator: can't allocate memory", oneDNN's "could
+    not create a primitive"); a device that is unknown or not present (`sr_eval.runtime.DeviceError`, torch's
     "Torch not compiled with CUDA enabled", "invalid device ordinal", ...).
     """
     if isinstance(err, EnvironmentFault):
@@ -52,7 +56,7 @@ def environment_fault(err: BaseException) -> EnvironmentFault | None:
         cause = "a module cannot be imported"
     elif isinstance(err, torch.cuda.OutOfMemoryError) or "cuda out of memory" in text:
         cause = "the device ran out of memory"
-    elif isinstance(err, MemoryError):
+    elif isinstance(err, MemoryError) or any(marker in text for marker in _HOST_OOM_TEXTS):
         cause = "the machine ran out of memory"
     elif isinstance(err, DeviceError) or any(marker in text for marker in _NO_DEVICE_TEXTS):
         cause = "the device is not available"

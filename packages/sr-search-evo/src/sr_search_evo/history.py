@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sr_data import naming_the_file
+
 HISTORY_NAME = "history.jsonl"
 
 
@@ -73,7 +75,7 @@ class History:
             raise PermissionError(f"{self.path}: opened read-only, not appended to")
         record = _clean(record)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as stream:
+        with naming_the_file(self.path), open(self.path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(record, sort_keys=True) + "\n")
             stream.flush()
             os.fsync(stream.fileno())

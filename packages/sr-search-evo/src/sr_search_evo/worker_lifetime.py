@@ -12,6 +12,10 @@ hold the queue open), so without help it lingers, holding its memory and GPU. Tw
   workers of a pool still in use;
 - in the main process, `SigtermGuard` ends the workers on SIGTERM before the signal does what it
   did before (by default: end the process), so a terminated search leaves no worker behind.
+
+Ctrl-C is the main process's alone: workers started inside `workers_deaf_to_ctrl_c()` block SIGINT
+(a terminal sends it to the whole process group), so the main process ends them and says so in one
+line, instead of each worker printing the traceback of wherever it was (importing torch, at start).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 PARENT_GONE_EXIT = 70  # a worker's exit status when it ends because its parent died
@@ -37,6 +42,23 @@ def exit_with_parent() -> None:
         os._exit(PARENT_GONE_EXIT)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+@contextmanager
+def workers_deaf_to_ctrl_c() -> Iterator[None]:
+    """Block SIGINT in this thread while the block starts processes, which inherit the block.
+
+    A Ctrl-C meanwhile is not lost: it waits, and this process gets it when the block ends. Where
+    the platform has no signal masks (Windows), nothing changes.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class SigtermGuard:

@@ -16,7 +16,6 @@ A checkpoint is a dict of tensors and plain containers only, so it loads with
 
 from __future__ import annotations
 
-import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sr_data import atomic_write
+from sr_data import atomic_write, load_weights_only
 
 CHECKPOINT_FORMAT = "sr-toolkit-checkpoint-v1"
 
@@ -64,23 +63,12 @@ def deployed_checkpoint(ckpt: dict[str, Any], deployed_model: nn.Module) -> dict
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint with `weights_only=True` (no code can run from the file)."""
+    """Load a checkpoint with `weights_only=True` (no code can run from the file); a file refused is a
+    one-line ValueError saying what it holds (`sr_data.load_weights_only`)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:  # torch's several-paragraph weights_only text, in one line
-        if "Unsupported global" in str(err):
-            raise ValueError(
-                f"{path}: holds Python objects besides tensors, which a safe (weights_only) load "
-                f"refuses; only checkpoints of plain tensors and containers load"
-            ) from None
-        raise ValueError(f"{path}: not a readable checkpoint (not a torch.save file)") from None
-    except Exception as err:  # torch raises several types (KeyError, RuntimeError, ...) for other files
-        text = str(err).strip()
-        detail = text.splitlines()[0] if text and not isinstance(err, KeyError) else "not a torch.save file"
-        raise ValueError(f"{path}: not a readable checkpoint ({detail})") from None
+    return load_weights_only(path, map_location)
 
 
 def capture_rng() -> dict[str, Any]:

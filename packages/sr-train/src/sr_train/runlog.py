@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sr_data import naming_the_file
+
 
 class RunLog:
     """Appends to `out_dir/<log_name>` and `out_dir/metrics.jsonl`; prints unless `quiet`."""
@@ -35,7 +37,8 @@ class RunLog:
             print(text, file=sys.stderr, flush=True)
         if self.out_dir is not None:
             stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-            with open(self._file(self.log_name), "a", encoding="utf-8") as handle:
+            path = self._file(self.log_name)
+            with naming_the_file(path), open(path, "a", encoding="utf-8") as handle:
                 handle.write(f"{stamp} {text}\n")
 
     def metrics(self, record: dict[str, Any]) -> None:
@@ -43,7 +46,8 @@ class RunLog:
         if self.out_dir is None:
             return
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
-        with open(self._file("metrics.jsonl"), "a", encoding="utf-8") as handle:
+        path = self._file("metrics.jsonl")
+        with naming_the_file(path), open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(clean) + "\n")
 
     def truncate_after(self, step: int) -> None:

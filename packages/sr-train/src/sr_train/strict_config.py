@@ -205,14 +205,31 @@ def load_section(
     folders: Sequence[Path] = (),
     changes: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    changes_from: str = "--set",
 ) -> tuple[Section, Path]:
     """(the config `cls`, its file): the file `name_or_path` or the config of that name shipped in
     `folders` (`find_config`), read strictly (`read_yaml`), or `data` recorded from it (a run folder's
     record), with `changes` ({section: {key: value}}, e.g. `with_assignments({}, --set ...)`) merged
-    over it. Every app reads its config this way, so every error names the key and the file."""
+    over it. Every app reads its config this way, so every error names the key and the file, or
+    `changes_from` (where the changes came from) when the file alone is valid and a change made it
+    invalid."""
     path = Path(name_or_path) if data is not None else find_config(name_or_path, folders)
     data = read_yaml(path) if data is None else data
-    return section_from_dict(cls, merge(data, changes or {}), "", path), path
+    try:
+        return section_from_dict(cls, merge(data, changes or {}), "", path), path
+    except ConfigError:
+        if not changes or not _valid(cls, data, path):
+            raise
+    return section_from_dict(cls, merge(data, changes), "", changes_from), path  # the refusal, so named
+
+
+def _valid(cls: type[Section], data: Any, path: Path) -> bool:
+    """Whether `data` alone makes a valid `cls`."""
+    try:
+        section_from_dict(cls, data, "", path)
+    except ConfigError:
+        return False
+    return True
 
 
 def config_dirs(module_file: str | Path) -> tuple[Path, Path]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,22 +60,44 @@ def load_file(path: Path) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"weights file not found: {path}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about a plain pickle's protocol before refusing it
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         text = str(error)
-        if "Weights only load failed" in text:
+        refused = "Weights only load failed" in text  # torch's text goes on to advise an unsafe load
+        if refused and _is_torch_file(path):
             found = re.search(r"GLOBAL (\S+)", text)
             what = f" ({found.group(1)})" if found else ""
             raise ValueError(
                 f"{path}: holds Python objects besides tensors{what}, which a safe (weights_only) load "
                 "refuses; only state dicts and checkpoints of plain tensors load"
             ) from None
-        raise ValueError(
-            f"{path}: cannot be read, truncated or not a torch file ({_first_line(text)})"
-        ) from None
-    except (EOFError, RuntimeError, OSError, ValueError, KeyError) as error:
+        if refused and _is_pickle(path):
+            raise ValueError(
+                f"{path}: a plain Python pickle, not a torch.save file; refused, as loading it could run code"
+            ) from None
+        detail = "not a torch.save file" if refused else _first_line(text)
+        raise ValueError(f"{path}: cannot be read, truncated or not a torch file ({detail})") from None
+    except Exception as error:  # noqa: BLE001 - torch raises many types (EOFError, IndexError, ...)
         detail = _first_line(str(error)) or type(error).__name__
         raise ValueError(f"{path}: cannot be read, truncated or not a torch file ({detail})") from None
+
+
+def _is_torch_file(path: Path) -> bool:
+    """Whether ``path`` opens as one of torch.save's formats does: a zip archive, or the legacy format
+    (torch's magic number pickled with protocol 2), also when it is truncated."""
+    with open(path, "rb") as stream:
+        head = stream.read(14)
+    return head == b"\x80\x02\x8a\x0a" + bytes.fromhex("6cfc9c46f9206aa85019") or head.startswith(
+        b"PK\x03\x04"
+    )
+
+
+def _is_pickle(path: Path) -> bool:
+    """Whether ``path`` opens as a pickle of protocol 2 or later does."""
+    with open(path, "rb") as stream:
+        return stream.read(1) == b"\x80"
 
 
 def _first_line(text: str) -> str:

@@ -2,9 +2,10 @@
 
 `quantize_checkpoint(QuantizeRequest(weights, out, ...))` is `zoo quantize`: the checkpoint is
 loaded and deployed, calibrated on training patches (PTQ with a percentile, MSE or min-max
-statistic; `keep_float` / `layer_bits` give a mixed-precision plan), optionally fine-tuned (QAT through
-sr_train, resumable with `qat_dir`), evaluated beside the float model, and
-exported as fp32 ONNX and QCDQ int8 ONNX, each checked in onnxruntime. Results folder:
+statistic; by default the automatic mixed-precision plan chooses the convs left float on a held-out
+quarter of the patches, `keep_float` / `layer_bits` give a plan by hand, `keep_float=[]` none),
+optionally fine-tuned (QAT through sr_train, resumable with `qat_dir`), evaluated beside the float
+model, and exported as fp32 ONNX and QCDQ int8 ONNX, each checked in onnxruntime. Results folder:
 ``benchmark_fp32.*``, ``benchmark_<bits>.*``, ``model_fp32.onnx``, ``model_<bits>.onnx``,
 ``benchmark.md`` (float vs quantised) and ``results.json``.
 """
@@ -21,12 +22,12 @@ from typing import Any
 from torch import nn
 
 from sr_data import PairedImages, RandomPatches, open_test_sets, open_training_images, write_text_atomic
-from sr_deploy.loading import find_weights, load_trained
+from sr_deploy.loading import check_out_of_official_folder, find_weights, load_trained
 from sr_deploy.onnx_export import export_onnx_checked
 from sr_deploy.quant.bits import check_bits
 from sr_deploy.quant.finetune import distillation_patches, fine_tune
 from sr_deploy.quant.int8_report import int8_report
-from sr_deploy.quant.quantize import ptq, qat
+from sr_deploy.quant.quantize import AUTO, DEFAULT_MAX_DROP, ptq, qat
 from sr_deploy.ship import Log, benchmark
 from sr_eval import rgb_to_y
 from sr_eval.profiling import infer_in_channels
@@ -36,11 +37,20 @@ from sr_train import LumaView, PatchTensors, TrainConfig, stack_patches
 QAT_TARGETS = ("hr", "teacher")
 QAT_POOL = 4096  # at most this many distinct training patches for QAT (reused across steps)
 QAT_VAL_PATCHES = 64
+CALIBRATION_LR_SIDE = 48  # LR side of the default calibration patches
 
 
 @dataclass
 class QuantizeRequest:
-    """What to quantise and how: the `zoo quantize` options."""
+    """What to quantise and how: the `zoo quantize` options.
+
+    The default calibration: `calibration_patches` (128) random crops of 48 LR pixels (96 HR pixels
+    at x2, 192 at x4; `calibration_patch_size` sets the HR side) from `data` ("samples": the six
+    scikit-image training photos), LR made by bicubic downscaling; with the automatic plan
+    (`keep_float` None) one crop in four is held out to choose the float convs and the other three
+    quarters calibrate. The LR side is fixed because attention blocks pool whole inputs: on 16-pixel
+    crops (64 HR pixels at x4) IMDN x4's pooled statistics, and so its quantisers, are not those of
+    a photo."""
 
     weights: Path  # a checkpoint, a run folder (best.pt, else last.pt) or an official weights file
     out: Path
@@ -50,15 +60,16 @@ class QuantizeRequest:
     method: str = "percentile"
     bits: str = "w8a8"
     qat_steps: int = 0
-    calibration_patches: int = 256
+    calibration_patches: int = 128
     patch_size: int = 64  # HR side of the training patches
-    calibration_patch_size: int | None = None  # HR side of the calibration patches (None: patch_size)
+    calibration_patch_size: int | None = None  # HR side of the calibration patches (None: 48 x scale)
     qat_lr: float = 2e-5
     batch_size: int = 16
     sets: list[str] = field(default_factory=lambda: ["Set5", "Set14", "BSD68"])
     device: str | None = None  # auto (None), cpu, cuda, cuda:N (`sr_eval.runtime.resolve_device`)
     seed: int = 0
-    keep_float: list[str] = field(default_factory=list)  # convs (names or patterns) left float
+    keep_float: list[str] | None = None  # convs (names or patterns) left float; None: the automatic plan
+    max_drop: float = DEFAULT_MAX_DROP  # the automatic plan's budget (dB on the calibration hold-out)
     layer_bits: dict[str, str] = field(default_factory=dict)  # conv name or pattern -> "w8a8" etc.
     qat_dir: Path | None = None  # QAT checkpoints (last.pt resumes, best.pt is returned); None: none kept
     qat_val_every: int | None = None  # validate QAT (and keep the best) every N steps; None: at the end
@@ -69,8 +80,11 @@ class QuantizeRequest:
         checks `qat_target`, so that every option is checked before anything is loaded."""
         if self.qat_target not in QAT_TARGETS:
             raise ValueError(f"qat_target must be one of {', '.join(QAT_TARGETS)}, got {self.qat_target!r}")
+        if not self.max_drop >= 0:
+            raise ValueError(f"max_drop must be a number of dB >= 0, got {self.max_drop!r}")
         layer_bits = {pattern: parse_bits(text) for pattern, text in self.layer_bits.items()}
-        return {"keep_float": list(self.keep_float), "layer_bits": layer_bits}
+        keep_float = AUTO if self.keep_float is None else list(self.keep_float)
+        return {"keep_float": keep_float, "layer_bits": layer_bits}
 
 
 def parse_bits(text: str) -> tuple[int, int]:
@@ -104,11 +118,28 @@ def quantize_model(
     def patches(count: int, seed: int) -> PatchTensors:
         return training_patches(images, request.patch_size, count, seed, y_only)
 
-    size = request.calibration_patch_size or request.patch_size
+    size = request.calibration_patch_size or CALIBRATION_LR_SIDE * scale
     calibration = training_patches(images, size, request.calibration_patches, request.seed, y_only)
     info: dict[str, Any] = {"calibration_patches": len(calibration)}
     start = time.perf_counter()
-    if request.qat_steps <= 0:
+    if mixed["keep_float"] == AUTO:
+        qmodel = ptq(
+            model,
+            calibration,
+            weight_bits,
+            act_bits,
+            method=request.method,
+            max_drop=request.max_drop,
+            **mixed,
+        )
+        plan = qmodel.mixed_plan
+        info.update(mixed_plan=plan.to_dict(), mixed_plan_summary=plan.summary())
+        log(plan.summary())
+        mixed["keep_float"] = list(plan.keep_float)
+        if request.qat_steps <= 0:
+            info["ptq_seconds"] = time.perf_counter() - start
+            return qmodel, info
+    elif request.qat_steps <= 0:
         qmodel = ptq(model, calibration.lr, weight_bits, act_bits, method=request.method, **mixed)
         info["ptq_seconds"] = time.perf_counter() - start
         return qmodel, info
@@ -154,6 +185,7 @@ def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str,
     request.mixed_precision()
     weights = find_weights(request.weights)
     model, ckpt = load_trained(weights, deployed=True, model=request.model, scale=request.scale)
+    check_out_of_official_folder(ckpt, request.out)
     scale, bits, out = ckpt["scale"], request.bits, Path(request.out)
     notes: list[str] = []
     sets = open_test_sets(request.sets, scale, notes)
@@ -199,8 +231,11 @@ def quantize_checkpoint(request: QuantizeRequest, log: Log = print) -> dict[str,
         "onnx_check_image": f"{sets[0][0]['name']} ({getattr(sets[0], 'name', 'test set')})",
     }
     write_text_atomic(out / "results.json", json.dumps(report, indent=2) + "\n")
-    write_text_atomic(out / "benchmark.md", comparison_markdown(summary, bits))
-    log(comparison_markdown(summary, bits))
+    table = comparison_markdown(summary, bits)
+    if "mixed_plan_summary" in info:
+        table += "\n" + info["mixed_plan_summary"] + "\n"
+    write_text_atomic(out / "benchmark.md", table)
+    log(table)
     return report
 
 

@@ -11,6 +11,11 @@ PReLU) and returns how many places it changed:
   QuantizeLinear has a single consumer; where a conv's output feeds both the next conv and a
   residual add, its output stays int8 while its input became uint8, and the mixed types stop the
   QLinearConv fusion (SESR's first conv, EDSR's first two). uint8 everywhere fuses every conv.
+- `spatial_mean_as_global_average_pool`: ReduceMean over the two spatial axes of an NCHW tensor
+  (keepdims) is GlobalAveragePool. In an int8 graph onnxruntime runs its convs as NHWC QLinearConv
+  and moves the layout transposes through the ops between them; a ReduceMean then reduces over
+  non-contiguous axes, many times slower than in the float graph (IMDN's contrast attention), while
+  GlobalAveragePool runs in either layout.
 - `prelu_as_min_mul_add`: onnxruntime's PRelu kernel broadcasts its per-channel slope element by
   element (about 25 ms for 16x640x360 floats on one core, 30x a Relu); x + (slope - 1) * min(x, 0)
   is the same function in three vectorised kernels (about 2.5 ms).
@@ -83,6 +88,26 @@ def activations_as_uint8(model: onnx.ModelProto) -> int:
                     raise ValueError(f"int8 tensor of {quantizer.name} feeds {node.op_type} {node.name}")
     _drop_unused_initializers(graph)
     return len(quantizers)
+
+
+def spatial_mean_as_global_average_pool(model: onnx.ModelProto) -> int:
+    """Replace each ReduceMean over axes (2, 3) with keepdims (opset < 18: axes as an attribute) by
+    GlobalAveragePool (the same mean; the models here are NCHW, 4-D)."""
+    graph = model.graph
+    replacements: dict[int, list[onnx.NodeProto]] = {}
+    for index, node in enumerate(graph.node):
+        if node.op_type != "ReduceMean" or len(node.input) != 1:
+            continue
+        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if sorted(attributes.get("axes", [])) != [2, 3] or attributes.get("keepdims", 1) != 1:
+            continue
+        name = f"{node.name or node.output[0]}/GlobalAveragePool"
+        replacements[index] = [
+            helper.make_node("GlobalAveragePool", [node.input[0]], [node.output[0]], name=name)
+        ]
+    if replacements:
+        _replace_nodes(graph, replacements)
+    return len(replacements)
 
 
 def prelu_as_min_mul_add(model: onnx.ModelProto) -> int:

@@ -14,6 +14,8 @@ from sr_deploy.quant.quantizers import check_method
 
 LayerBitsOption = Mapping[str, tuple[int, int]]  # conv name or pattern -> (weight_bits, act_bits)
 
+AUTO = "auto"  # ptq's default keep_float: the automatic mixed-precision plan (quant.auto_plan)
+DEFAULT_MAX_DROP = 0.1  # dB the automatic plan may lose on the calibration hold-out
 INTEGER_KERNEL_BITS = 8  # activations onnxruntime's QLinearConv runs; outputs quantised by default
 PROBE_SIZE = 32  # side of the random image that orders the convs when qat() gets no calibration data
 
@@ -28,8 +30,9 @@ def ptq(
     *,
     io_bits: int | None = 8,
     quantize_outputs: bool | None = None,
-    keep_float: Collection[str] = (),
+    keep_float: Collection[str] | str = AUTO,
     layer_bits: LayerBitsOption | None = None,
+    max_drop: float = DEFAULT_MAX_DROP,
 ) -> nn.Module:
     """Post-training quantisation: a calibrated Brevitas copy of `model` (which is left untouched).
 
@@ -55,14 +58,27 @@ def ptq(
     lower: the first conv's input and weights and the last conv's weights (as Brevitas' quantised
     ESPCN does); `None` quantises them like the rest.
 
-    Mixed precision: `keep_float` names convs left as float `nn.Conv2d` (module paths such as
-    ``body.blocks.0.cca.excite.0`` or shell patterns such as ``*.cca.*``; `layer_sensitivity`
-    finds which), `layer_bits` maps names or patterns to their own (weight_bits, act_bits). A
-    pattern that matches no conv is an error naming it.
+    Mixed precision: by default (`keep_float="auto"`) the plan is automatic (`quant.auto_plan`):
+    a quarter of `calibration_batches` is held out (the data must carry HR targets: a
+    `sr_train.PatchTensors`, dicts with "lr" and "hr" or (lr, hr) pairs), the rest calibrates, and
+    the fewest convs stay float that keep the hold-out PSNR drop below `max_drop` dB; the returned
+    model's `.mixed_plan` (a `MixedPlan`) names them, with what each costs and the share of the conv
+    MACs left float. `keep_float=()` gives the all-integer network (and takes LR inputs alone); a
+    list names convs left as float `nn.Conv2d` (module paths such as ``body.blocks.0.cca.excite.0``
+    or shell patterns such as ``*.cca.*``). `layer_bits` maps names or patterns to their own
+    (weight_bits, act_bits). A pattern that matches no conv is an error naming it.
 
     Models with training-form blocks must be deployed first (`sr_reparam.deploy`). Returns the
     quantised model in eval mode, on the float model's device.
     """
+    if isinstance(keep_float, str) and keep_float == AUTO:
+        from sr_deploy.quant.auto_plan import planned_ptq  # it runs ptq with fixed plans
+
+        options = {"weight_bits": weight_bits, "act_bits": act_bits, "method": method, "io_bits": io_bits}
+        options.update(
+            bias_correction=bias_correction, quantize_outputs=quantize_outputs, layer_bits=layer_bits
+        )
+        return planned_ptq(model, calibration_batches, max_drop, **options)
     batches = as_batches(calibration_batches)
     bits = _bit_plan(weight_bits, act_bits, io_bits, quantize_outputs, keep_float, layer_bits)
     qmodel = _quantise(model, batches, bits, method, learned=False)
@@ -134,7 +150,9 @@ def _bit_plan(
     layer_bits: LayerBitsOption | None,
 ) -> BitPlan:
     if isinstance(keep_float, str):
-        raise ValueError(f"keep_float must be a list of conv names or patterns, not a string: {keep_float!r}")
+        raise ValueError(
+            f"keep_float must be 'auto' or a list of conv names or patterns, not the string {keep_float!r}"
+        )
     rows = []
     for pattern, widths in (layer_bits or {}).items():
         if not (isinstance(widths, (tuple, list)) and len(widths) == 2):

@@ -77,7 +77,7 @@ def run_study(
         f"({time.perf_counter() - started:.0f} s): float {float_psnr:.3f} dB on the sample test images"
     )
     for label, kwargs in ptq_settings():
-        _report(label, float_psnr, _psnr(ptq(model, calibration, **kwargs), val, scale))
+        _report(label, float_psnr, _psnr(ptq(model, calibration, keep_float=(), **kwargs), val, scale))
     fine_tuned = copy.deepcopy(model)
     trainable = qat(model, 4, 4, calibration_batches=calibration)
     for network in (trainable, fine_tuned):
