@@ -60,7 +60,7 @@ CASES = {  # name: (command, exit status, fragments of the one line)
 
 
 @pytest.fixture
-def workplace(tmp_path: Path) -> Path:
+def scratch(tmp_path: Path) -> Path:
     """A folder with a search config, a folder of photos and a file named `taken`."""
     (tmp_path / "search.yaml").write_text(ESR_SEARCH)
     write_image(tmp_path / "photos" / "a.png", np.full((8, 8, 3), 0.5))
@@ -73,11 +73,11 @@ def contents(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_refused_command_is_one_line_and_writes_nothing(workplace, case):
+def test_a_refused_command_is_one_line_and_writes_nothing(scratch, case):
     (cli, *args), status, fragments = CASES[case]
-    before = contents(workplace)
-    one_line_error(run(cli, *args, cwd=workplace), status, *fragments)
-    assert contents(workplace) == before and sorted(p.name for p in workplace.iterdir()) == [
+    before = contents(scratch)
+    one_line_error(run(cli, *args, cwd=scratch), status, *fragments)
+    assert contents(scratch) == before and sorted(p.name for p in scratch.iterdir()) == [
         "photos",
         "search.yaml",
         "taken",
