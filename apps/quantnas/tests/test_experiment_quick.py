@@ -1,7 +1,8 @@
 """The QuantNAS-vs-uniform experiment (experiments/quantnas_x2) at a tiny budget: its config parses and
-runs a few steps end to end on the bundled sample photos, the table holds every penalty and uniform
-width with BitOps in the ratios the widths imply, the plot draws the table, and a rerun skips every
-finished piece."""
+runs a few steps end to end on the bundled sample photos in two worker processes, the table holds
+every penalty, uniform width and the float ceiling with BitOps in the ratios the widths imply, the
+8-bit-activation networks are scored in onnxruntime, the goals are judged, the plot draws the table,
+and a rerun skips every finished piece."""
 
 from __future__ import annotations
 
@@ -25,14 +26,15 @@ UNIFORM_ROWS = {"w8a8": 64, "w4a8": 32, "w4a4": 16}  # weight bits x activation 
 
 def run_quick(out: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    command = [sys.executable, str(DRIVER), "--quick", "--out", str(out)]
+    command = [sys.executable, str(DRIVER), "--quick", "--out", str(out), "--jobs", "2"]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
 def table_rows(markdown: str) -> dict[str, list[str]]:
     """{network: its cells} of the results table."""
     rows = [line.strip("|").split(" | ") for line in markdown.splitlines() if line.startswith("| ")]
-    return {cells[0].strip(): [c.strip() for c in cells] for cells in rows[1:]}
+    cells_of = {cells[0].strip(): [c.strip() for c in cells] for cells in rows[1:]}
+    return {name: cells for name, cells in cells_of.items() if name != "bicubic"}
 
 
 def assert_plot_draws_the_table(out: Path, rows: dict[str, list[str]], header: list[str], drawn) -> None:
@@ -46,11 +48,20 @@ def assert_plot_draws_the_table(out: Path, rows: dict[str, list[str]], header: l
     assert pixels.shape == expected.shape and (pixels == expected).all(), "the plot draws other data"
     for ax in drawn[-1]:
         column = header.index(f"{ax.get_title()} PSNR / SSIM")
-        table = sorted((float(cells[3]), float(cells[column].split(" / ")[0])) for cells in rows.values())
+        points_of = [cells for cells in rows.values() if cells[1] != "float"]  # the ceiling is a line
+        table = sorted((float(cells[3]), float(cells[column].split(" / ")[0])) for cells in points_of)
         points = sorted(tuple(point) for c in ax.collections for point in c.get_offsets().tolist())
         assert len(points) == len(table), ax.get_title()
         for (x, y), (bitops, psnr) in zip(points, table, strict=True):
             assert x == pytest.approx(bitops, rel=1e-3) and y == pytest.approx(psnr, abs=0.006)
+
+
+def first_table(markdown: str) -> str:
+    """The results table (the first markdown table of results.md)."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+    return "\n".join(lines[start:end])
 
 
 def header_cells(markdown: str) -> list[str]:
@@ -64,8 +75,18 @@ def test_quick_run_writes_table_and_plot_and_resumes(tmp_path: Path, drawn: list
     first = run_quick(tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     results = (tmp_path / "results.md").read_text()
-    rows = table_rows(results)
+    rows = table_rows(first_table(results))
     assert all(name in rows for name in PENALTY_ROWS), rows.keys()
+    assert rows["penalty-0 genotype, float"][1] == "float"
+    assert "bicubic" in first_table(results)
+    assert results.count("- Dominates uniform") == len(UNIFORM_ROWS) and "float ceiling:" in results
+    onnx = table_rows(results.split("QCDQ ONNX in onnxruntime")[1])
+    assert {"penalty-0 genotype, uniform w8a8", "penalty-0 genotype, uniform w4a8"} <= onnx.keys()
+    assert "penalty-0 genotype, uniform w4a4" not in onnx  # 4-bit activations: no integer kernels
+    for cells in onnx.values():  # onnxruntime within 0.05 dB of the Brevitas model
+        for cell in cells[1:]:
+            ours, brevitas = (float(x) for x in re.fullmatch(r"(\d+\.\d\d) \((\d+\.\d\d)\)", cell).groups())
+            assert abs(ours - brevitas) <= 0.05, cells
     uniform = {label: rows[f"penalty-0 genotype, uniform {label}"] for label in UNIFORM_ROWS}
     # the same operations at other widths: BitOps scale exactly with weight bits x activation bits
     bitops = {label: float(cells[3]) for label, cells in uniform.items()}
@@ -79,5 +100,7 @@ def test_quick_run_writes_table_and_plot_and_resumes(tmp_path: Path, drawn: list
 
     again = run_quick(tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert again.stderr.count("already done, skipped") == 1 + len(UNIFORM_ROWS)
-    assert table_rows((tmp_path / "results.md").read_text()) == rows
+    assert "== penalty" not in again.stdout and "== baseline" not in again.stdout
+    assert table_rows(first_table((tmp_path / "results.md").read_text())) == rows
+    weights = sorted(p.name for p in (tmp_path / "weights").glob("*.pt"))
+    assert len(weights) == len(PENALTY_ROWS) + len(UNIFORM_ROWS) + 1

@@ -49,6 +49,10 @@ def recorded(config: QuantNASConfig, *sections: str, **extra: Any) -> dict[str, 
     for section in ("arch", "train"):  # the act_bits extensions unset: folders recorded before them match
         if section in data and data[section]["act_bits"] is None:
             del data[section]["act_bits"]
+    if "arch" in data:  # the image output extensions likewise
+        for key, reference in (("image_residual", "none"), ("clip_output", False)):
+            if data["arch"][key] == reference:
+                del data["arch"][key]
     return {**data, **extra}
 
 

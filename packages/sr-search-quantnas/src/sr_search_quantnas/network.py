@@ -8,7 +8,8 @@ an ``('op', 4)`` pair w4a4); ``act_bits``, when given, puts every activation at 
 (a uniform w4a8 network is then a genotype of 4-bit pairs with ``act_bits=8``). A nested genotype
 (body/skip given per cell) gives each cell its own layers; it needs one list per cell and a head
 (the reference's later, head-less architecture with distillation connections is a different network
-and is not built here).
+and is not built here). ``image_residual`` and ``clip_output`` add the upsampled input at the
+output and clip it at inference (`image_output`; off by default, as in the reference).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from torch import Tensor, nn
 from sr_search_quantnas.adm import AdaptiveResidual
 from sr_search_quantnas.architecture import check_scale, layer_channels
 from sr_search_quantnas.genotype import Genotype_SR, Layer, is_nested, layer_bits
+from sr_search_quantnas.image_output import ImageOutput
 from sr_search_quantnas.layers import QuantReLUConv
 from sr_search_quantnas.ops import op_spec
 
@@ -81,7 +83,8 @@ class QuantNASNet(nn.Module):
     (N, in_channels, h, w) -> (N, in_channels, h*s, w*s).
 
     ``act_bits`` (default None: each genotype entry's activation bits) sets every activation
-    quantiser's width; the weights keep the genotype's.
+    quantiser's width; the weights keep the genotype's. ``image_residual`` ("none", "nearest" or
+    "bicubic") adds the upsampled input at the output; ``clip_output`` clips it to [0, 1] in eval.
     """
 
     def __init__(
@@ -93,6 +96,8 @@ class QuantNASNet(nn.Module):
         skip_mode: bool = True,
         in_channels: int = 3,
         act_bits: int | None = None,
+        image_residual: str = "none",
+        clip_output: bool = False,
     ) -> None:
         super().__init__()
         self.genotype, self.scale, self.act_bits = genotype, check_scale(scale), act_bits
@@ -114,6 +119,7 @@ class QuantNASNet(nn.Module):
         self.pixel_shuffle = nn.PixelShuffle(scale)
         self.tail = build_block("tail", genotype.tail, *args)
         self.tail_residual = AdaptiveResidual(in_channels, skip_mode)
+        self.image_output = ImageOutput(scale, image_residual, clip_output)
 
     def _body(self, h: Tensor) -> Tensor:
         for cell in self.cells:
@@ -123,7 +129,7 @@ class QuantNASNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         features = self.head(x)
         h = self.pixel_shuffle(self.upsample(self.body_residual(features, self._body, features)))
-        return self.tail_residual(h, self.tail, h)
+        return self.image_output(self.tail_residual(h, self.tail, h), x)
 
 
 def _per_cell(genotype: Genotype_SR, body_cells: int) -> tuple[list, list]:

@@ -84,6 +84,7 @@ def build_supernet(arch: ArchSettings, search: SearchSettings) -> Supernet:
         alpha_selector=search.alpha_selector,
         in_channels=arch.channels,
         act_bits=arch.act_bits,
+        **arch.image_output_args(),
     )
 
 

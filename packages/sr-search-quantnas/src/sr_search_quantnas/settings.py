@@ -34,7 +34,9 @@ class ArchSettings:
 
     `act_bits` (extension): the activation widths, searched as a choice of their own (e.g. `bits:
     [8, 4]` with `act_bits: [8, 4]` reaches w4a8); unset, the activations follow the weight bits
-    (the reference).
+    (the reference). `image_residual` (extension: none, nearest or bicubic) adds the upsampled input
+    at the output and `clip_output` clips it to [0, 1] at inference (`image_output`); both off in
+    the reference.
     """
 
     bits: list[int] = dataclasses.field(default_factory=lambda: [8, 4])
@@ -48,6 +50,8 @@ class ArchSettings:
     skip_mode: bool = True
     primitives: object = None
     act_bits: list[int] | None = None
+    image_residual: Literal["none", "nearest", "bicubic"] = "none"
+    clip_output: bool = False
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -81,14 +85,25 @@ class ArchSettings:
         return {key: int(self.arch_pattern.get(key, 0)) for key in BLOCK_TYPES}
 
     def network_args(self) -> dict[str, Any]:
-        """What `network.build_network` (and `train_genotype`) take besides the genotype."""
-        return {
+        """What `network.build_network` (and `train_genotype`) take besides the genotype (the image
+        output keys only when set, so that the checkpoints of networks without them read as before)."""
+        args = {
             "scale": self.scale,
             "c_fixed": self.c_fixed,
             "body_cells": self.body_cells,
             "skip_mode": self.skip_mode,
             "in_channels": self.channels,
         }
+        return {**args, **self.image_output_args()}
+
+    def image_output_args(self) -> dict[str, Any]:
+        """`image_residual` and `clip_output` where they differ from the reference's (none, off)."""
+        args: dict[str, Any] = {}
+        if self.image_residual != "none":
+            args["image_residual"] = self.image_residual
+        if self.clip_output:
+            args["clip_output"] = True
+        return args
 
 
 def _per_block_type(name: str, value: Any, what: str) -> dict[str, Any]:

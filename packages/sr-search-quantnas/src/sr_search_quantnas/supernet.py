@@ -31,6 +31,7 @@ from sr_search_quantnas.architecture import (
     check_scale,
     layer_channels,
 )
+from sr_search_quantnas.image_output import ImageOutput
 from sr_search_quantnas.mixed import QUANT_MODES, MixedLayer
 from sr_search_quantnas.ops import op_spec
 from sr_search_quantnas.quantizers import SUPPORTED_BITS
@@ -86,7 +87,8 @@ class Supernet(nn.Module):
     """QuantNAS supernet for ``scale``x super-resolution; input (N, in_channels, h, w) in [0, 1].
 
     ``bits`` are the candidate weight widths; ``act_bits`` (default None: activations at the weight
-    bits) the candidate activation widths, searched as a separate choice.
+    bits) the candidate activation widths, searched as a separate choice. ``image_residual`` and
+    ``clip_output`` as in the derived network (`image_output`).
     """
 
     def __init__(
@@ -102,6 +104,8 @@ class Supernet(nn.Module):
         alpha_selector: str = "softmax",
         in_channels: int = 3,
         act_bits: Sequence[int] | None = None,
+        image_residual: str = "none",
+        clip_output: bool = False,
     ) -> None:
         super().__init__()
         self.scale = check_scale(scale)
@@ -138,6 +142,7 @@ class Supernet(nn.Module):
         self.pixel_shuffle = nn.PixelShuffle(scale)
         self.tail = self._block("tail")
         self.tail_residual = AdaptiveResidual(in_channels, skip_mode)
+        self.image_output = ImageOutput(scale, image_residual, clip_output)
 
         self._layers = [(block, i) for block in BLOCK_TYPES for i in range(self.arch_pattern[block])]
         self.alpha = nn.ParameterList(
@@ -251,7 +256,7 @@ class Supernet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         self.selection = self.select()
         probs = self._by_block(self.selection)
-        x = x.contiguous(memory_format=torch.channels_last)
+        lr, x = x, x.contiguous(memory_format=torch.channels_last)
         features = self.head(x, probs["head"])
 
         def body(h: Tensor) -> Tensor:
@@ -263,7 +268,7 @@ class Supernet(nn.Module):
         h = self.pixel_shuffle(self.upsample(h, probs["upsample"]))
         h = h.contiguous(memory_format=torch.channels_last)
         out = self.tail_residual(h, lambda t: self.tail(t, probs["tail"]), h)
-        return out.contiguous()
+        return self.image_output(out.contiguous(), lr)
 
     # --- BitOps ------------------------------------------------------------------------------
     def _layer_costs(self, lr_size: tuple[int, int]) -> list[tuple[Tensor, Tensor]]:

@@ -90,9 +90,12 @@ def network_kwargs(
     skip_mode: bool,
     in_channels: int = 3,
     act_bits: int | None = None,
+    image_residual: str = "none",
+    clip_output: bool = False,
 ) -> dict[str, Any]:
     """What `build_network` needs, as plain values (stored in the checkpoint's model_kwargs;
-    ``act_bits`` only when set, so checkpoints without it read as before)."""
+    ``act_bits``, ``image_residual`` and ``clip_output`` only when set, so checkpoints without them
+    read as before)."""
     kwargs = {
         "genotype": str(genotype),
         "scale": scale,
@@ -101,7 +104,13 @@ def network_kwargs(
         "skip_mode": skip_mode,
         "in_channels": in_channels,
     }
-    return kwargs if act_bits is None else {**kwargs, "act_bits": act_bits}
+    if act_bits is not None:
+        kwargs["act_bits"] = act_bits
+    if image_residual != "none":
+        kwargs["image_residual"] = image_residual
+    if clip_output:
+        kwargs["clip_output"] = True
+    return kwargs
 
 
 def build_from_kwargs(kwargs: dict[str, Any]) -> nn.Module:
@@ -150,13 +159,17 @@ def train_genotype(
     out_dir: str | Path,
     in_channels: int = 3,
     act_bits: int | None = None,
+    image_residual: str = "none",
+    clip_output: bool = False,
     seed: int = 0,
     device: str = "auto",
     progress: bool = True,
 ) -> GenotypeTrainResult:
-    """Train `genotype`'s network from scratch (activations at `act_bits` when given, see
-    `build_network`); `out_dir` gets sr_train's files (best.pt, last.pt, ...)."""
-    kwargs = network_kwargs(genotype, scale, c_fixed, body_cells, skip_mode, in_channels, act_bits)
+    """Train `genotype`'s network from scratch (activations at `act_bits` when given; the image
+    output as `build_network` has it); `out_dir` gets sr_train's files (best.pt, last.pt, ...)."""
+    kwargs = network_kwargs(
+        genotype, scale, c_fixed, body_cells, skip_mode, in_channels, act_bits, image_residual, clip_output
+    )
     torch.manual_seed(seed)
     net = build_from_kwargs(kwargs)
     steps_per_epoch = len(train_data) // batch_size
