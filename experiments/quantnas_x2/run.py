@@ -69,7 +69,7 @@ from sr_train import RunFolder, load_checkpoint, save_checkpoint  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "config.yaml"
-PENALTIES = (0.0, 1e-3, 1e-2)
+PENALTIES = (0.0, 2e-4, 1e-3)
 # (label, weight bits, activation bits): penalty 0's operations at one width everywhere; float last
 BASELINES = (("w8a8", 8, 8), ("w4a8", 4, 8), ("w4a4", 4, 4), ("float", 32, 32))
 NAME = "quantnas"  # the batch's run-folder prefix
@@ -198,21 +198,25 @@ def bits_label(genotype: Genotype_SR) -> str:
 # ------------------------------------------------------------------------------------------ pieces
 def penalty_piece(plan: Plan, penalty: float) -> list[list[str]]:
     """The `quantnas` command of one penalty."""
+    return [batch_command(plan, [penalty])]
+
+
+def batch_command(plan: Plan, penalties: list[float]) -> list[str]:
+    """`quantnas batch` over `penalties` into `<out>/batch`, tested on the plan's sets."""
+    values = [f"{p:g}" for p in penalties]
     return [
-        [
-            "batch",
-            *plan.common(),
-            "-v",
-            f"{penalty:g}",
-            "-d",
-            "batch",
-            "-r",
-            "1",
-            "-n",
-            NAME,
-            "--sets",
-            *plan.test_sets(),
-        ]
+        "batch",
+        *plan.common(),
+        "-v",
+        *values,
+        "-d",
+        "batch",
+        "-r",
+        "1",
+        "-n",
+        NAME,
+        "--sets",
+        *plan.test_sets(),
     ]
 
 
@@ -287,23 +291,7 @@ def run_pieces(plan: Plan, jobs: int) -> None:
         failures = [error for run in (*penalty_runs, *baseline_runs) if (error := run.result())]
     if failures:
         raise PieceFailed("; ".join(failures))
-    values = [f"{p:g}" for p in PENALTIES]
-    status = cli.main(
-        [
-            "batch",
-            *plan.common(),
-            "-v",
-            *values,
-            "-d",
-            "batch",
-            "-r",
-            "1",
-            "-n",
-            NAME,
-            "--sets",
-            *plan.test_sets(),
-        ]
-    )
+    status = cli.main(batch_command(plan, list(PENALTIES)))
     if status:
         raise PieceFailed(f"quantnas batch (the table over all penalties) ended with exit status {status}")
 

@@ -20,7 +20,7 @@ import pytest
 from sr_data import decode_image_with_alpha
 
 DRIVER = Path(__file__).resolve().parents[3] / "experiments" / "quantnas_x2" / "run.py"
-PENALTY_ROWS = ("QuantNAS penalty 0", "QuantNAS penalty 0.001", "QuantNAS penalty 0.01")
+PENALTY_ROWS = ("QuantNAS penalty 0", "QuantNAS penalty 0.0002", "QuantNAS penalty 0.001")
 UNIFORM_ROWS = {"w8a8": 64, "w4a8": 32, "w4a4": 16}  # weight bits x activation bits
 
 
