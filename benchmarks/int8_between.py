@@ -2,14 +2,18 @@
 where it matters: the QCDQ ONNX file in onnxruntime on one CPU thread.
 
 For ECBSR-M4C16 x2 (experiments/repstack_x2/weights) and the authors' IMDN x2 (../shared/weights),
-PTQ on SunHays80 crops (never a test set) of every conv and with the automatic mixed-precision plan,
-each with the option off and on: Set5 PSNR of the int8 file against the fp32 file (Y, crop = scale),
-its agreement with the Brevitas model, onnxruntime's time per operator type at a 640x360 LR input
-(`onnx_op_profile`: which ops stay float and what they cost) and the int8 / fp32 speed-up in
-interleaved rounds (`compare_onnx_speed`, CPU time: the median of the per-round ratios, and the
-ratio of the fastest rounds).
+PTQ on SunHays80 crops (or the bundled sample photos: `--data samples`; never a test set) of every
+conv and with the automatic mixed-precision plan, each with the option off and on: Set5 PSNR of the
+int8 file against the fp32 file (Y, crop = scale), its agreement with the Brevitas model,
+onnxruntime's time per operator type at a 640x360 LR input (`onnx_op_profile`: which ops stay float
+and what they cost) and the int8 / fp32 speed-up in interleaved rounds (`compare_onnx_speed`, CPU
+time: the median of the per-round ratios, and the ratio of the fastest rounds). The second command
+is the documented default (`zoo quantize`'s calibration: 128 crops of 48 LR pixels of the sample
+photos) with and without the option.
 
     OMP_NUM_THREADS=1 python benchmarks/int8_between.py --out /tmp/int8_between
+    OMP_NUM_THREADS=1 python benchmarks/int8_between.py --out /tmp/int8_between_default \
+        --networks imdn_x2 --data samples --patches 128 --patch-size 96 --variants plan "plan, between"
 """
 
 from __future__ import annotations
@@ -59,20 +63,22 @@ def measure(network: str, out: Path, args: argparse.Namespace) -> dict[str, Any]
     """Every variant of one network: its files, PSNR drops, profiles and speed-ups."""
     model, checkpoint = load_trained(weights(network), deployed=True)
     scale = checkpoint["scale"]
-    calibration_photos = open_training_images(str(find_datasets_root() / "SunHays80"), scale)
+    data = args.data if args.data == "samples" else str(find_datasets_root() / args.data)
+    calibration_photos = open_training_images(data, scale)
     patches = training_patches(calibration_photos, args.patch_size, args.patches, 0, False)
     set5 = open_test_sets(["Set5"], scale)
     example = set5[0][0]["lr"].unsqueeze(0)
     files = {"fp32": export_onnx_checked(model, out / "fp32.onnx", example, print).path}
     rows: dict[str, Any] = {"fp32": {"set5_psnr": evaluate_onnx(files["fp32"], set5, scale).summary}}
-    for label, options in VARIANTS.items():
+    for label in args.variants:
+        options = VARIANTS[label]
         torch.manual_seed(0)
-        data = patches if "keep_float" not in options else patches.lr  # the plan needs HR targets
-        qmodel = ptq(model, data, **options)
+        qmodel = ptq(model, patches if "keep_float" not in options else patches.lr, **options)
         path = export_onnx_int8(qmodel, out / f"{label.replace(', ', '_').replace(' ', '_')}.onnx", example)
         files[label] = path
         rows[label] = {
             "float_convs": float_convs(qmodel),
+            "plan": qmodel.mixed_plan.to_dict() if hasattr(qmodel, "mixed_plan") else None,
             "set5_psnr": evaluate_onnx(path, set5, scale).summary,
             "agreement": onnx_int8_agreement(qmodel, path, example),
         }
@@ -121,7 +127,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--networks", nargs="+", default=["ecbsr_m4c16", "imdn_x2"])
     parser.add_argument("--out", type=Path, required=True, help="folder for the ONNX files and results")
-    parser.add_argument("--patches", type=int, default=64, help="SunHays80 calibration crops")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    data_help = "calibration photos: a folder of the datasets root, or samples (the bundled photos)"
+    parser.add_argument("--data", default="SunHays80", help=data_help)
+    parser.add_argument("--patches", type=int, default=64, help="calibration crops")
     parser.add_argument("--patch-size", type=int, default=192, help="HR side of a calibration crop")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
     args = parser.parse_args()

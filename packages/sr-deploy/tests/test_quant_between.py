@@ -108,6 +108,13 @@ def test_the_automatic_plan_works_with_it(patches):
     assert hasattr(qmodel.body.blocks[0].act, QUANT_OUTPUT)
 
 
+def test_qat_learns_the_scales_between_the_convs(patches):
+    qmodel = quant.qat(tiny_imdn(), calibration_batches=patches.lr[:4], quantize_between=True)
+    F.l1_loss(qmodel(patches.lr[:2]), patches.hr[:2]).backward()
+    scales = [p for n, p in qmodel.body.blocks[0].act.quant_output.named_parameters() if "scaling" in n]
+    assert scales and all(p.grad is not None and p.grad.abs().sum() > 0 for p in scales)
+
+
 def test_requantising_split_outputs_is_exact(tmp_path):
     scale, zero = np.float32(0.05), np.uint8(128)
     nodes = [
