@@ -9,11 +9,12 @@ onnxruntime's time per operator type at a 640x360 LR input (`onnx_op_profile`: w
 and what they cost) and the int8 / fp32 speed-up in interleaved rounds (`compare_onnx_speed`, CPU
 time: the median of the per-round ratios, and the ratio of the fastest rounds). The second command
 is the documented default (`zoo quantize`'s calibration: 128 crops of 48 LR pixels of the sample
-photos) with and without the option.
+photos, the automatic plan), then the same float convs with the option.
 
     OMP_NUM_THREADS=1 python benchmarks/int8_between.py --out /tmp/int8_between
     OMP_NUM_THREADS=1 python benchmarks/int8_between.py --out /tmp/int8_between_default \
-        --networks imdn_x2 --data samples --patches 128 --patch-size 96 --variants plan "plan, between"
+        --networks imdn_x2 --data samples --patches 128 --patch-size 96 \
+        --variants plan "plan's float convs, between"
 """
 
 from __future__ import annotations
@@ -42,11 +43,15 @@ from sr_deploy.quant import (
 from sr_deploy.quant.checkpoint import training_patches
 
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS = {  # label: ptq keyword arguments
-    "every conv": {"keep_float": ()},
-    "every conv, between": {"keep_float": (), "quantize_between": True},
-    "plan": {},
-    "plan, between": {"quantize_between": True},
+VARIANTS = {  # label: ptq keyword arguments, given the rows measured before it
+    "every conv": lambda rows: {"keep_float": ()},
+    "every conv, between": lambda rows: {"keep_float": (), "quantize_between": True},
+    "plan": lambda rows: {},
+    "plan, between": lambda rows: {"quantize_between": True},
+    "plan's float convs, between": lambda rows: {
+        "keep_float": rows["plan"]["float_convs"],
+        "quantize_between": True,
+    },
 }
 
 
@@ -71,7 +76,7 @@ def measure(network: str, out: Path, args: argparse.Namespace) -> dict[str, Any]
     files = {"fp32": export_onnx_checked(model, out / "fp32.onnx", example, print).path}
     rows: dict[str, Any] = {"fp32": {"set5_psnr": evaluate_onnx(files["fp32"], set5, scale).summary}}
     for label in args.variants:
-        options = VARIANTS[label]
+        options = VARIANTS[label](rows)
         torch.manual_seed(0)
         qmodel = ptq(model, patches if "keep_float" not in options else patches.lr, **options)
         path = export_onnx_int8(qmodel, out / f"{label.replace(', ', '_').replace(' ', '_')}.onnx", example)
@@ -134,6 +139,8 @@ def main() -> None:
     parser.add_argument("--patch-size", type=int, default=192, help="HR side of a calibration crop")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
     args = parser.parse_args()
+    if "plan's float convs, between" in args.variants and "plan" not in args.variants:
+        parser.error('the variant "plan\'s float convs, between" needs the variant plan before it')
     results = {}
     for network in args.networks:
         (args.out / network).mkdir(parents=True, exist_ok=True)

@@ -106,6 +106,8 @@ def test_the_automatic_plan_works_with_it(patches):
     qmodel = quant.ptq(tiny_imdn(), patches, quantize_between=True, max_drop=0.05)
     assert qmodel.mixed_plan.drop < 0.05
     assert hasattr(qmodel.body.blocks[0].act, QUANT_OUTPUT)
+    with pytest.raises(ValueError, match=r"or quantize_between=False \(its quantisers are no part of"):
+        quant.ptq(tiny_imdn(), patches, quantize_between=True, max_drop=0)
 
 
 def test_qat_learns_the_scales_between_the_convs(patches):
