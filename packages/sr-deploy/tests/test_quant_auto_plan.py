@@ -7,40 +7,17 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 import sr_data
 import sr_eval
 from sr_deploy import quant
 from sr_deploy.quant import auto_plan
 from sr_deploy.quant.holdout import split_calibration
+from sr_deploy.testing import tiny_net
 from sr_train import PatchTensors
 
 SCALE = 2
 CONVS = ["0", "2", "4"]
-
-
-def outlier_net() -> nn.Module:
-    """A noisy nearest-neighbour x2 upscaler (centre taps pass the colours through) whose first conv
-    also writes a huge channel that the second conv ignores: every per-tensor activation quantiser
-    after the first conv is stretched by it, so the all-integer network loses several dB."""
-    torch.manual_seed(0)
-    convs = [
-        nn.Conv2d(3, 8, 3, padding=1),
-        nn.Conv2d(8, 8, 3, padding=1),
-        nn.Conv2d(8, 3 * SCALE**2, 3, padding=1),
-    ]
-    with torch.no_grad():
-        for conv in convs:
-            conv.weight.normal_(0, 0.01)
-            conv.bias.zero_()
-        for channel in range(3):
-            convs[0].weight[channel, channel, 1, 1] += 1
-            convs[1].weight[channel, channel, 1, 1] += 1
-            convs[2].weight[channel * SCALE**2 : (channel + 1) * SCALE**2, channel, 1, 1] += 1
-        convs[0].weight[7, 0, 1, 1] = 2000.0
-        convs[1].weight[:, 7] = 0
-    return nn.Sequential(convs[0], nn.ReLU(), convs[1], nn.ReLU(), convs[2], nn.PixelShuffle(SCALE)).eval()
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +44,7 @@ def test_default_plan_reads_only_the_calibration_data(patches, monkeypatch):
 
     for module, name in ((sr_data, "open_test_sets"), (sr_data, "Benchmark"), (sr_eval, "evaluate")):
         monkeypatch.setattr(module, name, refuse)
-    qmodel = quant.ptq(outlier_net(), patches)  # the default: the automatic plan
+    qmodel = quant.ptq(tiny_net(SCALE, outlier=True), patches)  # the default: the automatic plan
     plan = qmodel.mixed_plan
     assert (plan.calibration_items, plan.holdout_items) == (12, 4)
     assert plan.all_int8_drop > 1.0  # the stretched quantisers cost dB ...
@@ -80,26 +57,26 @@ def test_default_plan_reads_only_the_calibration_data(patches, monkeypatch):
 
 
 def test_budget_of_zero_keeps_every_conv_float(patches):
-    plan = quant.mixed_precision_plan(outlier_net(), patches, max_drop=0)
+    plan = quant.mixed_precision_plan(tiny_net(SCALE, outlier=True), patches, max_drop=0)
     assert sorted(plan.keep_float) == CONVS and plan.float_mac_share == 1
     with pytest.raises(ValueError, match="raise max_drop, or give keep_float=()"):
-        quant.ptq(outlier_net(), patches, max_drop=0)
+        quant.ptq(tiny_net(SCALE, outlier=True), patches, max_drop=0)
 
 
 def test_infinite_budget_keeps_nothing_float(patches):
-    qmodel = quant.ptq(outlier_net(), patches, max_drop=math.inf)
+    qmodel = quant.ptq(tiny_net(SCALE, outlier=True), patches, max_drop=math.inf)
     assert qmodel.mixed_plan.keep_float == () and quant.float_convs(qmodel) == []
     assert "0 conv(s) float" in qmodel.mixed_plan.summary()
 
 
 def test_all_int8_and_lr_only_inputs(patches):
-    assert quant.float_convs(quant.ptq(outlier_net(), patches.lr, keep_float=())) == []
+    assert quant.float_convs(quant.ptq(tiny_net(SCALE, outlier=True), patches.lr, keep_float=())) == []
     with pytest.raises(ValueError, match="needs HR targets"):
-        quant.ptq(outlier_net(), patches.lr)
+        quant.ptq(tiny_net(SCALE, outlier=True), patches.lr)
     with pytest.raises(ValueError, match="max_drop must be"):
-        quant.ptq(outlier_net(), patches, max_drop=-1)
+        quant.ptq(tiny_net(SCALE, outlier=True), patches, max_drop=-1)
 
 
 def test_conv_macs_count_each_conv():
-    macs = auto_plan.conv_macs(outlier_net(), torch.rand(1, 3, 4, 5))
+    macs = auto_plan.conv_macs(tiny_net(SCALE, outlier=True), torch.rand(1, 3, 4, 5))
     assert macs == {"0": 20 * 8 * 3 * 9, "2": 20 * 8 * 8 * 9, "4": 20 * 12 * 8 * 9}

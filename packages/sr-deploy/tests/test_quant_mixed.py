@@ -8,10 +8,10 @@ import statistics
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torch.utils.data import Dataset
 
 from sr_deploy import quant
+from sr_deploy.testing import tiny_net
 from sr_eval import evaluate
 
 SCALE = 2
@@ -34,27 +34,6 @@ class TinySet(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         return self.items[index]
-
-
-def tiny_net() -> nn.Module:
-    """conv - relu - conv - relu - conv - pixel shuffle set up as a noisy nearest-neighbour
-    upscaler (centre taps pass the colours through), so that it scores well and quantisation shows."""
-    torch.manual_seed(0)
-    convs = [
-        nn.Conv2d(3, 8, 3, padding=1),
-        nn.Conv2d(8, 8, 3, padding=1),
-        nn.Conv2d(8, 3 * SCALE**2, 3, padding=1),
-    ]
-    with torch.no_grad():
-        for conv in convs:
-            conv.weight.normal_(0, 0.01)
-            conv.bias.zero_()
-        for channel in range(3):
-            convs[0].weight[channel, channel, 1, 1] += 1
-            convs[1].weight[channel, channel, 1, 1] += 1
-            convs[2].weight[channel * SCALE**2 : (channel + 1) * SCALE**2, channel, 1, 1] += 1
-    net = nn.Sequential(convs[0], nn.ReLU(), convs[1], nn.ReLU(), convs[2], nn.PixelShuffle(SCALE))
-    return net.eval()
 
 
 @pytest.fixture(scope="module")

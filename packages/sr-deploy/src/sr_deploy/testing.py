@@ -8,7 +8,8 @@ assertions), imported by tests only: it needs pytest, which every project's ``te
 - `drawn`: a fixture holding the axes of every matplotlib figure saved during the test, so that a
   test reads back what a plot draws (its lines', points' and labels' data), not only its file;
 - `one_line_error`: a command line's refusal is one line on stderr, with its exit status;
-- `dominated`: Pareto dominance written plainly, the reference the searches' fronts are checked with.
+- `dominated`: Pareto dominance written plainly, the reference the searches' fronts are checked with;
+- `tiny_net`: a three-conv x2 upscaler that scores well in seconds, the quantisation tests' network.
 
 Why here: each project's tests run on their own against the installed packages, so a shared helper
 must live in a package that every user requires. A checkpoint needs sr-blocks (the model) and
@@ -27,6 +28,7 @@ from typing import Any
 
 import pytest
 import torch
+from torch import nn
 
 from sr_blocks import create_model
 from sr_data import find_weights_root
@@ -110,3 +112,29 @@ def dominated(record: dict, others: Sequence[dict], costs: Sequence[str]) -> boo
         and (o["psnr"] > record["psnr"] or any(o[c] < record[c] for c in costs))
         for o in others
     )
+
+
+def tiny_net(scale: int = 2, outlier: bool = False) -> nn.Module:
+    """conv - ReLU - conv - ReLU - conv - pixel shuffle, in eval mode, set up as a noisy
+    nearest-neighbour upscaler (centre taps pass the colours through), so that it scores well and
+    quantisation shows (seeded: every call returns the same weights). With `outlier` its first conv
+    also writes a huge channel that the second conv ignores: every per-tensor activation quantiser
+    after the first conv is stretched by it, so the all-integer network loses several dB."""
+    torch.manual_seed(0)
+    convs = [
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.Conv2d(8, 8, 3, padding=1),
+        nn.Conv2d(8, 3 * scale**2, 3, padding=1),
+    ]
+    with torch.no_grad():
+        for conv in convs:
+            conv.weight.normal_(0, 0.01)
+            conv.bias.zero_()
+        for channel in range(3):
+            convs[0].weight[channel, channel, 1, 1] += 1
+            convs[1].weight[channel, channel, 1, 1] += 1
+            convs[2].weight[channel * scale**2 : (channel + 1) * scale**2, channel, 1, 1] += 1
+        if outlier:
+            convs[0].weight[7, 0, 1, 1] = 2000.0
+            convs[1].weight[:, 7] = 0
+    return nn.Sequential(convs[0], nn.ReLU(), convs[1], nn.ReLU(), convs[2], nn.PixelShuffle(scale)).eval()

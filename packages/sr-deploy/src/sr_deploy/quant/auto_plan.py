@@ -92,9 +92,15 @@ def planned_ptq(model: nn.Module, calibration: object, max_drop: float, **ptq_op
     """`ptq` with the automatic plan: the quantised network, its `MixedPlan` as `.mixed_plan`."""
     plan, qmodel = search(model, calibration, max_drop, **ptq_options)
     if qmodel is None:
+        between = (  # its quantisers stay whichever convs are float: the plan cannot trade them
+            ", or quantize_between=False (its quantisers are no part of the plan)"
+            if ptq_options.get("quantize_between")
+            else ""
+        )
         raise ValueError(
             f"ptq: every conv costs {max_drop:g} dB or more on the calibration hold-out (all integer loses "
-            f"{plan.all_int8_drop:.3f} dB): raise max_drop, or give keep_float=() for the all-integer network"
+            f"{plan.all_int8_drop:.3f} dB): raise max_drop, or give keep_float=() for the all-integer "
+            f"network{between}"
         )
     qmodel.mixed_plan = plan
     return qmodel

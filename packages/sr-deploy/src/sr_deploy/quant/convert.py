@@ -17,6 +17,7 @@ import torch
 from brevitas.nn.quant_layer import QuantWeightBiasInputOutputLayer as QuantWBIOL
 from torch import nn
 
+from sr_deploy.quant.between import BetweenPlan, attach_between, point_proxy
 from sr_deploy.quant.layers import QUANT_CONVS, quant_twin
 from sr_deploy.quant.quantizers import BIAS_QUANT, act_quantizer, weight_quantizer
 from sr_reparam.deploy import undeployed_modules
@@ -54,6 +55,9 @@ class BitPlan:
     ``body.blocks.0.cca.excite.0``, or shell patterns such as ``*.cca.*``) left as float
     `nn.Conv2d`; `layer_bits` holds (pattern, weight_bits, act_bits) rows giving the matching convs
     their own widths (the first matching row wins, over `io_bits` too).
+
+    `between` also quantises the tensors between the convs at `act_bits` (`quant.between`), so
+    that onnxruntime runs the ops there as integer kernels.
     """
 
     weight_bits: int
@@ -62,6 +66,7 @@ class BitPlan:
     quantize_outputs: bool = False
     keep_float: tuple[str, ...] = ()
     layer_bits: tuple[tuple[str, int, int], ...] = field(default=())
+    between: bool = False
 
     def is_float(self, name: str) -> bool:
         """Whether the conv at module path `name` stays float."""
@@ -81,6 +86,15 @@ class BitPlan:
                 break
         output_bits = act_bits if self.quantize_outputs and use.order != last else None
         return LayerBits(weight_bits, act_bits, output_bits)
+
+    def quantised_outputs(self, uses: dict[str, ConvUse]) -> set[str]:
+        """The convs of `uses` whose outputs are quantised."""
+        last = max(use.order for use in uses.values())
+        return {
+            name
+            for name, use in uses.items()
+            if not self.is_float(name) and self.for_conv(name, use, last).output is not None
+        }
 
     def check_patterns(self, convs: Iterable[str]) -> None:
         """Raise a ValueError for a `keep_float` / `layer_bits` pattern that matches none of `convs`,
@@ -159,31 +173,46 @@ def probe_convs(model: nn.Module, batches: list[torch.Tensor]) -> dict[str, Conv
 
 
 def quantised_copy(
-    model: nn.Module, uses: dict[str, ConvUse], bits: BitPlan, method: str, learned: bool
+    model: nn.Module,
+    uses: dict[str, ConvUse],
+    bits: BitPlan,
+    method: str,
+    learned: bool,
+    between: BetweenPlan | None = None,
 ) -> nn.Module:
     """A deep copy of `model` with each conv replaced by its Brevitas twin (weights copied), except
-    those `bits.keep_float` names."""
+    those `bits.keep_float` names; with `between`, also its quantisers between the convs, which the
+    convs reading those tensors share as input quantisers."""
     qmodel = copy.deepcopy(model)
+    between = between or BetweenPlan()
+    attach_between(qmodel, between, act_quantizer(method, False), act_quantizer(method, True), bits.act_bits)
     last = max(use.order for use in uses.values())
-    for name, use in uses.items():
+    for name, use in sorted(uses.items(), key=lambda item: item[1].order):  # producers first
         if bits.is_float(name):
             continue
         parent_name, _, child = name.rpartition(".")
         parent = qmodel.get_submodule(parent_name)
         layer = bits.for_conv(name, use, last)
-        twin = _quant_twin(getattr(parent, child), layer, use.signed, method, learned)
+        point = between.shared.get(name)
+        shared = point_proxy(qmodel, point) if point and layer.input == bits.act_bits else None
+        twin = _quant_twin(getattr(parent, child), layer, use.signed, method, learned, shared)
         setattr(parent, child, twin)
     return qmodel
 
 
 def _quant_twin(
-    conv: nn.Conv2d | nn.ConvTranspose2d, bits: LayerBits, signed: bool, method: str, learned: bool
+    conv: nn.Conv2d | nn.ConvTranspose2d,
+    bits: LayerBits,
+    signed: bool,
+    method: str,
+    learned: bool,
+    shared_input: nn.Module | None,
 ) -> nn.Module:
     return quant_twin(
         conv,
         weight_quantizer(method, learned),
         bits.weight,
-        input_quant=act_quantizer(method, signed),
+        input_quant=act_quantizer(method, signed) if shared_input is None else shared_input,
         input_bits=bits.input,
         output_quant=None if bits.output is None else act_quantizer(method, signed=True),
         output_bits=bits.output,

@@ -4,10 +4,11 @@ QCDQ: each quantised tensor appears as QuantizeLinear -> (Clip below 8 bits) -> 
 weights as int8 initialisers followed by DequantizeLinear, biases as int32 initialisers; the
 operations in between stay float. Brevitas' TorchScript path is used (torch >= 2.9 defaults to the
 dynamo exporter, whose Brevitas QCDQ path refuses quantised biases), then Brevitas' onnxoptimizer
-passes. Then four exact rewrites (`onnx_rewrites`) give onnxruntime's CPU kernels their fast
+passes. Then five exact rewrites (`onnx_rewrites`) give onnxruntime's CPU kernels their fast
 forms: Clips of constant weights folded, activations as uint8 (zero point + 128) so that every conv
-between DequantizeLinear and QuantizeLinear fuses into QLinearConv, PRelu as min/mul/add and spatial
-means as GlobalAveragePool.
+between DequantizeLinear and QuantizeLinear fuses into QLinearConv, the outputs of a Split of a
+quantised tensor quantised again on its own grid (so that the Split runs on the integers), PRelu as
+min/mul/add and spatial means as GlobalAveragePool.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def export_onnx_int8(
             activations_as_uint8,
             fold_constant_clips,
             prelu_as_min_mul_add,
+            requantise_split_outputs,
             spatial_mean_as_global_average_pool,
         )
     except ImportError as error:
@@ -78,6 +80,7 @@ def export_onnx_int8(
         onnx_model = onnx.load(str(scratch_file))
     fold_constant_clips(onnx_model)
     activations_as_uint8(onnx_model)
+    requantise_split_outputs(onnx_model)
     prelu_as_min_mul_add(onnx_model)
     spatial_mean_as_global_average_pool(onnx_model)
     onnx.checker.check_model(onnx_model)

@@ -7,6 +7,7 @@ come from it. Bit widths are checked by the caller (`check_bits`), which knows w
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,7 +43,7 @@ def quant_conv(
     weight_bits: int | None = None,
     *,
     transposed: bool = False,
-    input_quant: type | None = None,
+    input_quant: type | nn.Module | None = None,
     input_bits: int | None = None,
     output_quant: type | None = None,
     output_bits: int | None = None,
@@ -52,19 +53,24 @@ def quant_conv(
     """A Brevitas conv of ``geometry`` (nn.Conv2d keyword arguments; ``transposed``: ConvTranspose2d).
 
     ``weight_quant`` None keeps float weights. Input, output and bias quantisers are off unless given;
-    each quantiser's bit width goes with it. ``options`` are further Brevitas keyword arguments
+    each quantiser's bit width goes with it. ``input_quant`` may also be another module's quantiser
+    proxy, which the conv then shares (one scale for both). ``options`` are further Brevitas keyword arguments
     (``weight_scaling_impl_type=...``, ``device=...``).
     """
     kwargs: dict[str, Any] = {**geometry, "weight_quant": weight_quant, **options}
     if weight_quant is not None:
         kwargs["weight_bit_width"] = weight_bits
     if input_quant is not None:
-        kwargs.update(input_quant=input_quant, input_bit_width=input_bits)
+        kwargs["input_quant"] = input_quant
+        if isinstance(input_quant, type):  # a proxy instance is shared with its owner, width included
+            kwargs["input_bit_width"] = input_bits
     if output_quant is not None:
         kwargs.update(output_quant=output_quant, output_bit_width=output_bits)
     if bias_quant is not None:
         kwargs["bias_quant"] = bias_quant
-    return (QuantConvTranspose2d if transposed else QuantConv2d)(**kwargs)
+    with warnings.catch_warnings():  # Brevitas reads a shared proxy's own `input_quant` as unused
+        warnings.filterwarnings("ignore", "Keyword arguments are being passed but they not being used")
+        return (QuantConvTranspose2d if transposed else QuantConv2d)(**kwargs)
 
 
 def quant_twin(

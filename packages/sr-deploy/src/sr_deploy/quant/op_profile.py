@@ -2,8 +2,10 @@
 
 After its graph optimisations onnxruntime runs the QCDQ file as integer kernels (QLinearConv,
 QLinearAdd, ...), conversions (QuantizeLinear / DequantizeLinear) and whatever stayed float
-between them. Its profiler times every node of every run; summed per operator type, that says
-which ops remain float and what they cost, and so which rewrite would pay.
+between them; ops that only move data (Split, Transpose, DepthToSpace) run on whichever type
+reaches them. Its profiler times every node of every run, with its input types; summed per
+operator type and kind, that says which ops remain float and what they cost, and so which rewrite
+would pay.
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from sr_deploy.quant.speed import LR_640x360
 from sr_reparam import onnxruntime_session
 
 CONVERSIONS = ("QuantizeLinear", "DequantizeLinear")
+INTEGER_TYPES = ("uint8", "int8")
 
 
 @dataclass(frozen=True)
 class OpTime:
-    """One operator type of the optimised graph: its kind, node count and median time per run."""
+    """One operator type of the optimised graph run as one kind: node count and median time per run."""
 
     op_type: str
-    kind: str  # "integer" (a QLinear* / integer kernel), "conversion" (Q / DQ) or "float"
+    kind: str  # "integer" (a QLinear* kernel, or an op on 8-bit integers), "conversion" (Q / DQ) or "float"
     nodes: int
     ms: float
     share: float  # of the summed node time
@@ -38,11 +41,14 @@ class OpTime:
         return asdict(self)
 
 
-def op_kind(op_type: str) -> str:
-    """ "integer", "conversion" or "float" for an onnxruntime operator type."""
+def op_kind(op_type: str, first_input: str = "float") -> str:
+    """ "integer", "conversion" or "float" for an onnxruntime operator type whose first input has
+    the element type `first_input` (as the profiler writes it: "float", "uint8", ...)."""
     if op_type.startswith("QLinear") or op_type in ("ConvInteger", "MatMulInteger", "QGemm"):
         return "integer"
-    return "conversion" if op_type in CONVERSIONS else "float"
+    if op_type in CONVERSIONS:
+        return "conversion"
+    return "integer" if first_input in INTEGER_TYPES else "float"
 
 
 def onnx_op_profile(
@@ -63,23 +69,26 @@ def onnx_op_profile(
 
 
 def summarise(events: list[dict[str, Any]], run_count: int) -> list[OpTime]:
-    """`OpTime` rows from onnxruntime profiler events of `run_count` runs (the first is not counted)."""
+    """`OpTime` rows from onnxruntime profiler events of `run_count` runs (the first is not counted),
+    one per operator type and kind."""
     starts = sorted(e["ts"] for e in events if e.get("cat") == "Session" and e.get("name") == "model_run")
     if len(starts) != run_count:
         raise ValueError(f"the profile holds {len(starts)} runs, expected {run_count}")
-    per_run: list[dict[str, float]] = [{} for _ in starts]
-    nodes: dict[str, set[str]] = {}
+    per_run: list[dict[tuple[str, str], float]] = [{} for _ in starts]
+    nodes: dict[tuple[str, str], set[str]] = {}
     for event in events:
         if event.get("cat") != "Node" or not event.get("name", "").endswith("_kernel_time"):
             continue
-        op_type = event["args"]["op_name"]
+        args = event["args"]
+        inputs = args.get("input_type_shape") or [{}]
+        op = (args["op_name"], op_kind(args["op_name"], next(iter(inputs[0]), "float")))
         index = int(np.searchsorted(starts, event["ts"], side="right")) - 1
-        per_run[index][op_type] = per_run[index].get(op_type, 0.0) + event["dur"] / 1e3
-        nodes.setdefault(op_type, set()).add(event["name"])
+        per_run[index][op] = per_run[index].get(op, 0.0) + event["dur"] / 1e3
+        nodes.setdefault(op, set()).add(event["name"])
     timed = per_run[1:]
     medians = {op: float(np.median([run.get(op, 0.0) for run in timed])) for op in nodes}
     total = sum(medians.values()) or 1.0
-    rows = [OpTime(op, op_kind(op), len(nodes[op]), ms, ms / total) for op, ms in medians.items()]
+    rows = [OpTime(*op, len(nodes[op]), ms, ms / total) for op, ms in medians.items()]
     return sorted(rows, key=lambda row: -row.ms)
 
 

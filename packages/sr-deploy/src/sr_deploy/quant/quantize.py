@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 import torch
 from torch import nn
 
+from sr_deploy.quant.between import probe_between
 from sr_deploy.quant.bits import check_bits
 from sr_deploy.quant.calibration import CalibrationData, as_batches, calibrate
 from sr_deploy.quant.convert import BitPlan, check_quantisable, probe_convs, quantised_copy
@@ -30,6 +31,7 @@ def ptq(
     *,
     io_bits: int | None = 8,
     quantize_outputs: bool | None = None,
+    quantize_between: bool = False,
     keep_float: Collection[str] | str = AUTO,
     layer_bits: LayerBitsOption | None = None,
     max_drop: float = DEFAULT_MAX_DROP,
@@ -46,7 +48,11 @@ def ptq(
     default, None, quantises outputs at 8-bit activations, where those kernels exist (cost at w8a8:
     0.01-0.05 dB), and leaves them float below (at w4a4 they would cost 0.3 dB more on SESR-M5).
     Everything between the convs (ReLU, PReLU, tanh, pixel shuffle, residual adds, mean shifts)
-    stays float, as in QCDQ ONNX.
+    stays float, as in QCDQ ONNX, unless `quantize_between`: then the outputs of LeakyReLU and
+    sigmoid modules and the inputs and outputs of blocks (modules holding convs: concatenations,
+    residual adds, attention products) are quantised too (`act_bits`, `quant.between`), and the
+    convs reading those tensors share their quantisers, so that onnxruntime runs the ops between
+    the convs as integer kernels (QLinearLeakyRelu, QLinearAdd, QLinearConcat, QLinearMul, ...).
 
     `method` picks the activation statistic ("percentile": 99.999th percentile of |x|, "mse",
     "minmax": the largest |x|; weights use the channel maximum, or an MSE search for "mse"),
@@ -75,12 +81,13 @@ def ptq(
         from sr_deploy.quant.auto_plan import planned_ptq  # it runs ptq with fixed plans
 
         options = {"weight_bits": weight_bits, "act_bits": act_bits, "method": method, "io_bits": io_bits}
-        options.update(
-            bias_correction=bias_correction, quantize_outputs=quantize_outputs, layer_bits=layer_bits
-        )
+        options.update(bias_correction=bias_correction, quantize_outputs=quantize_outputs)
+        options.update(quantize_between=quantize_between, layer_bits=layer_bits)
         return planned_ptq(model, calibration_batches, max_drop, **options)
     batches = as_batches(calibration_batches)
-    bits = _bit_plan(weight_bits, act_bits, io_bits, quantize_outputs, keep_float, layer_bits)
+    bits = _bit_plan(
+        weight_bits, act_bits, io_bits, quantize_outputs, keep_float, layer_bits, quantize_between
+    )
     qmodel = _quantise(model, batches, bits, method, learned=False)
     calibrate(qmodel, batches, bias_correction)
     return qmodel.eval()
@@ -95,6 +102,7 @@ def qat(
     *,
     io_bits: int | None = 8,
     quantize_outputs: bool | None = None,
+    quantize_between: bool = False,
     bias_correction: bool = True,
     keep_float: Collection[str] = (),
     layer_bits: LayerBitsOption | None = None,
@@ -109,7 +117,9 @@ def qat(
     with `sr_train.Trainer` or `sr_train.train_and_validate`; it is returned in train mode. The
     keyword arguments are those of `ptq`.
     """
-    bits = _bit_plan(weight_bits, act_bits, io_bits, quantize_outputs, keep_float, layer_bits)
+    bits = _bit_plan(
+        weight_bits, act_bits, io_bits, quantize_outputs, keep_float, layer_bits, quantize_between
+    )
     if calibration_batches is None:
         probe = [torch.rand(1, _in_channels(model), PROBE_SIZE, PROBE_SIZE)]
         return _quantise(model, probe, bits, method, learned=True).train()
@@ -138,7 +148,8 @@ def _quantise(
     check_quantisable(model)
     uses = probe_convs(model, batches)
     bits.check_patterns(uses)
-    return quantised_copy(model, uses, bits, method, learned)
+    between = probe_between(model, batches[0], bits.quantised_outputs(uses)) if bits.between else None
+    return quantised_copy(model, uses, bits, method, learned, between)
 
 
 def _bit_plan(
@@ -148,6 +159,7 @@ def _bit_plan(
     quantize_outputs: bool | None,
     keep_float: Collection[str],
     layer_bits: LayerBitsOption | None,
+    between: bool,
 ) -> BitPlan:
     if isinstance(keep_float, str):
         raise ValueError(
@@ -159,7 +171,7 @@ def _bit_plan(
             raise ValueError(f"layer_bits[{pattern!r}] must be (weight_bits, act_bits), got {widths!r}")
         rows.append((pattern, widths[0], widths[1]))
     outputs = act_bits == INTEGER_KERNEL_BITS if quantize_outputs is None else quantize_outputs
-    return BitPlan(weight_bits, act_bits, io_bits, outputs, tuple(keep_float), tuple(rows))
+    return BitPlan(weight_bits, act_bits, io_bits, outputs, tuple(keep_float), tuple(rows), between)
 
 
 def _in_channels(model: nn.Module) -> int:
