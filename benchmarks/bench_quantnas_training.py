@@ -3,7 +3,8 @@
 The genotype is the one the earlier quantnas_x2 search found at penalty 0 (c_fixed 18, one body
 cell, x2). Each variant trains it the same short way (1,536 steps of 16 patches of 32x32 LR from
 the first 75 SunHays80 photos, Adam 1e-3 with a cosine schedule, L1, the first 384 steps in full
-precision) and is scored on Set5, Set14 and the 5 held-out SunHays80 photos. A variant is
+precision) and is scored on its validation patches (64 crops of the training photos, the score
+that may choose between variants), Set5, Set14 and the 5 held-out SunHays80 photos. A variant is
 `<bits>_<residuals>_<image residual>`: bits float / w8 / w4 (weights and activations), residuals
 adm (the reference's) or plain, image residual none / nearest / bicubic (`arch.image_residual`,
 with the output clipped at inference). "collapsed" marks a network whose own output is exactly zero
@@ -80,7 +81,7 @@ def train_variant(variant: str, photos: list[Path], scratch: Path) -> dict:
     config = train_config(settings, scale=2, batch_size=BATCH, steps_per_epoch=96, **run)
     start = time.perf_counter()
     with Trainer(model, patches, val, config, model_name=None, model_kwargs={}) as trainer:
-        trainer.fit()
+        fitted = trainer.fit()
     held = link(photos[-HOLDOUT:], scratch / "SunHays80-holdout5")
     test_sets = open_test_sets(["Set5", "Set14", str(held)], 2, [])
     model.eval()
@@ -90,6 +91,7 @@ def train_variant(variant: str, photos: list[Path], scratch: Path) -> dict:
         own = net.tail_residual(h, net.tail, h)  # the output before the image residual
     return {
         "variant": variant,
+        "validation": round(fitted.best_psnr, 2),  # patches of the training photos: what chooses
         **{name: round(row["psnr"], 2) for name, row in table.summary.items()},
         "collapsed": bool(own.abs().max() == 0),
         "seconds": round(time.perf_counter() - start),
