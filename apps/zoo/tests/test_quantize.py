@@ -35,6 +35,22 @@ def test_all_int8_ptq_writes_the_results_folder(make_checkpoint, tmp_path, capsy
     assert (out / "model_w8a8.onnx").is_file() and "drop (dB)" in capsys.readouterr().out
 
 
+def test_quantize_between_reaches_the_quantiser_and_the_record(make_checkpoint, tmp_path):
+    out = tmp_path / "between"
+    argv = [
+        "quantize",
+        "--weights",
+        str(make_checkpoint()),
+        "--out",
+        str(out),
+        "--all-int8",
+        "--quantize-between",
+    ]
+    assert main([*argv, *TINY]) == 0
+    report = json.loads((out / "results.json").read_text())
+    assert report["settings"]["quantize_between"] is True and report["onnx_within_2_255"]
+
+
 def test_bad_input_is_one_line_and_leaves_no_folder(make_checkpoint, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SR_DATASETS", str(tmp_path))  # no benchmark here
     base = ["quantize", "--weights", str(make_checkpoint()), "--out", str(tmp_path / "q")]

@@ -155,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--all-int8", action="store_true", help="quantise every conv (no automatic plan)")
     drop_help = "the automatic plan's budget: dB lost on the held-out quarter of the calibration patches"
     p.add_argument("--max-drop", type=float, default=0.1, help=drop_help)
+    between_help = "quantise the tensors between the convs too, so onnxruntime runs those ops as integers"
+    p.add_argument("--quantize-between", action="store_true", help=between_help)
     p.add_argument("--batch-size", type=int, default=16, help="QAT batch size")
     calibration_help = "calibration patches, 48 LR pixels square (a quarter held out for the automatic plan)"
     p.add_argument("--calibration", type=int, default=128, help=calibration_help)
@@ -252,7 +254,7 @@ def _quantize(args: argparse.Namespace) -> None:
     from sr_deploy.quant import QuantizeRequest, quantize_checkpoint  # the quant extra
 
     names = ("model", "scale", "data", "method", "bits", "qat_steps", "patch_size", "qat_lr", "batch_size")
-    names += ("sets", "device", "qat_target", "keep_float", "max_drop")
+    names += ("sets", "device", "qat_target", "keep_float", "max_drop", "quantize_between")
     options = {key: getattr(args, key) for key in names}
     if args.all_int8:
         options["keep_float"] = []

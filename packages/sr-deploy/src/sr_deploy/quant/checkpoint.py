@@ -74,17 +74,19 @@ class QuantizeRequest:
     qat_dir: Path | None = None  # QAT checkpoints (last.pt resumes, best.pt is returned); None: none kept
     qat_val_every: int | None = None  # validate QAT (and keep the best) every N steps; None: at the end
     qat_target: str = "hr"  # QAT towards the HR patches, or "teacher": the float model's outputs
+    quantize_between: bool = False  # quantisers between the convs too (integer ops there; `ptq`)
 
     def mixed_precision(self) -> dict[str, Any]:
-        """The `ptq` / `qat` keyword arguments of `keep_float` and `layer_bits` (bits parsed); also
-        checks `qat_target`, so that every option is checked before anything is loaded."""
+        """The `ptq` / `qat` keyword arguments of `keep_float`, `layer_bits` (bits parsed) and
+        `quantize_between`; also checks `qat_target`, so that every option is checked before anything
+        is loaded."""
         if self.qat_target not in QAT_TARGETS:
             raise ValueError(f"qat_target must be one of {', '.join(QAT_TARGETS)}, got {self.qat_target!r}")
         if not self.max_drop >= 0:
             raise ValueError(f"max_drop must be a number of dB >= 0, got {self.max_drop!r}")
         layer_bits = {pattern: parse_bits(text) for pattern, text in self.layer_bits.items()}
         keep_float = AUTO if self.keep_float is None else list(self.keep_float)
-        return {"keep_float": keep_float, "layer_bits": layer_bits}
+        return {"keep_float": keep_float, "layer_bits": layer_bits, "quantize_between": self.quantize_between}
 
 
 def parse_bits(text: str) -> tuple[int, int]:
