@@ -464,7 +464,7 @@ def write_results(plan: Plan, rows: list[dict[str, Any]], folder: RunFolder, com
     overrides = f" with {', '.join(plan.settings)}" if plan.settings else ""
     seconds = {piece: folder.done(piece)["seconds"] for piece in pieces()}
     parts = ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())
-    wall = folder.done("wall")["seconds"] if folder.done("wall") else sum(seconds.values())
+    wall = (folder.done("wall") or {"seconds": sum(seconds.values())})["seconds"]
     text = "\n".join(
         [
             "# QuantNAS vs uniform quantisation (x2)",

@@ -6,14 +6,13 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 import sr_data
 import sr_eval
 from sr_deploy import quant
 from sr_deploy.quant import auto_plan
 from sr_deploy.quant.holdout import split_calibration
-from sr_deploy.testing import tiny_net
+from sr_deploy.testing import smooth_pairs, tiny_net
 from sr_train import PatchTensors
 
 SCALE = 2
@@ -23,10 +22,7 @@ CONVS = ["0", "2", "4"]
 @pytest.fixture(scope="module")
 def patches() -> PatchTensors:
     """16 smooth random 24x24 HR patches and their bicubic LR."""
-    coarse = torch.rand(16, 3, 6, 6, generator=torch.Generator().manual_seed(1))
-    hr = F.interpolate(coarse, size=(24, 24), mode="bicubic", align_corners=False).clamp(0, 1)
-    lr = F.interpolate(hr, scale_factor=1 / SCALE, mode="bicubic", antialias=True).clamp(0, 1)
-    return PatchTensors(lr, hr)
+    return PatchTensors(*smooth_pairs(16, 24, SCALE))
 
 
 def test_split_holds_out_every_fourth_item(patches):

@@ -17,7 +17,7 @@ from sr_blocks import create_model
 from sr_deploy import quant
 from sr_deploy.quant.between import QUANT_INPUT, QUANT_OUTPUT
 from sr_deploy.quant.onnx_rewrites import requantise_split_outputs
-from sr_deploy.testing import tiny_net
+from sr_deploy.testing import smooth_pairs, tiny_net
 from sr_reparam import onnxruntime_session
 from sr_train import PatchTensors
 
@@ -35,10 +35,7 @@ def tiny_imdn() -> torch.nn.Module:
 @pytest.fixture(scope="module")
 def patches() -> PatchTensors:
     """16 smooth random 32x32 HR patches and their bicubic LR."""
-    coarse = torch.rand(16, 3, 8, 8, generator=torch.Generator().manual_seed(1))
-    hr = F.interpolate(coarse, size=(32, 32), mode="bicubic", align_corners=False).clamp(0, 1)
-    lr = F.interpolate(hr, scale_factor=1 / SCALE, mode="bicubic", antialias=True).clamp(0, 1)
-    return PatchTensors(lr, hr)
+    return PatchTensors(*smooth_pairs(16, 32, SCALE))
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,10 @@ import statistics
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from sr_deploy import quant
-from sr_deploy.testing import tiny_net
+from sr_deploy.testing import smooth_pairs, tiny_net
 from sr_eval import evaluate
 
 SCALE = 2
@@ -23,10 +22,7 @@ class TinySet(Dataset):
     name = "tiny"
 
     def __init__(self, scale: int = SCALE) -> None:
-        generator = torch.Generator().manual_seed(1)
-        coarse = torch.rand(3, 3, 8, 8, generator=generator)
-        hr = F.interpolate(coarse, size=(48, 48), mode="bicubic", align_corners=False).clamp(0, 1)
-        lr = F.interpolate(hr, scale_factor=1 / scale, mode="bicubic", antialias=True).clamp(0, 1)
+        lr, hr = smooth_pairs(3, 48, scale, coarse_side=8)
         self.items = [{"lr": lr[i], "hr": hr[i], "name": f"img{i}"} for i in range(3)]
 
     def __len__(self) -> int:

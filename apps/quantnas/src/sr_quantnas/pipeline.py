@@ -50,8 +50,8 @@ def recorded(config: QuantNASConfig, *sections: str, **extra: Any) -> dict[str, 
         if section in data and data[section]["act_bits"] is None:
             del data[section]["act_bits"]
     if "arch" in data:  # the image output extensions likewise
-        for key, reference in (("image_residual", "none"), ("clip_output", False)):
-            if data["arch"][key] == reference:
+        for key in ("image_residual", "clip_output"):
+            if key not in config.arch.image_output_args():
                 del data["arch"][key]
     return {**data, **extra}
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from sr_blocks import create_model
@@ -112,6 +113,19 @@ def dominated(record: dict, others: Sequence[dict], costs: Sequence[str]) -> boo
         and (o["psnr"] > record["psnr"] or any(o[c] < record[c] for c in costs))
         for o in others
     )
+
+
+def smooth_pairs(
+    count: int, hr_side: int, scale: int = 2, coarse_side: int | None = None, seed: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(LR, HR) of `count` smooth random images: uniform noise of `coarse_side` (default a quarter of
+    `hr_side`) pixels bicubic-upsampled to `hr_side`, and its antialiased bicubic downscaling
+    (seeded: every call returns the same images)."""
+    side = coarse_side or hr_side // 4
+    coarse = torch.rand(count, 3, side, side, generator=torch.Generator().manual_seed(seed))
+    hr = F.interpolate(coarse, size=(hr_side, hr_side), mode="bicubic", align_corners=False).clamp(0, 1)
+    lr = F.interpolate(hr, scale_factor=1 / scale, mode="bicubic", antialias=True).clamp(0, 1)
+    return lr, hr
 
 
 def tiny_net(scale: int = 2, outlier: bool = False) -> nn.Module:

@@ -24,6 +24,17 @@ def check_image_residual(mode: str) -> str:
     return mode
 
 
+def image_output_options(image_residual: str = "none", clip_output: bool = False) -> dict[str, object]:
+    """The image output's keyword arguments that differ from the reference's (no residual, no clip):
+    what checkpoints and run records name, so that those written without them read as before."""
+    options: dict[str, object] = {}
+    if check_image_residual(image_residual) != "none":
+        options["image_residual"] = image_residual
+    if clip_output:
+        options["clip_output"] = True
+    return options
+
+
 class ImageOutput(nn.Module):
     """``out + upsample(lr)`` (``mode`` nearest or bicubic; ``none``: ``out``), clipped to [0, 1] in
     eval mode when ``clip``."""

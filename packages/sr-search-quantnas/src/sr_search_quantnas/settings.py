@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sr_search_quantnas.architecture import BLOCK_TYPES
+from sr_search_quantnas.image_output import image_output_options
 from sr_search_quantnas.ops import UnknownOperationError, check_op_name
 from sr_search_quantnas.quantizers import SUPPORTED_BITS
 from sr_train import ConfigError, check_types
@@ -98,12 +99,7 @@ class ArchSettings:
 
     def image_output_args(self) -> dict[str, Any]:
         """`image_residual` and `clip_output` where they differ from the reference's (none, off)."""
-        args: dict[str, Any] = {}
-        if self.image_residual != "none":
-            args["image_residual"] = self.image_residual
-        if self.clip_output:
-            args["clip_output"] = True
-        return args
+        return image_output_options(self.image_residual, self.clip_output)
 
 
 def _per_block_type(name: str, value: Any, what: str) -> dict[str, Any]:

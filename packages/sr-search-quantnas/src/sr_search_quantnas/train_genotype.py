@@ -25,6 +25,7 @@ from torch.utils.data import Dataset
 from sr_eval import EvalTable, count_parameters, evaluate
 from sr_search_quantnas.bitops import bitops
 from sr_search_quantnas.genotype import Genotype_SR, parse_genotype
+from sr_search_quantnas.image_output import image_output_options
 from sr_search_quantnas.network import build_network
 from sr_search_quantnas.settings import TrainSettings
 from sr_train import TrainConfig, Trainer, load_checkpoint
@@ -106,11 +107,7 @@ def network_kwargs(
     }
     if act_bits is not None:
         kwargs["act_bits"] = act_bits
-    if image_residual != "none":
-        kwargs["image_residual"] = image_residual
-    if clip_output:
-        kwargs["clip_output"] = True
-    return kwargs
+    return {**kwargs, **image_output_options(image_residual, clip_output)}
 
 
 def build_from_kwargs(kwargs: dict[str, Any]) -> nn.Module:
